@@ -1,0 +1,143 @@
+"""The plug-in interface of the real-services harness.
+
+Each infrastructure service (PostgreSQL 16, Redis 7, Kafka KRaft, Keycloak, SpiceDB, OPA,
+Milvus, OpenBao) is one :class:`ServiceSpec` subclass in ``harness/services/<name>.py``. The
+harness core (``harness/manager.py``) installs, prepares, starts (as a tracked child process),
+waits for protocol-level readiness, runs post-start setup, and writes the topology document
+(:mod:`config_contract.topology`).
+
+Directories:
+- ``ctx.cache_dir``: installs, reused across runs (default ``~/.cache/somastack-deploy``,
+  env ``SOMASTACK_CACHE``). Never inside the repo's tracked tree.
+- ``ctx.state_dir``: one running stack (default ``<repo>/.somastack/services``, option
+  ``--state-dir``): ``data/<svc>/``, ``logs/<svc>.log``, ``pids.json``,
+  ``credentials.json`` (mode 0600), ``topology.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config_contract.topology import Service
+
+
+@dataclass
+class Context:
+    """Runtime context shared by every service of one harness stack.
+
+    ``port_offset`` is added to each base port so two stacks can coexist. ``options`` holds
+    per-service options (e.g. ``{"redis": {"appendonly": False}}``).
+    """
+
+    state_dir: Path
+    cache_dir: Path
+    port_offset: int = 0
+    host: str = "127.0.0.1"
+    options: dict = field(default_factory=dict)
+
+    def port(self, base: int) -> int:
+        """The real TCP port for a seed 001 base port."""
+        return base + self.port_offset
+
+    def data_dir(self, name: str) -> Path:
+        p = self.state_dir / "data" / name
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def log_path(self, name: str) -> Path:
+        p = self.state_dir / "logs"
+        p.mkdir(parents=True, exist_ok=True)
+        return p / f"{name}.log"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.state_dir / "credentials.json"
+
+    def credentials(self) -> dict[str, dict[str, str]]:
+        """All generated credentials: ``{service: {key: value}}`` (file mode 0600)."""
+        try:
+            return json.loads(self.credentials_path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def credential(self, service: str, key: str, *, length: int = 24) -> str:
+        """Get or generate (and persist, mode 0600) a credential. Never printed."""
+        creds = self.credentials()
+        value = creds.get(service, {}).get(key)
+        if value is None:
+            value = secrets.token_urlsafe(length)
+            creds.setdefault(service, {})[key] = value
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(creds, fh, indent=2, sort_keys=True)
+        return value
+
+    def credential_ref(self, service: str, key: str) -> str:
+        """The topology reference for a credential: ``file:///…/credentials.json#service.key``."""
+        return f"file://{self.credentials_path.resolve()}#{service}.{key}"
+
+
+class ServiceSpec(ABC):
+    """One real service run by the harness. Subclasses set ``name`` (a topology service key),
+    ``base_ports`` ({role: seed 001 port}) and ``depends_on`` (names started first)."""
+
+    name: str = ""
+    base_ports: dict[str, int] = {}
+    depends_on: tuple[str, ...] = ()
+    #: Seconds to wait for readiness on ``up``.
+    start_timeout_s: float = 120.0
+
+    @abstractmethod
+    def installed(self, ctx: Context) -> bool:
+        """True when the cached install is complete (cheap check, no network)."""
+
+    @abstractmethod
+    def install(self, ctx: Context) -> None:
+        """Install into ``ctx.cache_dir`` from a registry this machine reaches (PyPI, Debian,
+        Maven Central, npm, Go module proxy). Idempotent. Raises ``InstallError`` with the
+        command and its error when it cannot."""
+
+    def prepare(self, ctx: Context) -> None:
+        """First-run initialisation of ``ctx.data_dir(name)`` (initdb, storage format, …).
+        Must be idempotent: called before every start; must keep existing data."""
+
+    @abstractmethod
+    def command(self, ctx: Context) -> tuple[list[str], dict[str, str]]:
+        """argv and extra environment of the long-running server process (foreground, no
+        daemonising: the manager tracks its PID and process group)."""
+
+    @abstractmethod
+    def ready(self, ctx: Context) -> bool:
+        """Protocol-level readiness (a query, a PING, a metadata call), not an open port.
+        Must return within ~2 s and never raise."""
+
+    def post_start(self, ctx: Context) -> None:
+        """Setup after first readiness (create realm, schema, KV engine). Idempotent."""
+
+    @abstractmethod
+    def topology(self, ctx: Context) -> Service:
+        """This service's entry in the topology document (credentials as references)."""
+
+    def provenance(self, ctx: Context) -> str:
+        """What really runs, e.g. ``"pgserver 0.1.4 (PostgreSQL 16.2)"``."""
+        return self.name
+
+
+class InstallError(RuntimeError):
+    """A service could not be installed here; the message names the command and its error."""
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True if a TCP connect to host:port succeeds within ``timeout`` seconds."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

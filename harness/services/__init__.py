@@ -1,0 +1,1 @@
+"""Real-service plug-ins, one module per service; see harness.base.ServiceSpec."""

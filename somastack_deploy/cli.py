@@ -1,0 +1,75 @@
+"""``somastack-deploy``: the command-line entry point.
+
+Subcommands (each a module in :mod:`somastack_deploy.commands` with ``add_parser(sub)`` and
+``run(args) -> int``): ``preflight``, ``schema``, ``plan``, ``probe``, ``resilience``,
+``drift``. Modules are imported only when their subcommand runs, so a cold start of
+``preflight`` never imports Pulumi or boto3.
+
+Exit codes (see :mod:`somastack_deploy.exitcodes`): 0 ok, 1 findings, 2 unusable input.
+Data goes to stdout, messages to stderr; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import exitcodes
+
+COMMANDS = {
+    "preflight": "Lint a configuration against the SomaStack contract (VIBE 91/164, mode rules).",
+    "schema": "Print the contract (or the topology document) as JSON Schema draft 2020-12.",
+    "plan": "Run a stack's Pulumi program offline under mocks and check policies.",
+    "probe": "Probe every service of a deployed stack at protocol level.",
+    "resilience": "Take the stack down and up N times and verify health and a data ledger.",
+    "drift": "Compare live services and config against what the repo declares.",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(exitcodes.USAGE)
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """Build the parser; only the chosen subcommand's module is imported."""
+    parser = _Parser(prog="somastack-deploy", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, help_text in COMMANDS.items():
+        if name == chosen:
+            module = importlib.import_module(f"somastack_deploy.commands.{name}")
+            p = sub.add_parser(name, help=help_text, description=help_text)
+            module.add_parser(p)
+            p.set_defaults(_run=module.run)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (also used as the console script)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return exitcodes.USAGE
+    from config_contract.errors import InputError
+
+    try:
+        return int(args._run(args))
+    except InputError as err:
+        sys.stderr.write(f"somastack-deploy: error: {err.one_line()}\n")
+        return exitcodes.USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("somastack-deploy: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return exitcodes.OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

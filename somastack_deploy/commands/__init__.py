@@ -1,0 +1,1 @@
+"""Subcommands of somastack-deploy, one module each (add_parser, run)."""
