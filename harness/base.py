@@ -19,12 +19,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import socket
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from config_contract.topology import Service
+
+#: Serialises read-modify-write of ``credentials.json`` (services start in parallel threads).
+_CREDENTIALS_LOCK = threading.RLock()
 
 
 @dataclass
@@ -68,16 +73,31 @@ class Context:
 
     def credential(self, service: str, key: str, *, length: int = 24) -> str:
         """Get or generate (and persist, mode 0600) a credential. Never printed."""
-        creds = self.credentials()
-        value = creds.get(service, {}).get(key)
-        if value is None:
-            value = secrets.token_urlsafe(length)
+        with _CREDENTIALS_LOCK:
+            creds = self.credentials()
+            value = creds.get(service, {}).get(key)
+            if value is None:
+                value = secrets.token_urlsafe(length)
+                self.set_credential(service, key, value)
+            return value
+
+    def set_credential(self, service: str, key: str, value: str) -> None:
+        """Persist a credential produced by the service itself (e.g. OpenBao's root token and
+        unseal key) in ``credentials.json`` (mode 0600, atomically replaced). Never printed."""
+        with _CREDENTIALS_LOCK:
+            creds = self.credentials()
             creds.setdefault(service, {})[key] = value
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            tmp = self.credentials_path.with_name(".credentials.json.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
                 json.dump(creds, fh, indent=2, sort_keys=True)
-        return value
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.credentials_path)
+
+    def service_options(self, service: str) -> dict:
+        """Per-service options from ``options`` (``{}`` when none)."""
+        return dict(self.options.get(service, {}))
 
     def credential_ref(self, service: str, key: str) -> str:
         """The topology reference for a credential: ``file:///…/credentials.json#service.key``."""
@@ -93,6 +113,10 @@ class ServiceSpec(ABC):
     depends_on: tuple[str, ...] = ()
     #: Seconds to wait for readiness on ``up``.
     start_timeout_s: float = 120.0
+    #: Seconds between the stop signal and SIGKILL on ``down``/``stop``.
+    stop_timeout_s: float = 15.0
+    #: Signal sent to the process group to stop the server gracefully.
+    stop_signal: int = signal.SIGTERM
 
     @abstractmethod
     def installed(self, ctx: Context) -> bool:
@@ -118,8 +142,14 @@ class ServiceSpec(ABC):
         """Protocol-level readiness (a query, a PING, a metadata call), not an open port.
         Must return within ~2 s and never raise."""
 
+    def started(self, ctx: Context) -> bool:
+        """The server answers its protocol but may need ``post_start`` to become ``ready``
+        (OpenBao: sealed until unsealed). The manager waits for this, runs ``post_start``, then
+        waits for ``ready``. Default: ``ready(ctx)``. Must return within ~2 s, never raise."""
+        return self.ready(ctx)
+
     def post_start(self, ctx: Context) -> None:
-        """Setup after first readiness (create realm, schema, KV engine). Idempotent."""
+        """Setup after the server answers (create realm, schema, KV engine, unseal). Idempotent."""
 
     @abstractmethod
     def topology(self, ctx: Context) -> Service:
@@ -128,6 +158,27 @@ class ServiceSpec(ABC):
     def provenance(self, ctx: Context) -> str:
         """What really runs, e.g. ``"pgserver 0.1.4 (PostgreSQL 16.2)"``."""
         return self.name
+
+    # -- optional hooks (defaults suit a server listening on ``ctx.host``) ------------------
+
+    def ports(self, ctx: Context) -> dict[str, int]:
+        """The real TCP ports by role (``base_ports`` + offset)."""
+        return {role: ctx.port(base) for role, base in self.base_ports.items()}
+
+    def endpoint_host(self, ctx: Context) -> str:
+        """The address clients use (``ctx.host``; Milvus answers on its network namespace's
+        address)."""
+        return ctx.host
+
+    def loopback_ports(self, ctx: Context) -> list[int]:
+        """Ports this service binds on the machine's loopback, checked free before a start."""
+        return list(self.ports(ctx).values())
+
+    def before_start(self, ctx: Context) -> None:
+        """Called right before the process is spawned (e.g. create a network namespace)."""
+
+    def after_stop(self, ctx: Context) -> None:
+        """Called once the process group is gone (e.g. delete the network namespace)."""
 
 
 class InstallError(RuntimeError):

@@ -1,1 +1,53 @@
-"""Package."""
+"""Target FARGATE (seed 001 §3.2, "AWS Fargate Deployment (Primary Production)").
+
+:func:`build`: Network (3 AZs), ALB (HTTPS, gateway target group, ``ip`` targets), RDS
+PostgreSQL 16, ElastiCache Redis 7, MSK (cluster mode), an ECS cluster with Container
+Insights, a Cloud Map private DNS namespace ``somastack.internal`` for service-to-service URLs,
+and every service of the software mode as a Fargate service (:mod:`stacks.fargate.runtime`).
+Required settings: ``aws:region``, ``somastack:availabilityZones``, ``somastack:certificateArn``,
+``somastack:publicHostname``, ``somastack:redisAuthToken``, ``somastack:keycloakAdminPassword``.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network import Network, NetworkArgs
+
+from .. import outputs
+from ..aws_data import build_aws_data
+from ..common import StackContext, build_services
+from .runtime import FargateRuntime
+
+NAMESPACE = "somastack.internal"
+
+
+def build(ctx: StackContext) -> pulumi.Output:
+    """Create the fargate stack; returns the topology Output."""
+    s = ctx.settings
+    region = s.require("aws:region", s.region)
+    zones = s.require("availabilityZones", s.availability_zones)
+    network = Network("net", NetworkArgs(environment=ctx.dimensions.environment, availability_zones=zones,
+                                         cidr_block=s.vpc_cidr, tags=s.tags, extra_app_ports=(20020,)))
+    lb = LoadBalancer("lb", LoadBalancerArgs(
+        vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids, security_group_id=network.alb_security_group_id,
+        certificate_arn=s.require("certificateArn", s.certificate_arn), target_port=20020, target_type="ip",
+        deletion_protection=ctx.prod, tags=s.tags))
+    data = build_aws_data(ctx, network)
+    cluster = aws.ecs.Cluster("ecs", settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+                              tags=s.tags)
+    namespace = aws.servicediscovery.PrivateDnsNamespace("discovery", name=NAMESPACE, vpc=network.vpc_id,
+                                                         description="SomaStack service-to-service names", tags=s.tags)
+    runtime = FargateRuntime(cluster_arn=cluster.arn, namespace_id=namespace.id, namespace_name=NAMESPACE,
+                             subnet_ids=network.private_subnet_ids, security_group_id=network.app_security_group_id,
+                             target_group_arn=lb.target_group_arn, log_retention_days=s.log_retention_days,
+                             stack=ctx.stack, tags=s.tags, region=region)
+    public = s.require("publicHostname", s.public_hostname)
+    entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka_endpoint,
+                             region=region, agent_public_url=f"https://{public}", service_sizing=s.sizing,
+                             infra=data.entries)
+    pulumi.export("loadBalancerDnsName", lb.dns_name)
+    pulumi.export("ecsClusterName", cluster.name)
+    return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)

@@ -1,0 +1,49 @@
+"""ALB target group health (AWS): every registered target reports ``healthy``.
+
+A service exposes its target group as an endpoint ``{"protocol": "aws-elbv2-target-group",
+"url": "<target group ARN>"}`` in the topology. Calls ``elbv2.DescribeTargetHealth``
+(boto3; credentials from the usual AWS chain, region from the ARN). Source: AWS Elastic Load
+Balancing API reference, DescribeTargetHealth; seed 001 §3 ("Configure ALB target groups
+with health checks").
+"""
+
+from __future__ import annotations
+
+from .base import ANY, MISSING, UNHEALTHY, ProbeContext, ProbeFailure, register
+
+PROTOCOL_TG = "aws-elbv2-target-group"
+
+
+def elbv2_client(region: str, timeout_s: float):
+    """A boto3 ``elbv2`` client with connect/read timeouts (seconds) and no retries."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("elbv2", region_name=region, config=Config(connect_timeout=timeout_s, read_timeout=timeout_s,
+                                                                   retries={"max_attempts": 1}))
+
+
+def target_health(client, arn: str) -> str:
+    """Describe the target group's targets; return a detail line when all are healthy, raise
+    :class:`ProbeFailure` (missing: no targets; unhealthy: naming targets, state, reason)."""
+    resp = client.describe_target_health(TargetGroupArn=arn)
+    descs = resp.get("TargetHealthDescriptions", [])
+    if not descs:
+        raise ProbeFailure(MISSING, f"no target registered in {arn.rsplit(':', 1)[-1]}")
+    bad = [d for d in descs if d["TargetHealth"]["State"] != "healthy"]
+    if bad:
+        parts = [f"{d['Target']['Id']}:{d['Target'].get('Port', '')} {d['TargetHealth']['State']}"
+                 f" ({d['TargetHealth'].get('Reason', '')})" for d in bad]
+        raise ProbeFailure(UNHEALTHY, f"{len(bad)}/{len(descs)} target(s) not healthy: " + "; ".join(parts))
+    return f"{len(descs)} target(s) healthy"
+
+
+@register("probe.aws.alb_targets", ANY, "ALB target group: all targets healthy",
+          source="AWS ELBv2 DescribeTargetHealth; seed 001 §3", protocols=(PROTOCOL_TG,), imports=("boto3",))
+def probe_alb(ctx: ProbeContext) -> str:
+    e = ctx.endpoint(PROTOCOL_TG)
+    arn = e.url or ""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[2] != "elasticloadbalancing":
+        raise ProbeFailure("bad input", f"{ctx.service_key}: not a target group ARN")
+    return target_health(elbv2_client(parts[3], ctx.timeout_s), arn)

@@ -1,0 +1,228 @@
+"""Target-neutral description of a containerised service, and the runtime interface.
+
+The infrastructure components (:mod:`components.network`, :mod:`components.database`, …) are
+shared by every target. The service components (Keycloak, SpiceDB, OPA, Milvus, the app
+services) describe *what* runs as a :class:`ServiceSpec` and hand it to a
+:class:`ServiceRuntime`, which decides *how*: an ECS task definition + service
+(``stacks/fargate``), a Kubernetes Deployment + Service + Jobs (``stacks/eks``) or a docker
+container (``stacks/local``). That keeps the target-specific resources out of the components.
+
+Secrets: ``ServiceSpec.secrets`` maps an environment variable name to a *reference*
+(``ref+awssecrets://NAME#/KEY``, ``ref+vault://PATH#/KEY``, ``${VAR}``, ``file:///…``), never a
+value (VIBE Rule 164, seed 000 §4). Each runtime resolves references the target's own way
+(task definition ``secrets``, Kubernetes ``secretKeyRef``, ``*_FILE`` files); none puts a
+secret into a plain environment variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pulumi
+
+_AWS_REF = re.compile(r"^ref\+awssecrets://(?P<name>[^#\s]+?)(?:#/?(?P<key>[^\s]*))?$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthCheck:
+    """How a runtime decides that a container is healthy.
+
+    ``path``: HTTP GET on ``port`` (default: the service port), 2xx/3xx = healthy; used by
+    Kubernetes ``httpGet`` probes. ``command``: exec check, exit 0 = healthy; used by ECS and
+    docker, which only run commands (when absent they run ``curl -fsS`` on ``path``). At least
+    one is given. Times are seconds.
+    """
+
+    path: str | None = None
+    port: int | None = None
+    command: tuple[str, ...] | None = None
+    interval_s: int = 15
+    timeout_s: int = 5
+    retries: int = 5
+    start_period_s: int = 60
+
+    def __post_init__(self) -> None:
+        if self.path is None and self.command is None:
+            raise ValueError("a health check needs a path or a command")
+
+    def exec_command(self, service_port: int) -> tuple[str, ...]:
+        """The exec form for ECS/docker: ``command`` or a ``curl -fsS`` on ``path``."""
+        if self.command is not None:
+            return self.command
+        return ("CMD-SHELL", f"curl -fsS http://127.0.0.1:{self.port or service_port}{self.path} >/dev/null || exit 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizing:
+    """Resources of one service task/pod.
+
+    ``cpu_units``: ECS CPU units (1024 = 1 vCPU); ``memory_mib``: MiB; ``ephemeral_storage_gib``:
+    GiB (Fargate minimum 21); ``desired_count``: replicas. Seed 001 §3.2 gives the PROD minimum
+    per service: 4 vCPU, 16 GB, 30 GB.
+    """
+
+    cpu_units: int = 1024
+    memory_mib: int = 2048
+    ephemeral_storage_gib: int = 21
+    desired_count: int = 1
+
+    @property
+    def k8s_cpu(self) -> str:
+        """CPU as a Kubernetes quantity (millicores), e.g. ``"4000m"``."""
+        return f"{self.cpu_units * 1000 // 1024}m"
+
+    @property
+    def k8s_memory(self) -> str:
+        """Memory as a Kubernetes quantity, e.g. ``"16384Mi"``."""
+        return f"{self.memory_mib}Mi"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneOffTask:
+    """A command that must run to completion before the service starts (a migration).
+
+    ``image`` defaults to the service image; the task gets the service's env and secrets plus
+    ``extra_env`` / ``extra_secrets`` (references). Runtimes: Kubernetes Job (EKS), init container with condition ``SUCCESS``
+    (Fargate), attached container that must exit 0 (docker).
+    """
+
+    name: str
+    command: tuple[str, ...]
+    image: str | None = None
+    extra_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    extra_secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class ServiceSpec:
+    """One containerised service, target-neutral.
+
+    - ``key``: topology service key (``agent``, ``keycloak``, …) used as the DNS name.
+    - ``image``: image pinned by tag (``repo:tag``); ``port``: container port (seed 001 §1.1).
+    - ``protocol``: wire protocol of ``port`` (``http``, ``grpc``, ``postgresql``, …).
+    - ``env``: plain, non-secret variables (an ``Output[dict]`` when rendered from endpoints).
+    - ``secrets``: env var name → reference (see module docstring); values may be Outputs.
+    - ``init``: one-off tasks run in order before the service starts (migrations).
+    - ``public``: the service is the load balancer's target (the gateway).
+    - ``volumes``: volume name → mount path (persistent data on the local target).
+    - ``task_policy``: IAM policy document (JSON) the service's role needs (S3 for Milvus/OPA).
+    - ``extra_ports``: further container ports (health/management).
+    - ``entrypoint``: the image's entrypoint, for runtimes that wrap it to load secrets from
+      files (docker); ``None``: the image reads ``NAME_FILE`` itself.
+    """
+
+    key: str
+    image: str
+    port: int
+    protocol: str = "http"
+    command: pulumi.Input[Sequence[str]] | None = None
+    env: pulumi.Input[Mapping[str, str]] = field(default_factory=dict)
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    health: HealthCheck
+    sizing: Sizing = field(default_factory=Sizing)
+    init: Sequence[OneOffTask] = ()
+    public: bool = False
+    volumes: Mapping[str, str] = field(default_factory=dict)
+    task_policy: pulumi.Input[str] | None = None
+    extra_ports: Sequence[int] = ()
+    entrypoint: tuple[str, ...] | None = None
+
+
+@dataclass(kw_only=True)
+class DeployedService:
+    """What a runtime returns for a deployed service.
+
+    ``host``: DNS name other services use; ``port``/``protocol`` as in the spec;
+    ``ready``: the resources a dependent must wait for (its one-off tasks and the service).
+    """
+
+    host: pulumi.Output[str]
+    port: int
+    protocol: str
+    ready: list[pulumi.Resource]
+
+
+class ServiceRuntime(Protocol):
+    """Places a :class:`ServiceSpec` on a target. Implemented in ``stacks/<target>/runtime.py``.
+
+    ``deploy`` creates the target's resources with ``parent`` as their parent and
+    ``depends_on`` as extra dependencies, and returns a :class:`DeployedService`.
+    ``target`` is the ``SA01_DEPLOYMENT_TARGET`` value (``FARGATE``, ``EKS``, ``LOCAL``).
+    ``internal_tls`` says whether managed endpoints (RDS, ElastiCache, MSK) require TLS.
+    """
+
+    target: str
+    internal_tls: bool
+
+    def deploy(
+        self,
+        name: str,
+        spec: ServiceSpec,
+        *,
+        parent: pulumi.Resource,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> DeployedService: ...
+
+    def host_of(self, key: str) -> pulumi.Input[str]:
+        """The DNS name service ``key`` gets on this target (known before it is deployed)."""
+        ...
+
+
+def parse_aws_secret_ref(ref: str) -> tuple[str, str | None]:
+    """Split ``ref+awssecrets://NAME_OR_ARN#/KEY`` into ``(name_or_arn, key or None)``.
+
+    Raises ``ValueError`` (naming the scheme, not the value) when ``ref`` is not of that form.
+    """
+    match = _AWS_REF.match(ref or "")
+    if not match:
+        raise ValueError("not a ref+awssecrets:// reference")
+    return match.group("name"), (match.group("key") or None)
+
+
+def aws_secret_ref(name_or_arn: str, key: str | None = None) -> str:
+    """Build ``ref+awssecrets://NAME_OR_ARN#/KEY`` (the ``vals`` convention)."""
+    return f"ref+awssecrets://{name_or_arn}" + (f"#/{key}" if key else "")
+
+
+def gated(value: pulumi.Input, gate: pulumi.Output) -> pulumi.Output:
+    """``value`` as an Output that resolves only after ``gate`` resolved without error.
+
+    Used to hold back a resource's registration until the contract check in ``gate`` passed:
+    if ``gate``'s apply raises, no resource taking a gated input is ever registered.
+    """
+    return pulumi.Output.all(gate, value).apply(lambda pair: pair[1])
+
+
+@dataclass(kw_only=True)
+class PostgresEndpoint:
+    """How services reach PostgreSQL: ``host``, ``port``, master ``user``, ``password_ref``
+    (reference), libpq ``sslmode`` (``require`` on RDS, ``disable`` on the local network)."""
+
+    host: pulumi.Input[str]
+    port: int
+    user: str
+    password_ref: pulumi.Input[str]
+    sslmode: str
+
+
+@dataclass(kw_only=True)
+class RedisEndpoint:
+    """How services reach Redis: ``host``, ``port``, ``tls`` (``rediss://``), ``password_ref``."""
+
+    host: pulumi.Input[str]
+    port: int
+    tls: bool
+    password_ref: pulumi.Input[str]
+
+
+@dataclass(kw_only=True)
+class KafkaEndpoint:
+    """How services reach Kafka: ``brokers`` (comma-separated ``host:port``), ``tls``, ``auth``
+    (``iam`` for MSK SASL/IAM, ``none`` on the local network)."""
+
+    brokers: pulumi.Input[str]
+    tls: bool
+    auth: str

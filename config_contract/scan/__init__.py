@@ -1,0 +1,248 @@
+"""``preflight --scan PATH``: the source-tree side of VIBE-91 and VIBE-164.
+
+Seed 002 "Verification Commands" grep a SomaStack checkout for hardcoded secrets
+(``dev-token``, ``somastack2024``, ``insecure``) and localhost fallbacks. This package does the
+same job without grep's false hits:
+
+- ``VIBE-91`` (seed 000 §4 Rule 91): Python environment/settings lookups whose *default* is a
+  loopback URL or host, read from the AST (:mod:`.fallbacks`), plus ``${VAR:-localhost…}``
+  interpolation defaults in compose, env, Dockerfile and shell files.
+- ``VIBE-164`` (seed 000 §4 Rule 164, seed 002 §3.2): secret literals in any text file, found by
+  detect-secrets' plugins and filters plus the SomaStack plugins (:mod:`.literals`,
+  :mod:`.plugins`).
+
+Accepted findings live in a detect-secrets-format baseline (:mod:`.baseline`). Findings carry the
+file path (relative to PATH, '/'-separated) and line; messages never contain a secret value.
+Severity follows the environment dimension: ``error`` in PROD, ``warning`` in DEV (seed 000 §4:
+dev defaults allowed only in DEV, with warnings).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import InputError
+from ..findings import Finding
+
+__all__ = ["run_scan", "scan_tree", "ScanResult", "write_baseline", "EXCLUDED_DIRS"]
+
+#: Directories never descended into (VCS data, virtualenvs, caches, vendored packages).
+EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+                           ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".somastack"})
+
+_SHELL_DEFAULT_SUFFIXES = (".yml", ".yaml", ".env", ".sh", ".bash", ".envrc", ".properties", ".ini", ".cfg",
+                           ".conf", ".toml")
+
+
+def _takes_shell_defaults(rel_path: str) -> bool:
+    base = os.path.basename(rel_path).lower()
+    return (base.endswith(_SHELL_DEFAULT_SUFFIXES) or base.startswith(("dockerfile", ".env", "docker-compose",
+                                                                        "compose"))
+            or base.endswith(".dockerfile"))
+
+
+@dataclass
+class ScanResult:
+    """Raw, value-free scan results before baseline and severity: ``secrets``
+    (:class:`.literals.SecretHit`), ``fallbacks`` (:class:`.fallbacks.FallbackHit`),
+    ``unparsed`` (``(path, line, reason)`` of Python files that do not parse),
+    ``files`` (files scanned) and ``bytes`` (their total size in bytes)."""
+
+    secrets: list = field(default_factory=list)
+    fallbacks: list = field(default_factory=list)
+    unparsed: list = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+
+
+def list_files(root: str) -> list[tuple[str, str, int]]:
+    """Regular files under ``root`` as ``(absolute path, relative path, size in bytes)``,
+    sorted, skipping :data:`EXCLUDED_DIRS` and symlinks. A file ``root`` yields itself."""
+    root = os.path.abspath(root)
+    if os.path.isfile(root):
+        return [(root, os.path.basename(root), os.path.getsize(root))]
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS)
+        for name in filenames:
+            abs_path = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(abs_path)
+            except OSError:
+                continue
+            if not os.path.isfile(abs_path) or os.path.islink(abs_path):
+                continue
+            out.append((abs_path, os.path.relpath(abs_path, root).replace(os.sep, "/"), st.st_size))
+    out.sort(key=lambda item: item[1])
+    return out
+
+
+def _scan_one(abs_path: str, rel_path: str) -> tuple[list, list, list]:
+    from . import fallbacks, literals
+
+    secrets = literals.scan_file(abs_path, rel_path)
+    found, unparsed = [], []
+    if rel_path.endswith(".py"):
+        try:
+            found = fallbacks.scan_python_file(abs_path, rel_path)
+        except SyntaxError as err:
+            unparsed.append((rel_path, err.lineno, "Python syntax error"))
+        except ValueError:
+            unparsed.append((rel_path, None, "source contains NUL bytes"))
+    elif _takes_shell_defaults(rel_path):
+        try:
+            with open(abs_path, encoding="utf-8") as fh:
+                found = fallbacks.scan_shell_defaults(fh.read(), rel_path)
+        except (OSError, UnicodeDecodeError):
+            pass
+    return secrets, found, unparsed
+
+
+def _scan_chunk(chunk: list[tuple[str, str]]) -> tuple[list, list, list]:
+    secrets, found, unparsed = [], [], []
+    for abs_path, rel_path in chunk:
+        s, f, u = _scan_one(abs_path, rel_path)
+        secrets += s
+        found += f
+        unparsed += u
+    return secrets, found, unparsed
+
+
+def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 64,
+              exclude: set[str] | None = None) -> ScanResult:
+    """Scan every file under ``path`` (raw results, no baseline, no severity).
+
+    ``processes``: worker processes (default: CPUs; 1 = in this process). ``exclude``: relative
+    paths to skip (e.g. the baseline file). Raises :class:`InputError` when ``path`` does not
+    exist.
+    """
+    from . import literals
+
+    if not os.path.exists(path):
+        raise InputError("scan path does not exist", path=path)
+    listed = [item for item in list_files(path) if not exclude or item[1] not in exclude]
+    files = [(a, r) for a, r, _ in listed]
+    result = ScanResult(files=len(listed), bytes=sum(size for *_, size in listed))
+    processes = processes or os.cpu_count() or 1
+    with literals.scan_settings():
+        literals.prefilter()  # build once, before any fork
+        if processes <= 1 or len(files) < 2 * chunk_size:
+            parts = [_scan_chunk(files)]
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
+            with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork")) as pool:
+                parts = list(pool.map(_scan_chunk, chunks))
+    for secrets, found, unparsed in parts:
+        result.secrets += secrets
+        result.fallbacks += found
+        result.unparsed += unparsed
+    return result
+
+
+def _severity(environment: str) -> str:
+    return "error" if environment.upper() == "PROD" else "warning"
+
+
+def _service(variable: str | None) -> str:
+    if not variable:
+        return "general"
+    from .. import catalog
+
+    return catalog.service_of(catalog.lookup(variable))
+
+
+def to_findings(result: ScanResult, *, environment: str = "PROD",
+                accepted: dict[str, set[str]] | None = None) -> list[Finding]:
+    """Turn raw results into findings: one VIBE-164 finding per (file, line, secret) listing the
+    detectors that saw it, one VIBE-91 finding per fallback, a ``SCAN-UNPARSED`` warning per
+    Python file that does not parse. Entries of ``accepted`` (see :func:`.baseline.load`) are
+    dropped."""
+    from .baseline import fallback_hash
+
+    accepted = accepted or {}
+    severity = _severity(environment)
+    findings: list[Finding] = []
+    grouped: dict[tuple[str, int, str], list] = {}
+    for hit in result.secrets:
+        if hit.hashed_secret in accepted.get(hit.path, ()):
+            continue
+        grouped.setdefault((hit.path, hit.line, hit.hashed_secret), []).append(hit)
+    for (path, line, _), hits in sorted(grouped.items()):
+        types = sorted({h.type for h in hits})
+        variable = next((h.variable for h in hits if h.variable), None)
+        what = f"{variable}: " if variable else ""
+        findings.append(Finding(
+            rule="VIBE-164", severity=severity, variable=variable, service=_service(variable), path=path, line=line,
+            message=(f"{what}hardcoded secret literal (value ****; detected by {', '.join(types)}); use "
+                     "ref+vault://PATH#/KEY, ref+awssecrets://NAME#/KEY or ${VAR} "
+                     "(seed 000 §4 Rule 164, seed 002 §3.2)")))
+    for hit in sorted(result.fallbacks, key=lambda h: (h.path, h.line)):
+        if fallback_hash(hit.variable, hit.fallback) in accepted.get(hit.path, ()):
+            continue
+        name = hit.variable or "environment lookup"
+        findings.append(Finding(
+            rule="VIBE-91", severity=severity, variable=hit.variable, service=_service(hit.variable), path=hit.path,
+            line=hit.line,
+            message=(f"{name}: falls back to loopback {hit.fallback!r} ({hit.kind}); no localhost default "
+                     "allowed: require it explicitly and fail fast when missing (seed 000 §4 Rule 91, seed 002 §2)")))
+    for path, line, reason in sorted(result.unparsed, key=lambda u: (u[0], u[1] or 0)):
+        findings.append(Finding(rule="SCAN-UNPARSED", severity="warning", variable=None, service="general", path=path,
+                                line=line, message=f"{reason}: not checked for VIBE-91 fallbacks"))
+    return findings
+
+
+def _baseline_path(path: str, baseline: str | None) -> str | None:
+    if baseline is not None:
+        return baseline
+    from .baseline import DEFAULT_BASELINE
+
+    candidate = os.path.join(path, DEFAULT_BASELINE)
+    return candidate if os.path.isdir(path) and os.path.isfile(candidate) else None
+
+
+def _exclusions(path: str, baseline_file: str | None) -> set[str]:
+    if not baseline_file or not os.path.isdir(path):
+        return set()
+    rel = os.path.relpath(os.path.abspath(baseline_file), os.path.abspath(path))
+    return {rel.replace(os.sep, "/")} if not rel.startswith("..") else set()
+
+
+def run_scan(path: str, *, baseline: str | None = None, environment: str = "PROD",
+             processes: int | None = None) -> list[Finding]:
+    """Scan the source tree (or file) at ``path`` for VIBE-91 fallbacks and VIBE-164 literals.
+
+    ``baseline``: a detect-secrets-format baseline of accepted findings (default:
+    ``PATH/.secrets.baseline`` when present); ``environment``: ``PROD`` (findings are errors) or
+    ``DEV`` (warnings). Returns findings sorted by path and line. Raises :class:`InputError`
+    (exit 2) when ``path`` does not exist or the baseline is unusable. Never includes a secret
+    value.
+    """
+    from . import baseline as baseline_mod
+
+    if environment.upper() not in ("PROD", "DEV"):
+        raise InputError(f"environment must be PROD or DEV, not {environment!r}")
+    if not os.path.exists(path):
+        raise InputError("scan path does not exist", path=path)
+    baseline_file = _baseline_path(path, baseline)
+    accepted = baseline_mod.load(baseline_file) if baseline_file else {}
+    result = scan_tree(path, processes=processes, exclude=_exclusions(path, baseline_file))
+    findings = to_findings(result, environment=environment, accepted=accepted)
+    return sorted(findings, key=lambda f: (f.path or "", f.line or 0, f.rule))
+
+
+def write_baseline(path: str, baseline: str, *, processes: int | None = None) -> int:
+    """Scan ``path`` and write every current finding to ``baseline`` (accept them all); returns
+    the number of entries. Existing entries are replaced. The baseline file is not scanned."""
+    from .baseline import FALLBACK_TYPE, dump, fallback_hash
+
+    result = scan_tree(path, processes=processes, exclude=_exclusions(path, baseline))
+    entries = [{"type": h.type, "filename": h.path, "hashed_secret": h.hashed_secret, "line_number": h.line}
+               for h in result.secrets]
+    entries += [{"type": FALLBACK_TYPE, "filename": h.path, "hashed_secret": fallback_hash(h.variable, h.fallback),
+                 "line_number": h.line} for h in result.fallbacks]
+    dump(entries, baseline)
+    return len(entries)

@@ -1,0 +1,276 @@
+"""VIBE-91 in Python source: environment lookups that fall back to a loopback address.
+
+Rule source: seed 000 §4 Rule 91 (zero-fallback: no localhost defaults, every service URL set
+explicitly) and seed 002 §2 (``os.getenv("REDIS_HOST", "localhost")`` is the violation) and its
+"Verification Commands" 2 and 3, which grep for ``localhost``/``os.getenv.*localhost``. Grep
+also hits comments, docstrings, log messages and ``"localhost" in allowed_hosts`` checks; this
+module reads the Python AST, so only a *default value* of an environment or settings lookup
+counts:
+
+- ``os.getenv(NAME, DEFAULT)``, ``os.environ.get(NAME, DEFAULT)``, ``os.environ.setdefault``,
+  ``getenv``/``environ.get`` imported from ``os``, each also with ``default=``;
+- ``os.environ.get(NAME) or DEFAULT`` / ``os.getenv(NAME) or DEFAULT``;
+- settings-library lookups with a ``default=`` keyword: environs / django-environ
+  (``env("X", default=…)``, ``env.str("X", default=…)``, ``env.url(…)``), python-decouple
+  (``config("X", default=…)``);
+- pydantic-settings classes (a class whose base name ends in ``Settings``): a field's default
+  (``redis_host: str = "localhost"`` or ``Field("localhost")`` / ``Field(default=…)``); the
+  variable is ``env_prefix`` + field name, upper-cased, or the field's ``alias`` /
+  ``validation_alias``.
+
+A DEFAULT is loopback when it is a URL or ``host[:port]`` whose host is ``localhost`` (or
+``*.localhost``), in 127.0.0.0/8, ``::1`` or ``0.0.0.0``. String constants, f-strings (their
+literal parts) and module-level string constants are evaluated; anything else is not judged.
+"""
+
+from __future__ import annotations
+
+import ast
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class FallbackHit:
+    """A loopback fallback: ``path`` (relative), ``line`` (1-based), ``variable`` (the
+    environment variable or settings field, upper-cased; ``None`` when not a constant),
+    ``fallback`` (the default as written; loopback addresses are not secrets), ``kind``
+    (``getenv``, ``or-default``, ``settings-lookup``, ``settings-field``)."""
+
+    path: str
+    line: int
+    variable: str | None
+    fallback: str
+    kind: str
+
+
+#: ``${VAR:-default}`` / ``${VAR-default}`` in compose files, env files, Dockerfiles, scripts.
+_SHELL_DEFAULT = re.compile(r"\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*):?-(?P<default>[^}]*)\}")
+
+_HOST_PORT = re.compile(r"^\[?(?P<host>[A-Za-z0-9_.:\-]+?)\]?(?::\d+)?(?:/.*)?$")
+
+
+def is_loopback(value: str) -> bool:
+    """True when ``value`` (a URL, ``host``, ``host:port`` or a comma-separated list of them)
+    points at localhost, 127.0.0.0/8, ``::1`` or ``0.0.0.0`` (seed 000 §4 Rule 91)."""
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        host: str | None
+        if "://" in part:
+            try:
+                host = urlsplit(part).hostname
+            except ValueError:
+                host = None
+        elif "@" in part:
+            host = part.rsplit("@", 1)[1]
+            match = _HOST_PORT.match(host)
+            host = match.group("host") if match else None
+        else:
+            try:
+                ipaddress.ip_address(part)
+                host = part
+            except ValueError:
+                match = _HOST_PORT.match(part)
+                host = match.group("host") if match else None
+        if host and _host_is_loopback(host):
+            return True
+    return False
+
+
+def _host_is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost") or host == "localhost.localdomain":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+_ENV_GETTERS = {("os", "getenv"), ("os.environ", "get"), ("os.environ", "setdefault"), ("environ", "get"),
+                ("environ", "setdefault")}
+_SETTINGS_FUNCS = {"env", "config", "environ"}
+_SETTINGS_METHODS = {"str", "url", "db_url", "cache_url", "get_value", "get", "json", "list"}
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self, path: str, constants: dict[str, str], getenv_names: set[str]):
+        self.path, self.constants, self.getenv_names = path, constants, getenv_names
+        self.hits: list[FallbackHit] = []
+
+    # -- values ---------------------------------------------------------------------------
+    def _string(self, node: ast.AST | None) -> str | None:
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "0"
+                           for v in node.values)
+        if isinstance(node, ast.Name):
+            return self.constants.get(node.id)
+        return None
+
+    def _name(self, node: ast.AST | None) -> str | None:
+        value = self._string(node)
+        return value if value and not isinstance(node, ast.JoinedStr) else None
+
+    def _report(self, node: ast.AST, variable: str | None, default: ast.AST | None, kind: str) -> None:
+        value = self._string(default)
+        if value is not None and is_loopback(value):
+            self.hits.append(FallbackHit(self.path, getattr(default, "lineno", node.lineno),
+                                         variable.upper() if variable else None, value, kind))
+
+    # -- lookups --------------------------------------------------------------------------
+    def _env_lookup(self, call: ast.AST) -> tuple[str | None, ast.AST | None] | None:
+        """(variable, default node) when ``call`` is an os-environment lookup, else None."""
+        if not isinstance(call, ast.Call):
+            return None
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            key = (_dotted(func.value), func.attr)
+            if key not in _ENV_GETTERS:
+                return None
+        elif isinstance(func, ast.Name):
+            if func.id not in self.getenv_names:
+                return None
+        else:
+            return None
+        variable = self._name(call.args[0]) if call.args else None
+        default = call.args[1] if len(call.args) > 1 else None
+        for kw in call.keywords:
+            if kw.arg in ("default", "value"):
+                default = kw.value
+            elif kw.arg == "key":
+                variable = self._name(kw.value)
+        return variable, default
+
+    def visit_Call(self, node: ast.Call) -> None:
+        lookup = self._env_lookup(node)
+        if lookup is not None:
+            self._report(node, lookup[0], lookup[1], "getenv")
+        else:
+            func = node.func
+            is_settings = (isinstance(func, ast.Name) and func.id in _SETTINGS_FUNCS) or (
+                isinstance(func, ast.Attribute) and func.attr in _SETTINGS_METHODS
+                and isinstance(func.value, ast.Name) and func.value.id in _SETTINGS_FUNCS)
+            if is_settings:
+                default = next((kw.value for kw in node.keywords if kw.arg == "default"), None)
+                if default is not None:
+                    self._report(node, self._name(node.args[0]) if node.args else None, default, "settings-lookup")
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        if isinstance(node.op, ast.Or):
+            for left, right in zip(node.values, node.values[1:]):
+                lookup = self._env_lookup(left)
+                if lookup is not None and lookup[1] is None:
+                    self._report(node, lookup[0], right, "or-default")
+        self.generic_visit(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if any((_dotted(base) or "").endswith("Settings") for base in node.bases):
+            self._settings_class(node)
+        self.generic_visit(node)
+
+    def _settings_class(self, node: ast.ClassDef) -> None:
+        prefix = ""
+        for stmt in node.body:  # model_config = SettingsConfigDict(env_prefix="SA01_")
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets):
+                if isinstance(stmt.value, ast.Call):
+                    for kw in stmt.value.keywords:
+                        if kw.arg == "env_prefix":
+                            prefix = self._string(kw.value) or ""
+        for stmt in node.body:
+            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None):
+                continue
+            variable, default = prefix + stmt.target.id, stmt.value
+            if isinstance(default, ast.Call) and (_dotted(default.func) or "").split(".")[-1] == "Field":
+                field = default
+                default = field.args[0] if field.args else None
+                for kw in field.keywords:
+                    if kw.arg == "default":
+                        default = kw.value
+                    elif kw.arg in ("alias", "validation_alias") and self._name(kw.value):
+                        variable = self._name(kw.value)
+            self._report(stmt, variable, default, "settings-field")
+
+
+def _module_constants(tree: ast.Module) -> dict[str, str]:
+    constants: dict[str, str] = {}
+    for stmt in tree.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+        value = getattr(stmt, "value", None)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    constants[target.id] = value.value
+    return constants
+
+
+def _getenv_aliases(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "os":
+            for alias in node.names:
+                if alias.name == "getenv":
+                    names.add(alias.asname or alias.name)
+    return names
+
+
+def scan_source(source: str, path: str) -> list[FallbackHit]:
+    """Return the loopback fallbacks in one Python module's ``source``.
+
+    Raises ``SyntaxError`` (and ``ValueError`` for NUL bytes) when it does not parse; the
+    caller reports that as unscannable rather than guessing with a regex.
+    """
+    tree = ast.parse(source, filename=path)
+    visitor = _Visitor(path, _module_constants(tree), _getenv_aliases(tree))
+    visitor.visit(tree)
+    return sorted(set(visitor.hits), key=lambda h: (h.line, h.variable or ""))
+
+
+_LOOPBACK_WORDS = re.compile(r"localhost|127\.|::1|0\.0\.0\.0|0:0:0:0", re.IGNORECASE)
+
+
+def scan_python_file(abs_path: str, rel_path: str) -> list[FallbackHit]:
+    """:func:`scan_source` for a file; a file that cannot contain a loopback literal is skipped
+    without parsing. Unreadable or non-UTF-8 files yield nothing; syntax errors propagate."""
+    try:
+        with open(abs_path, encoding="utf-8") as fh:
+            source = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return []
+    if not _LOOPBACK_WORDS.search(source):
+        return []
+    return scan_source(source, rel_path)
+
+
+def scan_shell_defaults(text: str, path: str) -> list[FallbackHit]:
+    """Loopback defaults in ``${VAR:-default}`` interpolations (Docker Compose, env files,
+    Dockerfiles, shell), e.g. ``REDIS_URL: ${REDIS_URL:-redis://localhost:6379}``; the
+    compose-file side of seed 002 §2. Commented-out lines (``#`` first) are skipped."""
+    hits: list[FallbackHit] = []
+    if "${" not in text or not _LOOPBACK_WORDS.search(text):
+        return hits
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "${" not in line or line.lstrip().startswith("#"):
+            continue
+        for match in _SHELL_DEFAULT.finditer(line):
+            if is_loopback(match.group("default")):
+                hits.append(FallbackHit(path, number, match.group("var").upper(), match.group("default"), "shell-default"))
+    return hits

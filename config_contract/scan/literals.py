@@ -1,0 +1,193 @@
+"""VIBE-164 literals in a source tree: detect-secrets' plugins and filters, run fast.
+
+Rule source: seed 000 §4 Rule 164 (zero-hardcode), seed 002 §3.2 (secret purge) and the seed
+002 "Verification Commands" (``grep -rn "dev-token\\|somastack2024\\|insecure"``).
+
+The engine is detect-secrets 1.5.0 itself, in process: the same plugins (all built-in ones plus
+the SomaStack plugins of :mod:`config_contract.scan.plugins`), the same default filters, the
+same transformers (YAML, ini, eager ini), the same per-line filter order as
+``detect_secrets.core.scan.scan_file``. What is faster:
+
+1. **Prefilter** (:mod:`config_contract.scan.prefilter`). For every plugin, the lines it could
+   possibly report are selected from necessary literals of its own patterns (``str.find`` over
+   the lower-cased text) or a search of the pattern itself; a file without any candidate is
+   done after one read, and detect-secrets' per-line machinery runs only on candidate lines and
+   only with the plugins that could report them (the code snippet given to the filters is still
+   built from the whole file).
+2. **Processes.** :func:`config_contract.scan.scan_tree` scans files in chunks with a
+   fork-based process pool (default: one process per CPU).
+
+``benchmarks/preflight.py`` (``bench_scan``) checks that nothing the detect-secrets CLI finds
+is lost.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+PLUGINS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins.py")
+
+#: SomaStack plugin class names (in :mod:`config_contract.scan.plugins`).
+SOMASTACK_PLUGINS: tuple[str, ...] = ("SomaStackDevDefaultDetector", "SomaStackSecretAssignmentDetector")
+#: Their detect-secrets ``secret_type`` values.
+SOMASTACK_TYPES: frozenset[str] = frozenset({"SomaStack Dev Default", "SomaStack Secret Assignment"})
+
+_ASSIGNED_NAME = re.compile(
+    r"""(?:^|[\s{,(\-])(?:export\s+|ENV\s+|ARG\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=|:|\s)"""
+)
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """One detect-secrets result, value-free.
+
+    ``path``: file path relative to the scan root ('/'-separated); ``line``: 1-based line;
+    ``type``: detect-secrets ``secret_type`` (e.g. ``Secret Keyword``, ``SomaStack Dev Default``);
+    ``hashed_secret``: SHA-1 hex of the value (detect-secrets' baseline ``hashed_secret``);
+    ``variable``: the name assigned on that line when one is recognisable, else ``None``.
+    """
+
+    path: str
+    line: int
+    type: str
+    hashed_secret: str
+    variable: str | None = None
+
+
+@contextmanager
+def scan_settings(*, somastack_plugins: bool = True) -> Iterator[None]:
+    """Configure detect-secrets' global settings for a scan: every built-in plugin with its
+    default options, the default filters, plus (``somastack_plugins``) the SomaStack plugins.
+
+    The file-existence filter is dropped because the walker only yields regular files and it
+    would otherwise depend on the working directory.
+    """
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import get_settings, transient_settings
+
+    get_mapping_from_secret_type_to_class.cache_clear()
+    builtin = sorted({cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()} - set(SOMASTACK_PLUGINS))
+    plugins = [{"name": name} for name in builtin]
+    if somastack_plugins:
+        plugins += [{"name": name, "path": "file://" + PLUGINS_FILE} for name in SOMASTACK_PLUGINS]
+    with transient_settings({"plugins_used": plugins}):
+        get_mapping_from_secret_type_to_class.cache_clear()
+        get_settings().disable_filters("detect_secrets.filters.common.is_invalid_file")
+        _reset_caches()
+        try:
+            yield
+        finally:
+            get_mapping_from_secret_type_to_class.cache_clear()
+            _reset_caches()
+
+
+def _reset_caches() -> None:
+    from detect_secrets.settings import get_filters, get_plugins
+
+    get_plugins.cache_clear()
+    get_filters.cache_clear()
+    _prefilter_cache.clear()
+
+
+_prefilter_cache: dict[str, object] = {}
+
+
+def prefilter():
+    """The :class:`~config_contract.scan.prefilter.Prefilter` of the configured plugins
+    (built once per :func:`scan_settings` block)."""
+    if "p" not in _prefilter_cache:
+        from detect_secrets.settings import get_plugins
+
+        from .prefilter import Prefilter
+
+        _prefilter_cache["p"] = Prefilter(list(get_plugins()))
+    return _prefilter_cache["p"]
+
+
+def _scan_candidate_lines(lines: list[str], candidates: dict[int, set[int]], filename: str):
+    """detect-secrets' ``_process_line_based_plugins``, restricted to the candidate lines and,
+    on each, to the plugins that could report it (same filters, same order)."""
+    from detect_secrets.core.scan import _is_filtered_out, _scan_line
+    from detect_secrets.settings import get_plugins
+    from detect_secrets.util.code_snippet import get_code_snippet
+
+    plugins = get_plugins()
+    for line_number in sorted(candidates):
+        line = lines[line_number - 1].rstrip()
+        snippet = None
+        found = []
+        for index in sorted(candidates[line_number]):
+            plugin = plugins[index]
+            for secret in _scan_line(plugin=plugin, filename=filename, line=line, line_number=line_number,
+                                     context=snippet):
+                found.append((plugin, secret))
+        if not found:
+            continue
+        # detect-secrets applies the line filters before the plugins; they are pure functions
+        # of the line, so applying them only where a plugin found something is equivalent.
+        snippet = get_code_snippet(lines=lines, line_number=line_number)
+        if _is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line, context=snippet):
+            continue
+        for plugin, secret in found:
+            if not _is_filtered_out(required_filter_parameters=["context"], filename=secret.filename,
+                                    secret=secret.secret_value, plugin=plugin, line=line, context=snippet):
+                yield secret, line
+
+
+class _NamedText(io.StringIO):
+    """A ``StringIO`` with the ``name`` detect-secrets' transformers look at."""
+
+    def __init__(self, text: str, name: str):
+        super().__init__(text)
+        self.name = name
+
+
+def scan_file(abs_path: str, rel_path: str) -> list[SecretHit]:
+    """Scan one file like ``detect_secrets.core.scan.scan_file`` and return value-free hits.
+
+    ``rel_path`` is the name the plugins and filters see (extension-based file types, lock
+    files, …) and the one reported. Unreadable or non-UTF-8 (binary) files yield nothing, as in
+    detect-secrets. Call inside :func:`scan_settings`.
+    """
+    from detect_secrets.core.scan import _is_filtered_out
+    from detect_secrets.transformers import get_transformed_file
+    from detect_secrets.util.filetype import FileType, determine_file_type
+
+    if _is_filtered_out(required_filter_parameters=["filename"], filename=rel_path):
+        return []
+    try:
+        with open(abs_path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return []
+    gates = prefilter()
+    if determine_file_type(rel_path) is FileType.YAML:
+        if not gates.yaml_may_match(text):
+            return []
+    elif not gates.file_may_match(text):
+        return []
+    hits: list[SecretHit] = []
+    for eager in (False, True):
+        lines = get_transformed_file(_NamedText(text, rel_path), use_eager_transformers=eager)
+        if not lines:
+            if eager:
+                break
+            lines = io.StringIO(text).readlines()
+        for secret, line in _scan_candidate_lines(lines, gates.candidates(lines), rel_path):
+            hits.append(SecretHit(rel_path, secret.line_number, secret.type, secret.secret_hash,
+                                  _variable_on(line)))
+        # detect-secrets tries the eager transformers only when the first pass found nothing;
+        # decide on the built-in plugins' hits alone so their results match the CLI's.
+        if any(hit.type not in SOMASTACK_TYPES for hit in hits):
+            break
+    return sorted(set(hits), key=lambda h: (h.line, h.type))
+
+
+def _variable_on(line: str) -> str | None:
+    match = _ASSIGNED_NAME.search(line.strip())
+    return match.group(1) if match else None

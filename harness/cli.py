@@ -1,0 +1,182 @@
+"""``somastack-services``: install, start, inspect and stop the real-services harness.
+
+Usage::
+
+    somastack-services [--state-dir DIR] [--port-offset N] [--cache-dir DIR]
+                       [-o SVC.KEY=VALUE ...] COMMAND [ARGS]
+
+    install [SERVICE...]   install into the cache (all by default; idempotent, fast when cached)
+    up [SERVICE...]        start (with depends_on), wait until ready, write topology.json
+    down                   stop everything this state dir started
+    status [--json]        pid, alive, ready, host:port, RSS per service
+    start|stop|restart|kill SERVICE
+    logs SERVICE [-n N]    last N lines of logs/<svc>.log (credential values masked)
+
+Exit codes (``somastack_deploy.exitcodes``): 0 ok; 1 a service failed to install/start/stop
+(the message names the log file); 2 unusable input (unknown service, bad option). Errors are
+one line on stderr. Generated credentials are only written to ``credentials.json`` (0600),
+never printed. Options: ``-o redis.persistence=none`` turns Redis persistence off (``aof`` default, ``rdb``) (values are
+parsed as JSON when they can be, else kept as strings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from config_contract.errors import InputError
+from somastack_deploy.exitcodes import FINDINGS, OK, USAGE
+
+from .base import Context
+from .manager import Harness, HarnessError, default_cache_dir, default_state_dir
+from .registry import ALL_SERVICES
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help="stack state directory (default .somastack/services)")
+    p.add_argument("--port-offset", default=argparse.SUPPRESS, help="added to every seed 001 port (default 0)")
+    p.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help="install cache (default $SOMASTACK_CACHE or ~/.cache/somastack-deploy)")
+    p.add_argument("-o", "--option", action="append", default=argparse.SUPPRESS, metavar="SVC.KEY=VALUE", help="service option, e.g. redis.persistence=none")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="somastack-services", description="Real infrastructure services on loopback for tests and development.")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, help_ in (("install", "install services into the cache"), ("up", "start services and wait until ready")):
+        p = sub.add_parser(name, help=help_)
+        _common(p)
+        p.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(ALL_SERVICES)} (default: all)")
+    p = sub.add_parser("down", help="stop every service of the stack")
+    _common(p)
+    p = sub.add_parser("status", help="per-service pid, alive, ready, port")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="JSON output")
+    for name, help_ in (("start", "start one service again"), ("stop", "stop one service gracefully"),
+                        ("restart", "stop then start one service"), ("kill", "SIGKILL one service (fault test)")):
+        p = sub.add_parser(name, help=help_)
+        _common(p)
+        p.add_argument("service", metavar="SERVICE")
+    p = sub.add_parser("logs", help="print the end of a service log")
+    _common(p)
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("-n", "--lines", type=int, default=100, help="number of lines (default 100)")
+    return parser
+
+
+def _parse_options(raw: list[str]) -> dict:
+    options: dict = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        svc, dot, opt = key.partition(".")
+        if not sep or not dot or not svc or not opt:
+            raise InputError("expected SVC.KEY=VALUE", variable=f"-o {item.split('=')[0]}")
+        if svc not in ALL_SERVICES:
+            raise InputError(f"unknown service {svc!r} in option", variable=f"-o {key}")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        options.setdefault(svc, {})[opt] = parsed
+    return options
+
+
+def _context(args: argparse.Namespace) -> Context:
+    raw = getattr(args, "port_offset", "0")
+    try:
+        offset = int(raw)
+    except ValueError:
+        raise InputError(f"not an integer: {raw!r}", variable="--port-offset") from None
+    if not 0 <= offset <= 40000:
+        raise InputError(f"must be between 0 and 40000 (ports up to 65535), got {offset}", variable="--port-offset")
+    state_dir = getattr(args, "state_dir", None) or default_state_dir()
+    cache_dir = getattr(args, "cache_dir", None) or default_cache_dir()
+    return Context(state_dir=Path(state_dir).resolve(), cache_dir=Path(cache_dir).resolve(), port_offset=offset,
+                   options=_parse_options(getattr(args, "option", [])))
+
+
+def _masked_log(h: Harness, name: str, lines: int) -> str:
+    path = h.ctx.log_path(name)
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        raise InputError("no log yet (service never started in this state dir)", path=str(path), variable=name) from None
+    for values in h.credentials().values():
+        for value in values.values():
+            if isinstance(value, str) and len(value) >= 6:
+                text = text.replace(value, "****")
+    return "\n".join(text.splitlines()[-lines:]) + "\n"
+
+
+def _print_status(h: Harness, as_json: bool) -> None:
+    status = h.status()
+    if as_json:
+        print(json.dumps({n: s.to_json() for n, s in status.items()}, indent=2, sort_keys=True))
+        return
+    if not status:
+        print("no services in this stack")
+    for name, s in status.items():
+        ports = ",".join(f"{role}={port}" for role, port in s.ports.items())
+        state = "ready" if s.ready else ("alive" if s.alive else "dead")
+        print(f"{name:<9} {state:<6} pid={s.pid or '-':<8} {s.host} {ports}  rss={s.rss_bytes / 2**20:.0f}MiB")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute one parsed command; returns the exit code."""
+    h = Harness(_context(args))
+    cmd = args.command
+    if cmd == "install":
+        for name, secs in h.install(args.services or None).items():
+            print(f"{name:<9} {'cached' if secs == 0 else f'installed in {secs:.1f} s'}")
+    elif cmd == "up":
+        t0 = time.monotonic()
+        topo = h.up(args.services or None)
+        print(f"up: {', '.join(sorted(topo.services))} ready in {time.monotonic() - t0:.1f} s")
+        print(f"topology: {h.topology_path}")
+        print(f"credentials: {h.ctx.credentials_path} (mode 0600)")
+    elif cmd == "down":
+        t0 = time.monotonic()
+        stopped = h.down()
+        print(f"down: stopped {', '.join(sorted(stopped)) or 'nothing'} in {time.monotonic() - t0:.1f} s")
+    elif cmd == "status":
+        _print_status(h, args.json)
+    elif cmd in ("start", "restart"):
+        getattr(h, cmd)(args.service)
+        print(f"{args.service}: ready")
+    elif cmd == "stop":
+        graceful = h.stop(args.service)
+        print(f"{args.service}: stopped{'' if graceful else ' (killed after timeout or not running)'}")
+    elif cmd == "kill":
+        h.kill(args.service)
+        print(f"{args.service}: killed (SIGKILL)")
+    elif cmd == "logs":
+        sys.stdout.write(_masked_log(h, args.service, args.lines))
+    return OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point ``somastack-services``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except InputError as err:
+        print(f"somastack-services: error: {err}", file=sys.stderr)
+        return USAGE
+    except HarnessError as err:
+        print(f"somastack-services: error: {err}", file=sys.stderr)
+        return FINDINGS
+    except KeyboardInterrupt:
+        print("somastack-services: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

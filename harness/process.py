@@ -1,0 +1,197 @@
+"""Tracked server processes: spawn in a new process group, liveness, stop, resident memory.
+
+Only processes this harness started are ever signalled: a record holds the leader's PID and
+its kernel start time (``psutil.Process.create_time``, s since the epoch), so a recycled PID is
+never mistaken for ours. Linux only (``/proc`` via psutil).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+@dataclass
+class ProcRecord:
+    """A started server: leader ``pid`` (also its process group id) and ``create_time`` (s)."""
+
+    pid: int
+    create_time: float
+
+    def to_json(self) -> dict:
+        return {"pid": self.pid, "create_time": self.create_time}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ProcRecord":
+        return cls(int(data["pid"]), float(data["create_time"]))
+
+
+def spawn(argv: list[str], env: dict[str, str], cwd: Path, log_path: Path) -> tuple[subprocess.Popen, ProcRecord]:
+    """Start ``argv`` in its own session/process group, stdin from /dev/null, stdout+stderr
+    appended to ``log_path``. Raises ``OSError`` when the executable cannot be run."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        log.write(f"\n=== harness start {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} ===\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cwd=str(cwd), env=env, start_new_session=True, close_fds=True,
+        )
+    try:
+        ctime = psutil.Process(proc.pid).create_time()
+    except psutil.Error:
+        ctime = 0.0
+    return proc, ProcRecord(proc.pid, ctime)
+
+
+def _leader(rec: ProcRecord) -> psutil.Process | None:
+    try:
+        p = psutil.Process(rec.pid)
+        if abs(p.create_time() - rec.create_time) > 0.05:
+            return None  # recycled PID: not ours
+        return p
+    except psutil.Error:
+        return None
+
+
+def leader_alive(rec: ProcRecord) -> bool:
+    """True when the tracked leader process runs (a zombie counts as dead)."""
+    p = _leader(rec)
+    if p is None:
+        return False
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def group_members(rec: ProcRecord, *, zombies: bool = False) -> list[psutil.Process]:
+    """Live processes of the tracked process group (leader included), zombies excluded
+    unless ``zombies``. Empty when the group id now belongs to someone else (a recycled
+    leader PID)."""
+    try:
+        other = psutil.Process(rec.pid)
+        if abs(other.create_time() - rec.create_time) > 0.05:
+            return []  # PID reused by a foreign process: never touch that group
+    except psutil.Error:
+        pass
+    members = []
+    for p in psutil.process_iter():
+        try:
+            if os.getpgid(p.pid) == rec.pid and (zombies or p.status() != psutil.STATUS_ZOMBIE):
+                members.append(p)
+        except (OSError, psutil.Error):
+            continue
+    return members
+
+
+def _signal_group(rec: ProcRecord, sig: int) -> None:
+    if not group_members(rec):
+        return
+    try:
+        os.killpg(rec.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_reaped(rec: ProcRecord, popen: subprocess.Popen | None, timeout_s: float = 5.0) -> None:
+    """Reap ``popen`` (our child) or wait for init to reap the group's zombies, so that a
+    server checking its old PID file (PostgreSQL) does not see a dead PID as running."""
+    if popen is not None:
+        try:
+            popen.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            leader = psutil.Process(rec.pid)
+            if abs(leader.create_time() - rec.create_time) > 0.05:
+                return  # PID already reused
+        except psutil.Error:
+            return  # leader reaped
+        time.sleep(0.02)
+
+
+def stop_group(rec: ProcRecord, sig: int, timeout_s: float, popen: subprocess.Popen | None = None) -> bool:
+    """Send ``sig`` to the group, wait up to ``timeout_s`` s, then SIGKILL what is left.
+
+    Returns True when the group stopped before the timeout. Reaps ``popen`` if given."""
+    _signal_group(rec, sig)
+    deadline = time.monotonic() + timeout_s
+    graceful = True
+    while group_members(rec):
+        if popen is not None:
+            popen.poll()
+        if time.monotonic() > deadline:
+            graceful = False
+            _signal_group(rec, signal.SIGKILL)
+            kill_deadline = time.monotonic() + 10
+            while group_members(rec) and time.monotonic() < kill_deadline:
+                if popen is not None:
+                    popen.poll()
+                time.sleep(0.05)
+            break
+        time.sleep(0.05)
+    _wait_reaped(rec, popen)
+    return graceful
+
+
+def kill_group(rec: ProcRecord, popen: subprocess.Popen | None = None) -> None:
+    """SIGKILL the whole group at once (fault injection) and reap the leader."""
+    _signal_group(rec, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while group_members(rec) and time.monotonic() < deadline:
+        if popen is not None:
+            popen.poll()
+        time.sleep(0.05)
+    _wait_reaped(rec, popen)
+
+
+def group_rss_bytes(rec: ProcRecord) -> int:
+    """Resident set size (bytes) summed over the live processes of the group."""
+    total = 0
+    for p in group_members(rec):
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when ``host:port`` can be bound now (nothing listens on it)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def non_root_prefix() -> list[str]:
+    """argv prefix that runs a server refusing root (PostgreSQL) as an unprivileged uid.
+
+    When the harness runs as root it returns ``unshare --user --map-user=N --map-group=N``
+    (``N`` = uid/gid of ``nobody``): inside the new user namespace the process is uid ``N``,
+    outside it keeps root's identity, so it can still read ``~root/.cache`` and 0700 state
+    dirs. ``unshare`` execs the server (same PID, tracked as usual). Empty when not root."""
+    if os.geteuid() != 0:
+        return []
+    import pwd
+
+    try:
+        entry = pwd.getpwnam("nobody")
+        uid, gid = entry.pw_uid, entry.pw_gid
+    except KeyError:
+        uid = gid = 65534
+    return ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}"]

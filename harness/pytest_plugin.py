@@ -1,0 +1,99 @@
+"""Pytest plug-in: real services for tests (registered in ``tests/conftest.py``).
+
+Fixture API (stable; other test packages rely on it)
+----------------------------------------------------
+Marker::
+
+    @pytest.mark.services("postgres", "redis")      # topology keys, see harness.registry
+    def test_something(topology, harness): ...
+
+``topology`` (function scope) -> :class:`config_contract.topology.Topology`
+    Ensures every service named by the test's ``services`` markers (and their
+    ``depends_on``) is installed, started and ready, starting only what is not already
+    running in this session (services started by earlier tests are reused, never restarted
+    between tests), and returns the *current* topology of the session stack (it may list
+    more services than the marker names). Endpoints are ``topology.services[name].endpoints``
+    (host/port; Milvus answers on a private network-namespace address, not 127.0.0.1);
+    credentials are ``file:///…/credentials.json#svc.key`` references: resolve them with
+    ``config_contract.references.resolve(ref)``. A service that cannot be installed or
+    started makes the test FAIL (``pytest.fail``) with the reason and the log path; it is
+    never skipped. A test without the marker gets a topology of whatever is running.
+
+``harness`` (session scope) -> :class:`harness.manager.Harness`
+    The session's running stack: ``state_dir`` under pytest's session tmp dir, port offset
+    ``SOMASTACK_TEST_PORT_OFFSET`` (default +10000: postgres 15432, redis 16379, vault
+    18200, …) so it never clashes with a developer's own stack; the plug-in fails the
+    test when a needed port is taken. Use it for fault tests: ``harness.kill(name)``,
+    ``harness.stop(name)``, ``harness.start(name) -> Topology``, ``harness.status()``,
+    ``harness.credentials()`` (dict, never print it), ``harness.ctx`` (the Context). A
+    test that kills/stops a service must leave it running again (``harness.start(name)``)
+    or the next ``topology`` fixture call restarts it (it checks liveness and readiness).
+    Everything is torn down at session end (``Harness.down()``), no process left behind.
+
+Session-wide options go through environment variables: ``SOMASTACK_TEST_PORT_OFFSET``,
+``SOMASTACK_CACHE`` (install cache). Service options (e.g. Redis persistence) can be set
+with ``@pytest.mark.services("redis", options={"redis": {"persistence": "none"}})`` only for
+a service not yet started in the session (else the test fails, naming the conflict).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.base import Context
+from harness.manager import Harness, HarnessError, default_cache_dir
+
+#: Default port offset of the test stack (seed 001 ports + 10000).
+DEFAULT_TEST_PORT_OFFSET = 10000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "services(*names, options=None): the test needs these real services from the harness "
+        "(postgres, redis, kafka, keycloak, spicedb, opa, milvus, vault)",
+    )
+
+
+def _port_offset() -> int:
+    raw = os.environ.get("SOMASTACK_TEST_PORT_OFFSET", str(DEFAULT_TEST_PORT_OFFSET))
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"SOMASTACK_TEST_PORT_OFFSET: not an integer: {raw!r}") from None
+
+
+@pytest.fixture(scope="session")
+def harness(tmp_path_factory: pytest.TempPathFactory):
+    """The session's :class:`Harness` (see the module docstring); torn down at session end."""
+    state_dir = Path(tmp_path_factory.mktemp("services", numbered=True))
+    ctx = Context(state_dir=state_dir, cache_dir=default_cache_dir(), port_offset=_port_offset())
+    h = Harness(ctx)
+    try:
+        yield h
+    finally:
+        h.down()
+
+
+@pytest.fixture
+def topology(request: pytest.FixtureRequest, harness: Harness):
+    """Start the services named by the test's ``services`` markers; return the Topology."""
+    names: list[str] = []
+    options: dict = {}
+    for marker in request.node.iter_markers("services"):
+        names.extend(n for n in marker.args if n not in names)
+        options.update(marker.kwargs.get("options") or {})
+    for svc, opts in options.items():
+        current = harness.ctx.options.get(svc)
+        if current == opts:
+            continue
+        if svc in harness.started() and current != opts:
+            pytest.fail(f"{svc}: already started in this session with options {current!r}; cannot apply {opts!r}")
+        harness.ctx.options[svc] = dict(opts)
+    try:
+        return harness.up(names)
+    except HarnessError as err:
+        pytest.fail(str(err), pytrace=False)

@@ -1,0 +1,149 @@
+"""Redis 7 from Debian's ``redis-server`` package (bookworm: 7.0.x).
+
+- Install: when ``redis-server`` is missing, ``apt-get update`` then
+  ``apt-get install -y --no-install-recommends redis-server`` (root only). A temporary
+  ``/usr/sbin/policy-rc.d`` (exit 101) keeps Debian's own service from starting on 6379 when
+  the machine has none; a Debian service found running afterwards is stopped.
+- Run: ``redis-server <data>/redis.conf`` (mode 0600: it holds ``requirepass``), bound to
+  127.0.0.1 on seed 001 §1.1 port 6379 + offset, ``protected-mode yes``.
+- Persistence (option ``persistence``): ``"aof"`` (default: ``appendonly yes``,
+  ``appendfsync always`` so a SIGKILL loses no acknowledged write), ``"rdb"`` (snapshots on
+  Redis' default schedule and at shutdown) or ``"none"``. The topology's ``storage`` reports
+  ``{"aof": bool, "rdb": bool}``.
+- Ready: ``PING`` with the password.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from config_contract.topology import Endpoint, Service
+
+from ..base import Context, InstallError, ServiceSpec
+
+PERSISTENCE_MODES = ("aof", "rdb", "none")
+POLICY_RC = Path("/usr/sbin/policy-rc.d")
+
+
+def _run(cmd: list[str], timeout: float) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise InstallError(f"`{' '.join(cmd)}` timed out after {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        raise InstallError(f"`{' '.join(cmd)}` failed (exit {proc.returncode}): {lines[-1] if lines else ''}")
+
+
+class Redis(ServiceSpec):
+    """Redis 7.0 (Debian bookworm ``redis-server``)."""
+
+    name = "redis"
+    base_ports = {"redis": 6379}
+    start_timeout_s = 30.0
+    stop_timeout_s = 15.0
+
+    def binary(self) -> str | None:
+        return shutil.which("redis-server") or (
+            "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
+        )
+
+    def installed(self, ctx: Context) -> bool:
+        return self.binary() is not None
+
+    def install(self, ctx: Context) -> None:
+        if os.geteuid() != 0:
+            raise InstallError("redis-server is missing and installing it needs root: `apt-get install redis-server`")
+        guard = not POLICY_RC.exists()
+        if guard:
+            POLICY_RC.write_text("#!/bin/sh\n# somastack-services: keep Debian services from starting\nexit 101\n")
+            POLICY_RC.chmod(0o755)
+        try:
+            _run(["apt-get", "update", "-q"], 600)
+            _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"], 900)
+        finally:
+            if guard:
+                POLICY_RC.unlink(missing_ok=True)
+        # A Debian service started anyway (no policy-rc.d honoured): stop and disable it.
+        if Path("/run/redis/redis-server.pid").exists() and shutil.which("service"):
+            subprocess.run(["service", "redis-server", "stop"], capture_output=True, timeout=60)
+        if shutil.which("systemctl") and Path("/run/systemd/system").exists():
+            subprocess.run(["systemctl", "disable", "--now", "redis-server"], capture_output=True, timeout=60)
+
+    def persistence(self, ctx: Context) -> str:
+        mode = str(ctx.service_options(self.name).get("persistence", "aof"))
+        if mode not in PERSISTENCE_MODES:
+            raise InstallError(f"redis option persistence={mode!r}: expected one of {', '.join(PERSISTENCE_MODES)}")
+        return mode
+
+    def port(self, ctx: Context) -> int:
+        return ctx.port(self.base_ports["redis"])
+
+    def conf_path(self, ctx: Context) -> Path:
+        return ctx.data_dir(self.name) / "redis.conf"
+
+    def prepare(self, ctx: Context) -> None:
+        mode = self.persistence(ctx)
+        data = ctx.data_dir(self.name)
+        lines = [
+            f"bind {ctx.host}",
+            f"port {self.port(ctx)}",
+            "protected-mode yes",
+            "daemonize no",
+            'logfile ""',
+            f"dir {data}",
+            f"requirepass {ctx.credential(self.name, 'password')}",
+            "appendonly " + ("yes" if mode == "aof" else "no"),
+            "appendfsync always",
+            "appenddirname appendonlydir",
+            "save " + ('""' if mode == "none" else "3600 1 300 100 60 10000"),
+            "dbfilename dump.rdb",
+        ]
+        conf = self.conf_path(ctx)
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+    def command(self, ctx: Context) -> tuple[list[str], dict[str, str]]:
+        return [self.binary() or "redis-server", str(self.conf_path(ctx))], {}
+
+    def ready(self, ctx: Context) -> bool:
+        import redis
+
+        try:
+            client = redis.Redis(host=ctx.host, port=self.port(ctx), password=ctx.credential(self.name, "password"),
+                                 socket_timeout=2, socket_connect_timeout=2)
+            try:
+                return bool(client.ping())
+            finally:
+                client.close()
+        except Exception:
+            return False
+
+    def version(self) -> str:
+        try:
+            out = subprocess.run([self.binary() or "redis-server", "--version"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return "7"
+        m = re.search(r"v=(\d+\.\d+\.\d+)", out)
+        return m.group(1) if m else "7"
+
+    def topology(self, ctx: Context) -> Service:
+        mode = self.persistence(ctx)
+        return Service(
+            plane="infrastructure", engine="redis", version=self.version(),
+            endpoints=[Endpoint(protocol="redis", host=ctx.host, port=self.port(ctx))],
+            credentials={"password": ctx.credential_ref(self.name, "password")},
+            storage={"aof": mode == "aof", "rdb": mode != "none"},
+        )
+
+    def provenance(self, ctx: Context) -> str:
+        return f"Debian redis-server {self.version()} ({self.binary()}), persistence={self.persistence(ctx)}"
+
+
+SPEC = Redis()

@@ -1,0 +1,204 @@
+"""Rule registry, resource view and result types (Checkov style).
+
+A rule is a small pure function ``check(res: ResourceInput) -> list[str]`` (failure
+messages; empty = PASSED) wrapped in a :class:`Rule` with metadata. A check raises
+:class:`Unknown` when it cannot decide (a value unknown at preview, an unparsable document).
+Messages name properties and variables, never values (a secret must not leak into a report).
+
+Enforcement levels are Pulumi CrossGuard's: ``mandatory`` (blocks ``pulumi up``; exit 1 in
+``somastack-deploy plan``), ``advisory`` (reported, not blocking), ``disabled``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Level = Literal["mandatory", "advisory", "disabled"]
+Status = Literal["PASSED", "FAILED", "UNKNOWN"]
+
+
+class Unknown(Exception):
+    """Raised by a check that cannot decide (``str(exc)`` says why, without values)."""
+
+
+class NotApplicable(Exception):
+    """Raised by a check when the resource is outside the rule's scope after all (e.g. a
+    listener of a network load balancer for an ALB rule): no result is recorded."""
+
+
+@dataclass(frozen=True)
+class ResourceInput:
+    """What a check sees of one resource.
+
+    ``type``: Pulumi type token (``aws:rds/instance:Instance``); ``name``: logical name;
+    ``urn``: URN (may be empty for hand-built inputs); ``props``: input properties with
+    Pulumi wire (camelCase) names, secrets unwrapped, exactly what CrossGuard passes as
+    ``ResourceValidationArgs.props``; ``provider_props``: the explicit provider's inputs
+    (e.g. ``defaultTags``) or ``None``.
+    """
+
+    type: str
+    name: str
+    props: Mapping[str, Any]
+    urn: str = ""
+    provider_props: Mapping[str, Any] | None = None
+
+    def get(self, *path: str | int, default: Any = None) -> Any:
+        """Nested property lookup: ``res.get("encryptionInfo", "encryptionInTransit", "clientBroker")``;
+        ``default`` when any step is missing or ``None``."""
+        node: Any = self.props
+        for step in path:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                return default
+            if node is None:
+                return default
+        return node
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Effective AWS tags: the provider's ``defaultTags.tags`` overlaid with the resource's
+        ``tags`` (as AWS computes ``tags_all``)."""
+        merged: dict[str, str] = {}
+        default = ((self.provider_props or {}).get("defaultTags") or {})
+        if isinstance(default, str):  # a provider's object inputs arrive JSON-encoded
+            import json
+
+            try:
+                default = json.loads(default)
+            except ValueError:
+                default = {}
+        merged.update((default or {}).get("tags") or {})
+        merged.update(self.props.get("tags") or {})
+        return {str(k): str(v) for k, v in merged.items() if v is not None}
+
+
+Check = Callable[[ResourceInput], list[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy rule.
+
+    ``name``: stable kebab-case id (CrossGuard policy name, SARIF ruleId); ``description``:
+    one sentence; ``level``: enforcement level; ``resource_types``: type tokens it applies to;
+    ``source``: where the rule comes from (seed section and/or AWS/Pulumi doc); ``check``:
+    the pure validator.
+    """
+
+    name: str
+    description: str
+    level: Level
+    resource_types: tuple[str, ...]
+    source: str
+    check: Check = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The result of one rule on one resource (PASSED/FAILED/UNKNOWN); ``messages`` are the
+    failure messages (FAILED) or the reason (UNKNOWN)."""
+
+    rule: str
+    level: Level
+    status: Status
+    resource_type: str
+    resource: str
+    urn: str
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One policy violation: ``policy`` (rule name), ``resource`` (logical name),
+    ``resource_type``, ``urn``, ``level`` (enforcement level), ``message`` (value-free)."""
+
+    policy: str
+    resource: str
+    resource_type: str
+    urn: str
+    level: Level
+    message: str
+
+    def to_dict(self) -> dict:
+        """The plan JSON shape: ``{"policy", "resource", "type", "urn", "level", "message"}``."""
+        return {"policy": self.policy, "resource": self.resource, "type": self.resource_type,
+                "urn": self.urn, "level": self.level, "message": self.message}
+
+
+class Registry:
+    """Rules keyed by resource type token; iteration order is registration order."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+        self._by_type: dict[str, list[Rule]] = {}
+
+    def add(self, rule: Rule) -> Rule:
+        """Register ``rule``. Raises ``ValueError`` on a duplicate or non-kebab-case name."""
+        import re
+
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name):
+            raise ValueError(f"rule name {rule.name!r} is not kebab-case")
+        if rule.name in self._rules:
+            raise ValueError(f"duplicate rule {rule.name!r}")
+        self._rules[rule.name] = rule
+        for token in rule.resource_types:
+            self._by_type.setdefault(token, []).append(rule)
+        return rule
+
+    def for_type(self, token: str) -> list[Rule]:
+        """Rules that apply to resources of type ``token`` (empty list if none), in registration
+        order. A rule's resource type may be a package wildcard such as ``aws:*``."""
+        wanted = set(self._by_type.get(token, ())) | set(self._by_type.get(token.split(":", 1)[0] + ":*", ()))
+        return [r for r in self._rules.values() if r in wanted]
+
+    def __getitem__(self, name: str) -> Rule:
+        return self._rules[name]
+
+    def __iter__(self):
+        return iter(self._rules.values())
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def types(self) -> set[str]:
+        """Every resource type token some rule applies to."""
+        return set(self._by_type)
+
+
+REGISTRY = Registry()
+
+
+def rule(name: str, *, description: str, level: Level, resource_types: tuple[str, ...] | list[str],
+         source: str) -> Callable[[Check], Check]:
+    """Decorator registering a check function as a :class:`Rule` in :data:`REGISTRY`."""
+
+    def wrap(fn: Check) -> Check:
+        REGISTRY.add(Rule(name=name, description=description, level=level,
+                          resource_types=tuple(resource_types), source=source, check=fn))
+        return fn
+
+    return wrap
+
+
+def run_rule(r: Rule, res: ResourceInput) -> CheckResult | None:
+    """Run one rule on one resource and classify the outcome. A check that raises
+    :class:`Unknown` (or CrossGuard's ``UnknownValueError``) gives UNKNOWN,
+    :class:`NotApplicable` gives ``None``; any other exception propagates (a bug in a rule must
+    not pass silently)."""
+    try:
+        messages = r.check(res)
+    except NotApplicable:
+        return None
+    except Unknown as exc:
+        return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn, (str(exc),))
+    except Exception as exc:
+        if type(exc).__name__ == "UnknownValueError":
+            return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn,
+                               ("a property is unknown until the resource is created",))
+        raise
+    status: Status = "FAILED" if messages else "PASSED"
+    return CheckResult(r.name, r.level, status, res.type, res.name, res.urn, tuple(messages))

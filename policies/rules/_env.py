@@ -1,0 +1,31 @@
+"""Helpers shared by rules: the environment of a resource, boolean inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..registry import ResourceInput, Unknown
+
+#: Tag that carries the environment dimension (seed 000 §1: DEV | PROD); set by the components.
+ENVIRONMENT_TAG = "Environment"
+
+_PROD = {"PROD", "PRODUCTION"}
+_DEV = {"DEV", "DEVELOPMENT"}
+
+
+def environment_of(res: ResourceInput) -> str:
+    """``"PROD"`` or ``"DEV"`` from the resource's effective ``Environment`` tag (provider
+    default tags included). Raises :class:`Unknown` when the tag is missing or unrecognised."""
+    value = str(res.tags.get(ENVIRONMENT_TAG, "")).strip().upper()
+    if value in _PROD:
+        return "PROD"
+    if value in _DEV:
+        return "DEV"
+    raise Unknown(f"no {ENVIRONMENT_TAG}=DEV|PROD tag: cannot tell PROD from DEV")
+
+
+def truthy(value: Any) -> bool:
+    """A boolean input as Pulumi may pass it (bool, or "true"/"false" strings)."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)

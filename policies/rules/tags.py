@@ -1,0 +1,57 @@
+"""Required AWS tags on every taggable AWS resource.
+
+``Project``, ``Environment`` (DEV | PROD, the environment dimension of seed 000 §1; the
+PROD rules read it), ``Stack`` (the Pulumi stack name) and ``ManagedBy``. Provider default
+tags count (``aws.Provider(default_tags=...)``), as AWS computes ``tags_all``.
+
+Taggable = the pulumi-aws resource class accepts a ``tags`` argument (looked up once per type
+token in the installed ``pulumi_aws``; when it cannot be imported, a resource with a ``tags``
+input is taggable).
+
+Source: AWS Whitepaper "Tagging Best Practices" (cost allocation, ownership, environment),
+seed 000 §1 (the four dimensions), seed 000 §6 (stack identity).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from functools import lru_cache
+
+from ..registry import NotApplicable, ResourceInput, rule
+from ._env import ENVIRONMENT_TAG
+
+REQUIRED_TAGS: tuple[str, ...] = ("Project", ENVIRONMENT_TAG, "Stack", "ManagedBy")
+ENVIRONMENTS = ("DEV", "PROD")
+
+
+@lru_cache(maxsize=None)
+def is_taggable(token: str) -> bool | None:
+    """True/False when the pulumi-aws class for ``token`` (``aws:rds/instance:Instance``) does/does
+    not accept ``tags``; ``None`` when it cannot be resolved."""
+    try:
+        pkg, mod, typ = token.split(":")
+        module = importlib.import_module(f"pulumi_aws.{mod.split('/')[0]}")
+        cls = getattr(module, typ)
+        return "tags" in inspect.signature(cls._internal_init).parameters
+    except (ValueError, ImportError, AttributeError, TypeError):
+        return None
+
+
+@rule("required-tags", description="Taggable AWS resources carry Project, Environment, Stack and ManagedBy tags.",
+      level="mandatory", resource_types=("aws:*",),
+      source="AWS 'Tagging Best Practices'; seed 000 §1 and §6")
+def required_tags(res: ResourceInput) -> list[str]:
+    """Missing tags are listed by name; ``Environment`` must be DEV or PROD."""
+    taggable = is_taggable(res.type)
+    if taggable is False or (taggable is None and "tags" not in res.props):
+        raise NotApplicable()
+    tags = res.tags
+    out = []
+    missing = [t for t in REQUIRED_TAGS if not tags.get(t)]
+    if missing:
+        out.append(f"missing tags: {', '.join(missing)}")
+    env = tags.get(ENVIRONMENT_TAG)
+    if env and env.upper() not in ENVIRONMENTS:
+        out.append(f"tag {ENVIRONMENT_TAG} must be one of {', '.join(ENVIRONMENTS)}")
+    return out

@@ -1,0 +1,106 @@
+"""``somastack-deploy plan``: run a stack's Pulumi program offline and check the policies.
+
+``somastack-deploy plan --stack NAME [--format text|json|sarif] [--stack-file PATH]``
+
+Loads ``Pulumi.<NAME>.yaml`` (from the directory holding ``Pulumi.yaml``: the current
+directory if it has one, else the repository root; or ``--stack-file``), runs
+``stacks.program.main`` under Pulumi's mock runtime (:func:`somastack_deploy.plan.runner.run_stack`;
+no cloud credentials, no Pulumi CLI), prints the resource graph and runs the policies
+(:mod:`policies`) over it.
+
+JSON (``--format json``)::
+
+    {"version": 1, "stack": "fargate-prod", "target": "FARGATE", "project": "somastack",
+     "resources": [{"type": "aws:rds/instance:Instance", "name": "db-postgres", "parent": "db",
+                    "parent_type": "somastack:data:Database", "parent_urn": "...", "urn": "...",
+                    "props": {...}}],
+     "outputs": {...},
+     "policy": {"passed": true, "counts": {"passed": 120, "failed": 0, "unknown": 0},
+                "violations": [{"policy": "...", "resource": "...", "type": "...", "urn": "...",
+                                "level": "mandatory", "message": "..."}]}}
+
+``props`` are the resource's inputs; Pulumi secrets and plaintext secrets are masked
+(:func:`config_contract.masking.mask`, :mod:`somastack_deploy.plan.redact`), as are the stack
+outputs. ``text`` prints the graph as a tree with key properties, then the failed/unknown policy
+results (shared text formatter); ``sarif`` is SARIF 2.1.0 with one rule per policy.
+
+Exit codes: 0 no mandatory violation; 1 a mandatory violation, or the program aborted on a
+contract violation (its message on stderr, no traceback); 2 unusable input (missing stack
+file, bad YAML: one line naming file and line; a program that fails for another reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from somastack_deploy import exitcodes
+
+FORMATS = ("text", "json", "sarif")
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    """Options of ``plan`` (see module doc)."""
+    parser.add_argument("--stack", required=True, metavar="NAME", help="stack name, e.g. fargate-prod (reads Pulumi.NAME.yaml)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--stack-file", metavar="PATH", help="stack config file (default: Pulumi.NAME.yaml in the project root)")
+
+
+def project_root() -> str:
+    """The directory holding ``Pulumi.yaml``: the current directory if it has one, else the
+    repository root (the parent of the ``somastack_deploy`` package)."""
+    if os.path.exists("Pulumi.yaml"):
+        return os.getcwd()
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the plan; see the module doc for output and exit codes."""
+    from config_contract.errors import InputError
+
+    from somastack_deploy.plan.stackfile import load_stack_file, project_name
+
+    root = project_root()
+    path = args.stack_file or os.path.join(root, f"Pulumi.{args.stack}.yaml")
+    if os.path.isabs(path) and os.path.abspath(path).startswith(os.getcwd() + os.sep):
+        path = os.path.relpath(path)
+    config = load_stack_file(path)  # InputError → exit 2 (cli)
+    project = project_name(root)
+
+    try:
+        from stacks.program import main as program
+    except ImportError as err:
+        raise InputError(f"the stack program cannot be imported ({err})") from None
+
+    from somastack_deploy.plan import report
+    from somastack_deploy.plan.runner import run_stack
+
+    try:
+        plan = run_stack(args.stack, config, program, project=project)
+    except Exception as err:  # noqa: BLE001 - reported as one line, never a traceback
+        violation = _contract_violation(err)
+        if violation is not None:
+            sys.stderr.write(f"somastack-deploy plan: {args.stack}: contract violation, no resource planned:\n{violation}\n")
+            return exitcodes.FINDINGS
+        message = str(err).replace("\n", " ")
+        sys.stderr.write(f"somastack-deploy: error: {path}: the stack program failed: {type(err).__name__}: {message}\n")
+        return exitcodes.USAGE
+
+    built = report.build(plan, config=config, stack=args.stack)
+    sys.stdout.write(report.render(built, args.format, path=path))
+    return exitcodes.OK if built.passed else exitcodes.FINDINGS
+
+
+def _contract_violation(err: BaseException) -> str | None:
+    """The contract's message when ``err`` is (or wraps) a contract violation, else ``None``."""
+    seen = 0
+    while err is not None and seen < 5:
+        name = type(err).__name__
+        if name == "ContractViolation":
+            return str(err)
+        if name == "ContractAbort":
+            return str(err)
+        err = getattr(err, "violation", None) or err.__cause__
+        seen += 1
+    return None

@@ -1,0 +1,128 @@
+"""``somastack-deploy preflight``: lint a configuration against the SomaStack contract.
+
+Usage::
+
+    somastack-deploy preflight [ENV_FILE ...] [--from-env] [--stack-config Pulumi.<stack>.yaml]
+                               [--service agent|brain|memory ...] [--format text|json|sarif|junit]
+                               [--scan PATH [--baseline FILE]] [--resolve-secrets] [--output FILE]
+
+Sources merge in one precedence (later wins): ENV_FILEs in order, then the stack config, then
+the process environment (``--from-env``, contract names only). ``--scan`` adds source-tree
+findings (``config_contract.scan.run_scan``) and ``--resolve-secrets`` checks that every
+``ref+vault://`` / ``ref+awssecrets://`` exists (``config_contract.secret_backends``).
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unusable input (missing or
+unreadable file, unparsable line, unknown option) with a one-line message naming file and line.
+Cold start imports neither Pulumi nor boto3. Secret values never appear in any output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from .. import exitcodes
+
+FORMATS = ("text", "json", "sarif", "junit")
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    """Register the preflight options on ``parser``."""
+    parser.add_argument("env_files", nargs="*", metavar="ENV_FILE",
+                        help="dotenv files, later wins (as Docker Compose does)")
+    parser.add_argument("--from-env", action="store_true",
+                        help="also read the process environment (contract names only; overrides files)")
+    parser.add_argument("--stack-config", metavar="PULUMI_STACK_YAML",
+                        help="a Pulumi stack config file (Pulumi.<stack>.yaml); somastack:UPPER_NAME keys")
+    parser.add_argument("--service", action="append", choices=("agent", "brain", "memory"),
+                        help="evaluate only what this service reads (repeatable); default: the whole stack")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--scan", action="append", metavar="PATH",
+                        help="also scan a source tree for VIBE-91/164 violations (repeatable)")
+    parser.add_argument("--baseline", metavar="FILE", help="accepted scan findings (ignore/baseline file)")
+    parser.add_argument("--resolve-secrets", action="store_true",
+                        help="check that every ref+vault:// and ref+awssecrets:// reference exists (values never printed)")
+
+
+def _optional(module: str, name: str, flag: str):
+    import importlib
+
+    from config_contract.errors import InputError
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise InputError(f"{flag} is not available in this installation ({module}.{name} missing)") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run preflight; returns the exit code (0/1); raises InputError for unusable input (2)."""
+    from config_contract.errors import InputError
+    from config_contract.findings import Finding
+
+    if not (args.env_files or args.from_env or args.stack_config or args.scan):
+        raise InputError("nothing to check: give ENV_FILEs, --from-env, --stack-config or --scan")
+    has_config = bool(args.env_files or args.from_env or args.stack_config)
+    env: dict[str, str] = {}
+    if has_config:
+        from config_contract.api import evaluate
+        from config_contract.sources import load_sources
+
+        env, prov = load_sources(list(args.env_files), from_env=args.from_env, pulumi_stack_file=args.stack_config)
+        report = evaluate(env, provenance=prov, services=args.service)
+    else:
+        from config_contract.report import Report
+
+        prov = {}
+        report = Report(dimensions=None)
+    extra: list[Finding] = []
+    if args.scan:
+        run_scan = _optional("config_contract.scan", "run_scan", "--scan")
+        for path in args.scan:
+            extra.extend(run_scan(path, baseline=args.baseline))
+    if args.resolve_secrets:
+        if not has_config:
+            raise InputError("--resolve-secrets needs a configuration (ENV_FILE, --from-env or --stack-config)")
+        check_references = _optional("config_contract.secret_backends", "check_references", "--resolve-secrets")
+        for f in check_references(env):
+            if f.path is None and f.variable in prov:
+                origin = prov[f.variable]
+                if origin.path != "<environment>":
+                    f = dataclasses.replace(f, path=origin.path, line=origin.line)
+            extra.append(f)
+    if extra:
+        report.extend(extra)
+    text = render(report, args.format)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as err:
+            raise InputError(f"cannot write report ({err.strerror})", path=args.output) from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return exitcodes.OK if report.passed else exitcodes.FINDINGS
+
+
+def render(report, fmt: str) -> str:
+    """Render a :class:`config_contract.report.Report` in ``fmt`` with the shared formatters."""
+    from somastack_deploy.reports import RuleMeta, render as render_results
+
+    if fmt == "json":
+        return report.to_json()
+    from config_contract.rules import registry
+
+    names = {r.id: r.name for r in registry()}
+    rules = [RuleMeta(id=r.id, name=r.name, description=f"{r.description} Source: {r.source}.") for r in registry()]
+    results = [f.to_result(rule_name=names.get(f.rule, "")) for f in report.findings]
+    dims = report.dimensions
+    verdict = "PASSED" if report.passed else "FAILED"
+    title = f"somastack-deploy preflight: {verdict}"
+    if dims is not None:
+        title += (f" (software_mode={dims.software_mode}, environment={dims.environment}, "
+                  f"saas_bridge={str(dims.saas_bridge).lower()}, target={dims.target}, "
+                  f"runtime_mode={report.runtime_mode or '-'})")
+    return render_results(fmt, results, tool="somastack-deploy-preflight", rules=rules, title=title)

@@ -1,0 +1,70 @@
+"""``somastack-deploy probe``: probe every service of a deployed stack at protocol level.
+
+Usage: ``somastack-deploy probe (--stack NAME | --topology FILE | --harness-state DIR)
+[--format text|json|junit] [--wait SECONDS] [--timeout SECONDS] [--services a,b]
+[--present-only]``.
+
+Exit codes: 0 every probe PASSED, 1 any probe FAILED/UNKNOWN, 2 unusable input.
+JSON (version 1): see :mod:`checks.runner`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from config_contract.errors import InputError
+from somastack_deploy import exitcodes
+
+FORMATS = ("text", "json", "junit")
+
+
+def add_source_args(parser, *, harness: bool = True) -> None:
+    """``--stack`` / ``--topology`` / ``--harness-state`` (mutually exclusive, one required)."""
+    g = parser.add_mutually_exclusive_group(required=True)
+    g.add_argument("--stack", metavar="NAME", help="read the topology output of this Pulumi stack")
+    g.add_argument("--topology", metavar="FILE", help="read the topology document from FILE")
+    if harness:
+        g.add_argument("--harness-state", metavar="DIR", help="the topology.json of a running harness stack")
+    parser.add_argument("--cwd", metavar="DIR", help="Pulumi project directory for --stack")
+
+
+def add_parser(parser) -> None:
+    add_source_args(parser)
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-probe timeout in seconds (default 10)")
+    parser.add_argument("--wait", type=float, default=0.0, metavar="S",
+                        help="retry with backoff until every probe passes or S seconds have passed")
+    parser.add_argument("--services", metavar="A,B", help="probe only these service keys")
+    parser.add_argument("--present-only", action="store_true",
+                        help="do not fail services the software mode requires but the topology lacks")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+
+
+def run(args) -> int:
+    from checks import runner, sources
+    from somastack_deploy.reports import render
+
+    if args.timeout <= 0 or args.wait < 0:
+        raise InputError("--timeout must be > 0 and --wait ≥ 0", variable="--timeout/--wait")
+    topology = sources.from_args(args)
+    services = None
+    if args.services:
+        services = [s.strip() for s in args.services.split(",") if s.strip()]
+    report = runner.run(topology, timeout_s=args.timeout, wait_s=args.wait, services=services,
+                        include_required=not args.present_only)
+    if args.format == "json":
+        text = render("json", [], tool="somastack-deploy probe", json_doc=report.to_json())
+    else:
+        results = report.to_results()
+        text = render(args.format, results, tool="somastack-deploy.probe",
+                      title=f"probe: stack {topology.stack} ({'healthy' if report.healthy else 'UNHEALTHY'},"
+                            f" {report.wall_ms:.0f} ms wall)")
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as err:
+            raise InputError(err.strerror or "cannot write", path=args.output) from None
+    else:
+        sys.stdout.write(text)
+    return exitcodes.OK if report.healthy else exitcodes.FINDINGS

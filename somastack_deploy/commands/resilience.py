@@ -1,0 +1,108 @@
+"""``somastack-deploy resilience``: take the stack down and up N times (seed 002 §5.3,
+"Rule 122") and verify health and a data ledger after each cycle.
+
+Usage: ``somastack-deploy resilience (--stack NAME | --topology FILE | --harness-state DIR)
+--cycles 10 [--hard] [--target harness|docker|ecs|eks] [--format text|json|html]
+[--output FILE] [--cycle-deadline S] [--timeout S] [--services a,b]``.
+
+Targets: ``--harness-state DIR`` cycles the harness's processes; ``--target docker``
+(``--project``), ``ecs`` (``--cluster``, ``--ecs-services``), ``eks`` (``--namespace``,
+``--deployments``) cycle those targets through their APIs.
+
+Exit codes: 0 every cycle passed with the ledger intact, 1 a cycle failed or data was lost,
+2 unusable input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from config_contract.errors import InputError
+from somastack_deploy import exitcodes
+
+from .probe import add_source_args
+
+
+def add_parser(parser) -> None:
+    add_source_args(parser)
+    parser.add_argument("--cycles", type=int, default=10, help="number of down/up cycles (default 10)")
+    parser.add_argument("--hard", action="store_true", help="SIGKILL / kill instead of a graceful stop")
+    parser.add_argument("--target", choices=("harness", "docker", "ecs", "eks"),
+                        help="what to cycle (default: harness with --harness-state, else from the topology target)")
+    parser.add_argument("--format", choices=("text", "json", "html"), default="text")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--cycle-deadline", type=float, default=300.0, metavar="S",
+                        help="seconds one cycle may take to go down and recover (default 300)")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-probe timeout (default 10)")
+    parser.add_argument("--services", metavar="A,B", help="cycle and check only these services")
+    parser.add_argument("--project", help="Docker Compose project name (docker target)")
+    parser.add_argument("--cluster", help="ECS cluster (ecs target)")
+    parser.add_argument("--ecs-services", metavar="A,B", help="ECS service names (ecs target)")
+    parser.add_argument("--region", help="AWS region (ecs target)")
+    parser.add_argument("--namespace", default="default", help="Kubernetes namespace (eks target)")
+    parser.add_argument("--deployments", metavar="A,B", help="Deployment names (eks target)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def make_cycler(args, topology):
+    """Build the cycler for ``args.target`` (InputError when its options are missing)."""
+    target = args.target or ("harness" if args.harness_state else {"LOCAL": "docker", "FARGATE": "ecs",
+                                                                   "ECS_EC2": "ecs", "EKS": "eks"}.get(
+        topology.dimensions.target))
+    services = _csv(args.services)
+    if target == "harness":
+        if not args.harness_state:
+            raise InputError("the harness target needs --harness-state DIR", variable="--harness-state")
+        from checks.resilience.cyclers.harness import HarnessCycler
+
+        return HarnessCycler.from_state_dir(args.harness_state, services or sorted(topology.services))
+    if target == "docker":
+        from checks.resilience.cyclers.docker import DockerCycler
+
+        return DockerCycler.from_env(project=args.project or topology.stack)
+    if target == "ecs":
+        if not (args.cluster and args.ecs_services):
+            raise InputError("the ecs target needs --cluster and --ecs-services", variable="--cluster")
+        from checks.resilience.cyclers.ecs import ECSCycler
+
+        return ECSCycler.from_env(args.cluster, _csv(args.ecs_services), region=args.region)
+    if target == "eks":
+        if not args.deployments:
+            raise InputError("the eks target needs --deployments", variable="--deployments")
+        from checks.resilience.cyclers.eks import EKSCycler
+
+        return EKSCycler.from_kubeconfig(args.namespace, _csv(args.deployments))
+    raise InputError(f"no cycler for target {topology.dimensions.target}; give --target", variable="--target")
+
+
+def run(args) -> int:
+    from checks import sources
+    from checks.resilience import loop, report
+
+    if args.cycles < 1 or args.cycle_deadline <= 0 or args.timeout <= 0:
+        raise InputError("--cycles must be ≥ 1, --cycle-deadline and --timeout > 0", variable="--cycles")
+    topology = sources.from_args(args)
+    services = _csv(args.services)
+    for s in services or ():
+        if s not in topology.services:
+            raise InputError(f"service not in the topology of stack {topology.stack}", variable=s)
+    cycler = make_cycler(args, topology)
+    rep = loop.run_cycles(topology, cycler, cycles=args.cycles, hard=args.hard, cycle_deadline_s=args.cycle_deadline,
+                          probe_timeout_s=args.timeout, services=services,
+                          progress=not args.no_progress and sys.stderr.isatty())
+    text = report.render(rep, args.format)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as err:
+            raise InputError(err.strerror or "cannot write", path=args.output) from None
+        if args.format != "text":
+            sys.stdout.write(report.to_text(rep))
+    else:
+        sys.stdout.write(text)
+    return exitcodes.OK if rep.passed else exitcodes.FINDINGS

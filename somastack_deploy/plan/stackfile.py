@@ -1,0 +1,71 @@
+"""Read a Pulumi stack config file (``Pulumi.<stack>.yaml``) and the project file.
+
+``load_stack_file(path) -> dict[str, object]``: the ``config:`` mapping, keys as written
+(``somastack:SA01_DEPLOYMENT_TARGET``, ``aws:region``, ``somastack:dbInstanceClass``), values
+as YAML gives them (``{"secure": ...}`` kept for the runner). ``project_name(root)``: the
+``name`` of ``Pulumi.yaml`` in ``root`` (``somastack`` when absent).
+
+Errors: :class:`config_contract.errors.InputError` (exit 2), one line naming the file and,
+for YAML errors, the line: ``Pulumi.x.yaml:3: not valid YAML (mapping values are not allowed here)``.
+Source: Pulumi docs "Project and stack settings files" (``Pulumi.<stack>.yaml`` ``config:``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from config_contract.errors import InputError
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise InputError("stack file not found", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a stack file", path=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", path=path) from None
+    except OSError as err:
+        raise InputError(f"cannot read file ({err.strerror})", path=path) from None
+
+
+def _parse(path: str, text: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None)
+        raise InputError(f"not valid YAML{f' ({problem})' if problem else ''}", path=path,
+                         line=(mark.line + 1) if mark else None) from None
+
+
+def load_stack_file(path: str) -> dict[str, object]:
+    """The ``config:`` mapping of the stack file at ``path`` (see module doc)."""
+    doc = _parse(path, _read(path))
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise InputError("a Pulumi stack file must be a mapping", path=path, line=1)
+    config = doc.get("config") or {}
+    if not isinstance(config, dict):
+        raise InputError("'config' must be a mapping", path=path)
+    out: dict[str, object] = {}
+    for key, value in config.items():
+        if not isinstance(key, str) or not key:
+            raise InputError("config keys must be strings", path=path)
+        out[key] = value
+    return out
+
+
+def project_name(root: str) -> str:
+    """``name`` from ``<root>/Pulumi.yaml``; ``somastack`` when the file is absent or unnamed."""
+    path = os.path.join(root, "Pulumi.yaml")
+    if not os.path.exists(path):
+        return "somastack"
+    doc = _parse(path, _read(path))
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return str(name) if name else "somastack"

@@ -1,0 +1,137 @@
+"""The target-neutral part of every stack: the services that run as containers.
+
+Given a :class:`components.spec.ServiceRuntime` (fargate, eks or local) and the data endpoints
+the target provisioned (PostgreSQL, Redis, Kafka), :func:`build_services` creates Milvus
+(SomaStackClusterMode), Keycloak, SpiceDB, OPA and the app services of the software mode, and
+returns the topology service entries of everything (:mod:`stacks.outputs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from components.app_services import AppServices, AppServicesArgs
+from components.keycloak import Keycloak, KeycloakArgs
+from components.milvus import Milvus, MilvusArgs
+from components.opa import OPA, OPAArgs
+from components.spec import KafkaEndpoint, PostgresEndpoint, RedisEndpoint, ServiceRuntime, Sizing
+from components.spicedb import SpiceDB, SpiceDBArgs
+from config_contract.topology import Dimensions
+
+from . import outputs
+from .settings import StackConfigError, StackSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackContext:
+    """What a target program needs: ``stack`` name, ``dimensions`` (seed 000 §1),
+    ``contract_env`` (checked), ``settings``."""
+
+    stack: str
+    dimensions: Dimensions
+    contract_env: Mapping[str, str]
+    settings: StackSettings
+
+    @property
+    def prod(self) -> bool:
+        return self.dimensions.environment == "PROD"
+
+    @property
+    def cluster(self) -> bool:
+        return self.dimensions.software_mode == "SomaStackClusterMode"
+
+    def secret_ref(self, name: str, *, setting: bool = False) -> str:
+        """The reference of contract variable (or, with ``setting``, stack setting) ``name``.
+        Raises :class:`StackConfigError` when it is not set."""
+        value = (getattr(self.settings, name) if setting else self.contract_env.get(name)) or None
+        if value is None:
+            key = {"keycloak_admin_password": "keycloakAdminPassword", "redis_auth_token": "redisAuthToken"}.get(name, name)
+            raise StackConfigError("a secret reference is required here", path=f"Pulumi.{self.stack}.yaml",
+                                   variable=f"somastack:{key}")
+        return value
+
+
+def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: PostgresEndpoint,
+                   redis: RedisEndpoint, kafka: KafkaEndpoint | None, region: str | None,
+                   agent_public_url: pulumi.Input[str] | None, service_sizing: Sizing,
+                   images: Mapping[str, str] | None = None,
+                   infra: Mapping[str, dict] | None = None) -> dict[str, dict]:
+    """Create the container services and return all topology service entries.
+
+    ``region``: AWS region (S3 for Milvus/OPA) or None (local volumes); ``agent_public_url``:
+    the HTTPS URL of the gateway behind the load balancer (None on the local target);
+    ``service_sizing``: sizing of Keycloak/SpiceDB/OPA/Milvus; ``images``: image overrides
+    by service key; ``infra``: topology entries of the data services the target provisioned
+    (postgres, redis, kafka).
+    """
+    images = dict(images or {})
+    s = ctx.settings
+    prod = ctx.prod
+
+    def image(key: str, default: str) -> str:
+        return images.get(key) or s.images.get(key) or default
+
+    from components import keycloak as kc, milvus as mv, opa as op, spicedb as sp
+
+    milvus = None
+    if ctx.cluster:
+        milvus = Milvus("milvus", MilvusArgs(runtime=runtime, region=region, image=image("milvus", mv.IMAGE),
+                                             sizing=service_sizing, force_destroy=not prod, tags=s.tags))
+    keycloak = Keycloak("keycloak", KeycloakArgs(
+        runtime=runtime, database=postgres, image=image("keycloak", kc.IMAGE), sizing=service_sizing,
+        admin_password_ref=ctx.secret_ref("keycloak_admin_password", setting=True),
+        realm=ctx.contract_env.get("KEYCLOAK_REALM") or "somastack"))
+    spicedb = SpiceDB("spicedb", SpiceDBArgs(
+        runtime=runtime, database=postgres, image=image("spicedb", sp.IMAGE), sizing=service_sizing,
+        preshared_key_ref=ctx.secret_ref("SPICEDB_API_KEY")))
+    opa = OPA("opa", OPAArgs(runtime=runtime, region=region, image=image("opa", op.IMAGE), sizing=service_sizing,
+                             force_destroy=not prod, tags=s.tags))
+
+    endpoints: dict[str, pulumi.Input] = {
+        "postgres_host": postgres.host, "postgres_port": postgres.port, "postgres_user": postgres.user,
+        "postgres_password_ref": postgres.password_ref, "postgres_sslmode": postgres.sslmode,
+        "redis_host": redis.host, "redis_port": redis.port, "redis_tls": redis.tls,
+        "redis_password_ref": redis.password_ref,
+        "keycloak_url": keycloak.url, "spicedb_host": spicedb.host, "spicedb_port": spicedb.port,
+        "spicedb_key_ref": spicedb.preshared_key_ref, "opa_url": opa.url,
+    }
+    if ctx.cluster:
+        endpoints.update(kafka_brokers=kafka.brokers if kafka else None, milvus_host=milvus.host,
+                         milvus_port=milvus.port)
+    apps = AppServices("apps", AppServicesArgs(
+        runtime=runtime, software_mode=ctx.dimensions.software_mode, target=ctx.dimensions.target,
+        contract_env=ctx.contract_env, endpoints=endpoints, images={k: v for k, v in s.images.items()
+                                                                    if k in ("agent", "brain", "memory")},
+        sizing=s.sizing, depends_on=[*keycloak.ready, *spicedb.ready, *opa.ready,
+                                     *(milvus.ready if milvus else [])]))
+
+    entries: dict[str, dict] = dict(infra or {})
+    entries["keycloak"] = outputs.service(
+        [outputs.endpoint("http", host=keycloak.host, port=keycloak.port, health_path="/health/ready")],
+        engine="keycloak", version=image("keycloak", kc.IMAGE).rsplit(":", 1)[-1],
+        credentials={"realm": keycloak.realm, "admin_password": ctx.secret_ref("keycloak_admin_password", setting=True)})
+    entries["spicedb"] = outputs.service(
+        [outputs.endpoint("grpc", host=spicedb.host, port=spicedb.port)],
+        engine="spicedb", version=image("spicedb", sp.IMAGE).rsplit(":", 1)[-1],
+        credentials={"preshared_key": spicedb.preshared_key_ref})
+    entries["opa"] = outputs.service(
+        [outputs.endpoint("http", host=opa.host, port=opa.port, health_path="/health")],
+        engine="opa", version=image("opa", op.IMAGE).rsplit(":", 1)[-1])
+    if milvus is not None:
+        entries["milvus"] = outputs.service(
+            [outputs.endpoint("grpc", host=milvus.host, port=milvus.port)],
+            engine="milvus", version=image("milvus", mv.IMAGE).rsplit(":", 1)[-1])
+    from components.app_env import APP_HEALTH
+
+    for app, info in apps.services.items():
+        eps = [outputs.endpoint(info["protocol"], host=info["host"], port=info["port"], health_path=APP_HEALTH[app])]
+        if app == "agent" and agent_public_url is not None:
+            eps.insert(0, outputs.endpoint("https", url=agent_public_url, tls=True, health_path=APP_HEALTH[app]))
+        creds = {}
+        if app == "memory" and ctx.contract_env.get("SOMA_MEMORY_API_TOKEN"):
+            creds["api_token"] = ctx.contract_env["SOMA_MEMORY_API_TOKEN"]
+        entries[app] = outputs.service(eps, credentials=creds)
+    return entries

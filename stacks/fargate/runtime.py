@@ -1,0 +1,217 @@
+"""ECS Fargate runtime: a :class:`components.spec.ServiceSpec` → task definition + service.
+
+Per service: a CloudWatch log group with retention, an execution role (pull, logs, read of
+exactly the Secrets Manager secrets the service references), a task role (the spec's
+``task_policy``), a Fargate task definition, a Cloud Map service (``<key>.<namespace>``,
+A records) and an ECS service in the private subnets (no public IP), attached to the ALB
+target group when the spec is ``public``, with ``wait_for_steady_state`` so dependents wait.
+
+Secrets (ECS docs "Pass Secrets Manager secrets through Amazon ECS environment variables"):
+each reference ``ref+awssecrets://NAME_OR_ARN#/KEY`` becomes a task definition ``secrets``
+entry ``{"name": VAR, "valueFrom": "<secret ARN>:KEY::"}``; a secret never goes to
+``environment``. Other reference kinds (``ref+vault://``, ``${VAR}``) cannot be resolved by
+ECS and are rejected.
+
+One-off tasks (migrations) run as non-essential init containers in the service's task; the
+next container waits for ``condition: SUCCESS`` (ECS container dependencies), the app container
+for the last one. ECS services are chained in seed 001 §4 order by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.spec import DeployedService, HealthCheck, OneOffTask, ServiceSpec, gated, parse_aws_secret_ref
+
+#: ECS allows a health check start period of at most 300 s.
+_MAX_START_PERIOD = 300
+
+
+def value_from(ref: str, *, partition: str, region: str, account_id: str) -> str:
+    """ECS ``valueFrom`` for a ``ref+awssecrets://`` reference: ``<ARN>[:KEY::]``.
+
+    A name becomes a partial ARN ``arn:<partition>:secretsmanager:<region>:<account>:secret:<name>``
+    (ECS accepts partial ARNs for secrets without the random suffix). Raises ``ValueError`` for
+    any other reference kind (naming the scheme only)."""
+    try:
+        name, key = parse_aws_secret_ref(ref)
+    except ValueError:
+        scheme = ref.split("://", 1)[0] if "://" in ref else ref[:2]
+        raise ValueError(f"ECS can only read Secrets Manager references (ref+awssecrets://…), not {scheme}…") from None
+    arn = name if name.startswith("arn:") else f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}"
+    return f"{arn}:{key}::" if key else arn
+
+
+def secret_policy_resource(value: str) -> str:
+    """The IAM resource for a ``valueFrom``: the secret ARN, with ``-*`` for a partial ARN
+    (Secrets Manager appends a 6-character suffix to every secret ARN)."""
+    parts = value.split(":")
+    arn = ":".join(parts[:7])
+    name = parts[6]
+    full = len(name) > 7 and name[-7] == "-"
+    return arn if full else f"{arn}-*"
+
+
+def _health(hc: HealthCheck, port: int) -> dict:
+    return {"command": list(hc.exec_command(port)), "interval": hc.interval_s, "timeout": hc.timeout_s,
+            "retries": hc.retries, "startPeriod": min(hc.start_period_s, _MAX_START_PERIOD)}
+
+
+def container_definitions(*, spec: ServiceSpec, command: Sequence[str] | None, env: Mapping[str, str],
+                          secrets: Mapping[str, str], init: Sequence[tuple[OneOffTask, Mapping[str, str], Mapping[str, str]]],
+                          log_group: str, region: str) -> list[dict]:
+    """The task definition's container definitions (ECS ``RegisterTaskDefinition`` shape).
+
+    ``env``: plain variables; ``secrets``: variable → ``valueFrom``; ``init``: (task, its
+    extra env, its extra secrets as ``valueFrom``) in run order. Deterministic (sorted keys)."""
+    def logs(prefix: str) -> dict:
+        return {"logDriver": "awslogs", "options": {"awslogs-group": log_group, "awslogs-region": region,
+                                                      "awslogs-stream-prefix": prefix}}
+
+    def env_list(values: Mapping[str, str]) -> list[dict]:
+        return [{"name": k, "value": str(v)} for k, v in sorted(values.items())]
+
+    def secret_list(values: Mapping[str, str]) -> list[dict]:
+        return [{"name": k, "valueFrom": v} for k, v in sorted(values.items())]
+
+    defs: list[dict] = []
+    previous: str | None = None
+    for task, extra_env, extra_secrets in init:
+        name = f"{spec.key}-{task.name}"
+        d = {"name": name, "image": task.image or spec.image, "essential": False, "command": list(task.command),
+             "environment": env_list({**env, **extra_env}), "secrets": secret_list({**secrets, **extra_secrets}),
+             "logConfiguration": logs(name), "readonlyRootFilesystem": False}
+        if previous:
+            d["dependsOn"] = [{"containerName": previous, "condition": "SUCCESS"}]
+        defs.append(d)
+        previous = name
+    main = {
+        "name": spec.key, "image": spec.image, "essential": True,
+        "portMappings": [{"containerPort": p, "protocol": "tcp"} for p in (spec.port, *spec.extra_ports)],
+        "environment": env_list(env), "secrets": secret_list(secrets),
+        "healthCheck": _health(spec.health, spec.port), "logConfiguration": logs(spec.key),
+    }
+    if command is not None:
+        main["command"] = list(command)
+    if previous:
+        main["dependsOn"] = [{"containerName": previous, "condition": "SUCCESS"}]
+    defs.append(main)
+    return defs
+
+
+class FargateRuntime:
+    """:class:`components.spec.ServiceRuntime` for ECS Fargate.
+
+    ``cluster_arn``; ``namespace_id``/``namespace_name``: the Cloud Map private DNS namespace;
+    ``subnet_ids`` (private) and ``security_group_id`` (app SG); ``target_group_arn``: the ALB
+    target group of the public service; ``log_retention_days``; ``stack``; ``tags``.
+    """
+
+    target = "FARGATE"
+    internal_tls = True
+
+    def __init__(self, *, cluster_arn: pulumi.Input[str], namespace_id: pulumi.Input[str], namespace_name: str,
+                 subnet_ids: pulumi.Input[Sequence[str]], security_group_id: pulumi.Input[str],
+                 target_group_arn: pulumi.Input[str] | None, log_retention_days: int, stack: str,
+                 tags: Mapping[str, str], region: str):
+        self.cluster_arn, self.namespace_id, self.namespace_name = cluster_arn, namespace_id, namespace_name
+        self.subnet_ids, self.security_group_id = subnet_ids, security_group_id
+        self.target_group_arn, self.log_retention_days = target_group_arn, log_retention_days
+        self.stack, self.tags, self.region = stack, dict(tags), region
+        ident = aws.get_caller_identity_output()
+        part = aws.get_partition_output()
+        self._account = pulumi.Output.all(ident.account_id, part.partition)
+
+    def host_of(self, key: str) -> str:
+        """``<key>.<namespace>`` (Cloud Map A record)."""
+        return f"{key}.{self.namespace_name}"
+
+    def deploy(self, name: str, spec: ServiceSpec, *, parent: pulumi.Resource,
+               depends_on: Sequence[pulumi.Resource] = ()) -> DeployedService:
+        """Create the service's ECS resources (see the module docstring)."""
+        child = pulumi.ResourceOptions(parent=parent)
+        env_out = pulumi.Output.from_input(spec.env)
+        region = self.region
+        tags = gated(self.tags, env_out)  # nothing of the service is registered before its env is valid
+
+        def to_value_from(refs: Mapping[str, str], acct: list) -> dict[str, str]:
+            account_id, partition = acct
+            try:
+                return {k: value_from(v, partition=partition, region=region, account_id=account_id)
+                        for k, v in refs.items()}
+            except ValueError as err:
+                raise pulumi.RunError(f"{spec.key}: {err}") from None
+
+        secrets_vf = pulumi.Output.all(pulumi.Output.from_input(dict(spec.secrets)), self._account).apply(
+            lambda a: to_value_from(a[0], a[1]))
+        init_parts = [pulumi.Output.all(pulumi.Output.from_input(dict(t.extra_env)),
+                                        pulumi.Output.all(pulumi.Output.from_input(dict(t.extra_secrets)), self._account)
+                                        .apply(lambda a: to_value_from(a[0], a[1])))
+                      for t in spec.init]
+
+        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/somastack/{self.stack}/{spec.key}",
+                                            retention_in_days=self.log_retention_days, tags=tags, opts=child)
+        assume = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        exec_role = aws.iam.Role(f"{name}-exec-role", assume_role_policy=assume, tags=tags, opts=child)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-exec-policy", role=exec_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", opts=child)
+
+        def secrets_policy(args: list) -> str:
+            values = sorted({secret_policy_resource(v) for d in args for v in d.values()})
+            return json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": values}]}, sort_keys=True)
+
+        all_vf = [secrets_vf, *[p.apply(lambda a: a[1]) for p in init_parts]]
+        if spec.secrets or any(t.extra_secrets for t in spec.init):
+            aws.iam.RolePolicy(f"{name}-exec-secrets", role=exec_role.id,
+                               policy=pulumi.Output.all(*all_vf).apply(secrets_policy), opts=child)
+        task_role = aws.iam.Role(f"{name}-task-role", assume_role_policy=assume, tags=tags, opts=child)
+        if spec.task_policy is not None:
+            aws.iam.RolePolicy(f"{name}-task-policy", role=task_role.id, policy=spec.task_policy, opts=child)
+
+        definitions = pulumi.Output.all(env_out, secrets_vf, log_group.name, pulumi.Output.from_input(spec.command),
+                                        *init_parts).apply(
+            lambda a: json.dumps(container_definitions(
+                spec=spec, command=a[3], env=a[0], secrets=a[1], log_group=a[2], region=region,
+                init=[(t, p[0], p[1]) for t, p in zip(spec.init, a[4:])]), sort_keys=True))
+        size = spec.sizing
+        task_def = aws.ecs.TaskDefinition(
+            f"{name}-task", family=f"{self.stack}-{spec.key}", cpu=str(size.cpu_units), memory=str(size.memory_mib),
+            network_mode="awsvpc", requires_compatibilities=["FARGATE"], container_definitions=definitions,
+            ephemeral_storage=aws.ecs.TaskDefinitionEphemeralStorageArgs(size_in_gib=size.ephemeral_storage_gib)
+            if size.ephemeral_storage_gib > 20 else None,
+            execution_role_arn=exec_role.arn, task_role_arn=task_role.arn,
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(operating_system_family="LINUX",
+                                                                       cpu_architecture="X86_64"),
+            tags=tags, opts=child)
+        discovery = aws.servicediscovery.Service(
+            f"{name}-discovery", name=spec.key,
+            dns_config=aws.servicediscovery.ServiceDnsConfigArgs(
+                namespace_id=self.namespace_id, routing_policy="MULTIVALUE",
+                dns_records=[aws.servicediscovery.ServiceDnsConfigDnsRecordArgs(ttl=10, type="A")]),
+            tags=tags, opts=child)
+        load_balancers = None
+        if spec.public:
+            if self.target_group_arn is None:
+                raise ValueError(f"{spec.key}: public service but no load balancer target group")
+            load_balancers = [aws.ecs.ServiceLoadBalancerArgs(target_group_arn=self.target_group_arn,
+                                                              container_name=spec.key, container_port=spec.port)]
+        service = aws.ecs.Service(
+            f"{name}-service", cluster=self.cluster_arn, task_definition=task_def.arn,
+            desired_count=size.desired_count, launch_type="FARGATE", platform_version="LATEST",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=self.subnet_ids, security_groups=[self.security_group_id], assign_public_ip=False),
+            service_registries=aws.ecs.ServiceServiceRegistriesArgs(registry_arn=discovery.arn),
+            load_balancers=load_balancers,
+            health_check_grace_period_seconds=min(spec.health.start_period_s + 60, 600) if spec.public else None,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            propagate_tags="SERVICE", enable_execute_command=False, wait_for_steady_state=True,
+            tags=tags, opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
+        return DeployedService(host=pulumi.Output.from_input(self.host_of(spec.key)), port=spec.port,
+                               protocol=spec.protocol, ready=[service])

@@ -1,0 +1,112 @@
+"""``somastack-deploy plan``: exit codes 0/1/2, output shapes, masking in every format."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+import pytest
+
+from somastack_deploy.cli import main
+
+PLANTED_PLAIN = "planted-Plain-Tok3n-9931"  # a plaintext secret the program puts in an env
+
+STACK = """config:
+  aws:region: eu-west-1
+  somastack:SA01_DEPLOYMENT_TARGET: FARGATE
+  somastack:mode: {mode}
+  somastack:plantedToken: {planted}
+  somastack:API_TOKEN:
+    secure: v1:AAAABBBBcipher
+"""
+
+
+@pytest.fixture
+def fake_program(monkeypatch):
+    """Install tests/plan/plan_cli_program.py as ``stacks.program``."""
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    monkeypatch.setitem(sys.modules, "stacks.program", importlib.import_module("plan_cli_program"))
+
+
+def _stack(tmp_path, mode: str) -> str:
+    path = tmp_path / f"Pulumi.fargate-dev-{mode}.yaml"
+    path.write_text(STACK.format(mode=mode, planted=PLANTED_PLAIN))
+    return str(path)
+
+
+def _plan(capsys, *argv):
+    rc = main(["plan", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_compliant_stack_exits_0_with_json_document(fake_program, tmp_path, capsys):
+    rc, out, err = _plan(capsys, "--stack", "fargate-dev", "--stack-file", _stack(tmp_path, "ok"), "--format", "json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["version"] == 1 and doc["stack"] == "fargate-dev" and doc["target"] == "FARGATE"
+    assert doc["policy"]["passed"] is True and doc["policy"]["violations"] == []
+    assert doc["policy"]["counts"]["passed"] > 0
+    by_name = {r["name"]: r for r in doc["resources"]}
+    assert by_name["db"]["type"] == "aws:rds/instance:Instance" and by_name["db"]["parent"] is None
+    assert by_name["db"]["props"]["storageEncrypted"] is True
+    assert by_name["redis"]["props"]["authToken"] == "****"  # Pulumi secret input masked
+    assert doc["outputs"]["api_token"] == "****" and doc["outputs"]["postgres"]["port"] == 5432
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_violations_exit_1_and_secrets_masked_in_every_format(fake_program, tmp_path, capsys, fmt):
+    rc, out, err = _plan(capsys, "--stack", "fargate-dev", "--stack-file", _stack(tmp_path, "violate"), "--format", fmt)
+    assert rc == 1
+    assert PLANTED_PLAIN not in out + err
+    assert "v1:AAAABBBBcipher" not in out + err
+    if fmt == "json":
+        doc = json.loads(out)
+        assert doc["policy"]["passed"] is False
+        got = {(v["policy"], v["resource"], v["level"]) for v in doc["policy"]["violations"]}
+        assert got == {("no-plaintext-secret-in-container-env", "agent", "mandatory"),
+                       ("rds-storage-encrypted", "db", "mandatory")}
+        defs = json.loads({r["name"]: r for r in doc["resources"]}["agent"]["props"]["containerDefinitions"])
+        assert {"name": "SA01_AUTH_TOKEN", "value": "****"} in defs[0]["environment"]
+    elif fmt == "sarif":
+        sarif = json.loads(out)
+        assert sarif["version"] == "2.1.0"
+        assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"no-plaintext-secret-in-container-env", "rds-storage-encrypted"}
+        assert all(r["level"] == "error" for r in sarif["runs"][0]["results"])
+    else:
+        assert "Policies: FAILED" in out and "SA01_AUTH_TOKEN is a secret variable" in out
+        assert "aws:rds/instance:Instance  db" in out
+
+
+def test_contract_violation_exits_1_with_message_no_traceback(fake_program, tmp_path, capsys):
+    rc, out, err = _plan(capsys, "--stack", "fargate-dev", "--stack-file", _stack(tmp_path, "contract"))
+    assert rc == 1 and out == ""
+    assert "contract violation" in err and "VIBE-91" in err and "Traceback" not in err
+
+
+def test_program_failure_exits_2_one_line(fake_program, tmp_path, capsys):
+    rc, out, err = _plan(capsys, "--stack", "fargate-dev", "--stack-file", _stack(tmp_path, "crash"))
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and "availability_zones must list exactly 3 zones" in err
+
+
+def test_missing_stack_file_exits_2(fake_program, tmp_path, capsys):
+    missing = tmp_path / "Pulumi.nope.yaml"
+    rc, out, err = _plan(capsys, "--stack", "nope", "--stack-file", str(missing))
+    assert rc == 2 and out == ""
+    assert err == f"somastack-deploy: error: {missing}: stack file not found\n"
+
+
+def test_bad_yaml_exits_2_naming_file_and_line(fake_program, tmp_path, capsys):
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  aws:region: eu-west-1\n  somastack:x: [1, 2\n  somastack:y: 3\n")
+    rc, out, err = _plan(capsys, "--stack", "bad", "--stack-file", str(bad))
+    assert rc == 2 and out == ""
+    assert err.startswith(f"somastack-deploy: error: {bad}:4: not valid YAML") and err.count("\n") == 1
+
+
+def test_unknown_format_is_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", "--stack", "x", "--format", "xml"])
+    assert exc.value.code == 2
