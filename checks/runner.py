@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 from config_contract.services import required_services
 from config_contract.topology import Service, Topology
 
-from .probes.base import MISSING, TIMED_OUT, ProbeContext, ProbeSpec, probes_for
+from .probes.base import BAD_INPUT, MISSING, TIMED_OUT, ProbeContext, ProbeSpec, probes_for
 from .probes.classify import classify
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -184,6 +184,12 @@ def run_once(topology: Topology, *, timeout_s: float = DEFAULT_TIMEOUT_S, servic
     return ProbeReport(topology.stack, results, wall_ms=(time.perf_counter() - t0) * 1000.0)
 
 
+def _worth_retrying(rep: ProbeReport) -> bool:
+    """Retry while some failure may heal by waiting: not when every failure is unusable input
+    (an unresolvable credential, a bad endpoint) or a service missing from the topology."""
+    return any(r.category not in (BAD_INPUT, MISSING) for r in rep.failed())
+
+
 def run(topology: Topology, *, timeout_s: float = DEFAULT_TIMEOUT_S, wait_s: float = 0.0,
         services: Iterable[str] | None = None, include_required: bool = True,
         resolver: Callable[[str], str] | None = None, max_backoff_s: float = 2.0,
@@ -213,7 +219,7 @@ def run(topology: Topology, *, timeout_s: float = DEFAULT_TIMEOUT_S, wait_s: flo
         return ProbeReport(topology.stack, [r for r in results if r is not None])
 
     retrying = Retrying(stop=stop_after_delay(wait_s), wait=wait_exponential(multiplier=0.05, min=0.05, max=max_backoff_s),
-                        retry=retry_if_result(lambda rep: not rep.healthy and any(r.spec for r in jobs)),
+                        retry=retry_if_result(_worth_retrying),
                         retry_error_callback=lambda rs: rs.outcome.result(), sleep=sleep)
     report = retrying(attempt)
     report.wall_ms = (time.perf_counter() - t0) * 1000.0

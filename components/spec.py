@@ -60,13 +60,13 @@ class Sizing:
     """Resources of one service task/pod.
 
     ``cpu_units``: ECS CPU units (1024 = 1 vCPU); ``memory_mib``: MiB; ``ephemeral_storage_gib``:
-    GiB (Fargate minimum 21); ``desired_count``: replicas. Seed 001 §3.2 gives the PROD minimum
+    GiB (Fargate gives 20 by default; 21-200 is set explicitly); ``desired_count``: replicas. Seed 001 §3.2 gives the PROD minimum
     per service: 4 vCPU, 16 GB, 30 GB.
     """
 
     cpu_units: int = 1024
     memory_mib: int = 2048
-    ephemeral_storage_gib: int = 21
+    ephemeral_storage_gib: int = 20
     desired_count: int = 1
 
     @property

@@ -33,7 +33,8 @@ def evaluate(env: Mapping[str, str], *, provenance: Mapping[str, Origin] | None 
     ``services`` limits the evaluation to what these app services read (``agent``, ``brain``,
     ``memory``), e.g. one service's rendered env in a Pulumi program; ``None`` evaluates a
     whole-stack env set (agent, plus brain and memory in SomaStackClusterMode).
-    Never raises on odd input: every value problem becomes a finding. Pure: no I/O.
+    Never raises on odd names or values: every problem becomes a finding. Pure: no I/O.
+    Raises ``ValueError`` only for an unknown name in ``services``.
     """
     from .rules import registry
 

@@ -112,14 +112,14 @@ def json_schema() -> dict:
             prop["default"] = prop.pop("x-default")
     for var in CATALOG:
         for alias in var.aliases:
-            sub = {k: v for k, v in props[var.name].items() if k not in ("title", "x-aliases")}
+            sub = {k: v for k, v in props[var.name].items() if k not in ("title", "x-aliases", "x-required", "default")}
             sub["description"] = f"Alias of {var.name} ({alias.source}). " + (alias.note or "")
             sub["deprecated"] = alias.deprecated
             if alias.value_map is not None:
                 sub.pop("enum", None)
                 sub.pop("const", None)
                 sub.pop("type", None)
-                values = [k for k in alias.value_map]
+                values = [k for k, v in alias.value_map.items() if v is not None]  # None: no counterpart
                 if alias.case_insensitive:
                     values = sorted({v for k in values for v in (k, k.upper(), k.lower())})
                 sub["enum"] = values

@@ -96,4 +96,17 @@ def topology(request: pytest.FixtureRequest, harness: Harness):
     try:
         return harness.up(names)
     except HarnessError as err:
-        pytest.fail(str(err), pytrace=False)
+        # Reported as the test's own failure (outcome "failed", not a setup error or a skip):
+        # pytest_runtest_call below fails the test before its body runs.
+        request.node.stash[_START_ERROR] = str(err)
+        return None
+
+
+_START_ERROR = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    err = item.stash.get(_START_ERROR, None)
+    if err is not None:
+        pytest.fail(f"service could not be started: {err}", pytrace=False)

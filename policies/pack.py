@@ -51,6 +51,6 @@ def _validator(r: Rule):
 
 def resource_policies() -> list[ResourceValidationPolicy]:
     """One ``ResourceValidationPolicy`` per rule of :data:`REGISTRY`, in registration order."""
-    return [ResourceValidationPolicy(name=r.name, description=f"{r.description} (source: {r.source})",
+    return [ResourceValidationPolicy(name=r.name, description=r.description,
                                      validate=_validator(r), enforcement_level=_LEVELS[r.level])
             for r in REGISTRY]

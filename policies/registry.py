@@ -75,6 +75,19 @@ class ResourceInput:
         merged.update(self.props.get("tags") or {})
         return {str(k): str(v) for k, v in merged.items() if v is not None}
 
+    def tag(self, key: str) -> str | None:
+        """The effective tag ``key`` matched without case and ``-``/``_`` separators
+        (``Environment`` = ``environment``; ``ManagedBy`` = ``managed-by``), or ``None``."""
+        want = _norm_tag(key)
+        for k, v in self.tags.items():
+            if _norm_tag(k) == want:
+                return v
+        return None
+
+
+def _norm_tag(key: str) -> str:
+    return key.lower().replace("-", "").replace("_", "").replace(":", "")
+
 
 Check = Callable[[ResourceInput], list[str]]
 

@@ -33,7 +33,7 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 #: Seed 001 §3.2 "Minimum Task Resources (per service)": 4 vCPU, 16 GB, 30 GB.
 PROD_MIN_SIZING = Sizing(cpu_units=4096, memory_mib=16384, ephemeral_storage_gib=30, desired_count=2)
-DEV_SIZING = Sizing(cpu_units=1024, memory_mib=2048, ephemeral_storage_gib=21, desired_count=1)
+DEV_SIZING = Sizing(cpu_units=1024, memory_mib=2048, ephemeral_storage_gib=20, desired_count=1)
 
 
 class StackConfigError(InputError, pulumi.RunError):
@@ -166,6 +166,6 @@ def read_settings(stack: str, environment: str) -> StackSettings:
         log_retention_days=integer("logRetentionDays", 90 if prod else 14),
         eks=eks,
         secrets_dir=cfg.get("secretsDir"),
-        tags={"project": "somastack", "stack": stack, "environment": environment,
+        tags={"Project": "somastack", "Stack": stack, "Environment": environment, "ManagedBy": "pulumi",
               **{str(k): str(v) for k, v in tags.items()}},
     )

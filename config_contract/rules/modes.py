@@ -62,7 +62,8 @@ class ClusterAuthRule(Rule):
             return
         if "memory" in ctx.services and ctx.get("SFM_AUTH_MODE") != "oidc":
             got = ctx.get("SFM_AUTH_MODE")
-            yield ctx.finding(self, "SFM_AUTH_MODE", f"SFM_AUTH_MODE={got} in SomaStackClusterMode: shared tenant "
+            got = got if got in by_name()["SFM_AUTH_MODE"].allowed else ("an invalid value" if got else None)
+            yield ctx.finding(self, "SFM_AUTH_MODE", f"SFM_AUTH_MODE is {got} in SomaStackClusterMode: shared tenant "
                               "identity needs oidc (seed 000 §3.2, §5.3)" if got else "SFM_AUTH_MODE not set: "
                               "SomaStackClusterMode needs oidc (seed 000 §3.2, §5.3)")
         if "agent" in ctx.services:

@@ -67,6 +67,8 @@ class RuntimeModeRule(Rule):
                               "contradict the PRODUCTION runtime mode (seed 003)", severity="warning", at=used)
         mode = RUNTIME_MODES[mode_name]
         level = ctx.get("SOMA_POLICY_ENFORCEMENT")
+        if level not in ("warn", "observe", "strict", "fail-closed"):
+            level = None  # missing, or invalid (CONTRACT-VALUE reports it)
         if level and ctx.prod and level != "fail-closed" and mode.enforcement != "fail-closed":
             yield ctx.finding(self, "SOMA_POLICY_ENFORCEMENT", f"SOMA_POLICY_ENFORCEMENT={level} in PROD: the "
                               "policy engine must be enforced fail-closed (seed 003 PRODUCTION)")

@@ -38,7 +38,8 @@ SOMASTACK_PLUGINS: tuple[str, ...] = ("SomaStackDevDefaultDetector", "SomaStackS
 SOMASTACK_TYPES: frozenset[str] = frozenset({"SomaStack Dev Default", "SomaStack Secret Assignment"})
 
 _ASSIGNED_NAME = re.compile(
-    r"""(?:^|[\s{,(\-])(?:export\s+|ENV\s+|ARG\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=|:|\s)"""
+    r"""(?:^|[\s{,(])(?:export\s+|ENV\s+|ARG\s+|-\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=|:(?!//))"""
+    r"""|^(?:ENV|ARG)\s+([A-Za-z_][A-Za-z0-9_]*)\s"""
 )
 
 
@@ -62,7 +63,8 @@ class SecretHit:
 @contextmanager
 def scan_settings(*, somastack_plugins: bool = True) -> Iterator[None]:
     """Configure detect-secrets' global settings for a scan: every built-in plugin with its
-    default options, the default filters, plus (``somastack_plugins``) the SomaStack plugins.
+    default options, the default filters, plus (``somastack_plugins``) the SomaStack plugins and
+    the SomaStack filter that drops references (``ref+vault://…`` is not a hardcoded secret).
 
     The file-existence filter is dropped because the walker only yields regular files and it
     would otherwise depend on the working directory.
@@ -78,6 +80,8 @@ def scan_settings(*, somastack_plugins: bool = True) -> Iterator[None]:
     with transient_settings({"plugins_used": plugins}):
         get_mapping_from_secret_type_to_class.cache_clear()
         get_settings().disable_filters("detect_secrets.filters.common.is_invalid_file")
+        if somastack_plugins:  # added to, not replacing, the default filters
+            get_settings().filters[f"file://{PLUGINS_FILE}::is_secret_reference"] = {}
         _reset_caches()
         try:
             yield
@@ -190,4 +194,4 @@ def scan_file(abs_path: str, rel_path: str) -> list[SecretHit]:
 
 def _variable_on(line: str) -> str | None:
     match = _ASSIGNED_NAME.search(line.strip())
-    return match.group(1) if match else None
+    return (match.group(1) or match.group(2)) if match else None

@@ -119,3 +119,18 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
         """Like the base class; in code files only the quoted-literal pattern applies."""
         return super().analyze_line(filename=filename, line=line, line_number=line_number, context=context,
                                     quoted_only=filename.endswith(_CODE_EXTENSIONS), **kwargs)
+
+
+_REFERENCE_PREFIXES = ("ref+vault://", "ref+awssecrets://", "file:///", "${")
+
+
+def is_secret_reference(secret: str) -> bool:
+    """detect-secrets filter: the "secret" is a reference to one, not a literal.
+
+    ``ref+vault://…``, ``ref+awssecrets://…`` (the ``vals`` convention), ``file:///…`` and
+    ``${VAR}`` are what seed 000 §4 Rule 164 asks for; detect-secrets' keyword plugin reports
+    e.g. ``SOMA_DB_PASSWORD=ref+vault://secret/soma/db#/password`` through its ini transformer
+    (which cuts the value at ``#``). Loaded with ``filters_used: [{"path":
+    "file://…/plugins.py::is_secret_reference"}]``.
+    """
+    return secret.startswith(_REFERENCE_PREFIXES)

@@ -2,15 +2,18 @@
 
 - Install: ``GOTOOLCHAIN=local GOFLAGS=-mod=mod GOBIN=<cache>/opa/<version>/bin go install
   github.com/open-policy-agent/opa@<version>`` (a few minutes on 2 cores; the binary is reused).
-- Run: ``opa run --server --addr HOST:PORT assets/opa`` (seed 001 §1.1 port 20181 + offset):
-  ``assets/opa/somastack/authz.rego`` (package ``somastack.authz``) and the data document
-  ``assets/opa/somastack/config/data.json`` (``data.somastack.config``).
+- Run: ``opa run --server --addr HOST:PORT --bundle assets/opa`` (seed 001 §1.1 port 20181 +
+  offset): ``assets/opa/somastack/authz.rego`` (package ``somastack.authz``) and the data
+  document ``assets/opa/somastack/config/data.json`` (``data.somastack.config``). The bundle's
+  ``.manifest`` owns only the ``somastack`` root, so activating it never overwrites documents
+  written elsewhere through the data API (and the data API cannot change the policy's data).
 - Ready: ``GET /health`` is 200 and the decision ``/v1/data/somastack/authz/decision`` for
   :data:`PROBE_INPUT` is the expected one (:data:`PROBE_EXPECTED`).
 
 Options (``ctx.options["opa"]``): ``storage`` = ``"memory"`` (default: OPA's in-memory store;
 documents written through the data API are lost on restart) or ``"disk"`` (``--set
-storage.disk.directory=<data>/store``: data API writes survive a restart). The choice is
+storage.disk.directory=<data>/store``: data API writes outside ``data.somastack`` survive a
+restart). The choice is
 reported in the topology's ``storage``.
 """
 
@@ -74,7 +77,7 @@ class Opa(ServiceSpec):
         if self.storage(ctx) == "disk":
             store = ctx.data_dir(self.name) / "store"
             argv += ["--set", f"storage.disk.directory={store}", "--set", "storage.disk.auto_create=true"]
-        argv.append(str(POLICY_DIR))
+        argv += ["--bundle", str(POLICY_DIR)]
         return argv, {}
 
     def decide(self, ctx: Context, payload: dict, timeout: float = 2.0) -> dict:

@@ -18,6 +18,7 @@ against Vault.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -124,6 +125,12 @@ class Vault(ServiceSpec):
             )
         if client.sys.is_sealed():
             client.sys.submit_unseal_key(creds["unseal_key"])
+        # The raft node elects itself leader a moment after unsealing; writes need the leader.
+        deadline = time.monotonic() + 60
+        while not self.ready(ctx):
+            if time.monotonic() > deadline:
+                raise RuntimeError("unsealed but not active (raft leader) within 60 s")
+            time.sleep(0.2)
         client = self.client(ctx)
         mounts = client.sys.list_mounted_secrets_engines()
         mounts = mounts.get("data", mounts)

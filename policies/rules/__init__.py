@@ -1,4 +1,11 @@
 """The rules, one module per area; importing this package registers them all in
-:data:`policies.registry.REGISTRY`."""
+:data:`policies.registry.REGISTRY`, in the order below (the order of reports)."""
 
-from . import cache, database, exposure, kafka, loadbalancer, logs, secrets, tags  # noqa: F401
+from . import secrets  # noqa: F401  isort: skip
+from . import database  # noqa: F401  isort: skip
+from . import exposure  # noqa: F401  isort: skip
+from . import loadbalancer  # noqa: F401  isort: skip
+from . import cache  # noqa: F401  isort: skip
+from . import kafka  # noqa: F401  isort: skip
+from . import logs  # noqa: F401  isort: skip
+from . import tags  # noqa: F401  isort: skip

@@ -15,8 +15,8 @@ _DEV = {"DEV", "DEVELOPMENT"}
 
 def environment_of(res: ResourceInput) -> str:
     """``"PROD"`` or ``"DEV"`` from the resource's effective ``Environment`` tag (provider
-    default tags included). Raises :class:`Unknown` when the tag is missing or unrecognised."""
-    value = str(res.tags.get(ENVIRONMENT_TAG, "")).strip().upper()
+    default tags included; key matched without case, so ``environment`` counts). Raises :class:`Unknown` when the tag is missing or unrecognised."""
+    value = str(res.tag(ENVIRONMENT_TAG) or "").strip().upper()
     if value in _PROD:
         return "PROD"
     if value in _DEV:

@@ -2,13 +2,15 @@
 
 Checks RDS ``publiclyAccessible``, MSK public access, security group ingress from
 ``0.0.0.0/0``/``::/0`` that reaches a datastore port (inline ``ingress``, ``SecurityGroupRule``,
-``vpc.SecurityGroupIngressRule``), and Kubernetes ``LoadBalancer`` Services that expose a
-datastore port on an internet-facing load balancer.
+``vpc.SecurityGroupIngressRule``), Kubernetes ``LoadBalancer`` Services that expose a
+datastore port on an internet-facing load balancer, and Docker containers that publish a
+datastore port on a non-loopback host address (Docker's default ``0.0.0.0``).
 
 Source: issue 3 Network ("database and cache reachable from the app and service security
 groups only"), seed 001 §1.1 (ports: PostgreSQL 5432, Redis 6379, Kafka 9092, Milvus 19530),
 AWS RDS "Hiding a DB instance in a VPC from the internet", Amazon MSK "Public access",
-AWS Load Balancer Controller "Service annotations" (``aws-load-balancer-scheme``).
+AWS Load Balancer Controller "Service annotations" (``aws-load-balancer-scheme``), Docker docs
+"Published ports" (binds to all interfaces unless a host IP is given).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 K8S_SERVICE = "kubernetes:core/v1:Service"
+DOCKER_CONTAINER = "docker:index/container:Container"
+_LOOPBACK = ("127.", "::1", "localhost")
 
 
 def _exposed_ports(protocol: Any, from_port: Any, to_port: Any) -> list[str]:
@@ -60,7 +64,7 @@ def _open_cidrs(rule_props: dict, v4: str, v6: str) -> bool:
       description="No publicly reachable database, cache or broker.",
       level="mandatory",
       resource_types=(RDS_INSTANCE, RDS_CLUSTER_INSTANCE, MSK_CLUSTER, SECURITY_GROUP, SECURITY_GROUP_RULE,
-                      INGRESS_RULE, K8S_SERVICE),
+                      INGRESS_RULE, K8S_SERVICE, DOCKER_CONTAINER),
       source="issue 3 Network; seed 001 §1.1; AWS RDS 'DB instance in a VPC'; Amazon MSK 'Public access'")
 def no_public_datastore(res: ResourceInput) -> list[str]:
     """See the module doc. Messages name the property and the exposed service/port."""
@@ -99,8 +103,19 @@ def no_public_datastore(res: ResourceInput) -> list[str]:
         for port in res.get("spec", "ports", default=[]) or []:
             for key in ("port", "targetPort"):
                 val = port.get(key)
+                if isinstance(val, float) and val.is_integer():  # numbers arrive as floats over gRPC
+                    val = int(val)
                 if isinstance(val, int) and val in DATASTORE_PORTS:
                     out.append(f"internet-facing LoadBalancer Service exposes {DATASTORE_PORTS[val]} {val}")
                     break
+        return out
+    if res.type == DOCKER_CONTAINER:
+        out = []
+        for port in p.get("ports") or []:
+            internal = port.get("internal")
+            internal = int(internal) if isinstance(internal, (int, float)) else None
+            ip = str(port.get("ip") or "0.0.0.0")
+            if internal in DATASTORE_PORTS and not ip.startswith(_LOOPBACK):
+                out.append(f"{DATASTORE_PORTS[internal]} {internal} is published on {ip} (bind it to 127.0.0.1)")
         return out
     raise NotApplicable()

@@ -1,8 +1,9 @@
 """Required AWS tags on every taggable AWS resource.
 
 ``Project``, ``Environment`` (DEV | PROD, the environment dimension of seed 000 §1; the
-PROD rules read it), ``Stack`` (the Pulumi stack name) and ``ManagedBy``. Provider default
-tags count (``aws.Provider(default_tags=...)``), as AWS computes ``tags_all``.
+PROD rules read it), ``Stack`` (the Pulumi stack name) and ``ManagedBy``. Keys match without
+case and ``-``/``_`` (``project``, ``managed-by`` count). Provider default tags count
+(``aws.Provider(default_tags=...)``), as AWS computes ``tags_all``.
 
 Taggable = the pulumi-aws resource class accepts a ``tags`` argument (looked up once per type
 token in the installed ``pulumi_aws``; when it cannot be imported, a resource with a ``tags``
@@ -46,12 +47,11 @@ def required_tags(res: ResourceInput) -> list[str]:
     taggable = is_taggable(res.type)
     if taggable is False or (taggable is None and "tags" not in res.props):
         raise NotApplicable()
-    tags = res.tags
     out = []
-    missing = [t for t in REQUIRED_TAGS if not tags.get(t)]
+    missing = [t for t in REQUIRED_TAGS if not res.tag(t)]
     if missing:
         out.append(f"missing tags: {', '.join(missing)}")
-    env = tags.get(ENVIRONMENT_TAG)
+    env = res.tag(ENVIRONMENT_TAG)
     if env and env.upper() not in ENVIRONMENTS:
         out.append(f"tag {ENVIRONMENT_TAG} must be one of {', '.join(ENVIRONMENTS)}")
     return out

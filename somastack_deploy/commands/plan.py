@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         plan = run_stack(args.stack, config, program, project=project)
+    except InputError:
+        raise  # a stack setting the program refused: the cli prints its one line, exit 2
     except Exception as err:  # noqa: BLE001 - reported as one line, never a traceback
         violation = _contract_violation(err)
         if violation is not None:

@@ -5,10 +5,11 @@ Usage::
     somastack-deploy preflight [ENV_FILE ...] [--from-env] [--stack-config Pulumi.<stack>.yaml]
                                [--service agent|brain|memory ...] [--format text|json|sarif|junit]
                                [--scan PATH [--baseline FILE]] [--resolve-secrets] [--output FILE]
+                               [--each]
 
 Sources merge in one precedence (later wins): ENV_FILEs in order, then the stack config, then
 the process environment (``--from-env``, contract names only). ``--scan`` adds source-tree
-findings (``config_contract.scan.run_scan``) and ``--resolve-secrets`` checks that every
+findings (``config_contract.scan.run_scan``; errors in PROD or scan-only, warnings in DEV) and ``--resolve-secrets`` checks that every
 ``ref+vault://`` / ``ref+awssecrets://`` exists (``config_contract.secret_backends``).
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unusable input (missing or
@@ -42,6 +43,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scan", action="append", metavar="PATH",
                         help="also scan a source tree for VIBE-91/164 violations (repeatable)")
     parser.add_argument("--baseline", metavar="FILE", help="accepted scan findings (ignore/baseline file)")
+    parser.add_argument("--each", action="store_true",
+                        help="evaluate every ENV_FILE on its own (text format; for pre-commit); exit code: the worst")
     parser.add_argument("--resolve-secrets", action="store_true",
                         help="check that every ref+vault:// and ref+awssecrets:// reference exists (values never printed)")
 
@@ -64,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.env_files or args.from_env or args.stack_config or args.scan):
         raise InputError("nothing to check: give ENV_FILEs, --from-env, --stack-config or --scan")
+    if args.each:
+        return _run_each(args)
     has_config = bool(args.env_files or args.from_env or args.stack_config)
     env: dict[str, str] = {}
     if has_config:
@@ -80,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
     extra: list[Finding] = []
     if args.scan:
         run_scan = _optional("config_contract.scan", "run_scan", "--scan")
+        environment = report.dimensions.environment if report.dimensions else "PROD"
         for path in args.scan:
-            extra.extend(run_scan(path, baseline=args.baseline))
+            extra.extend(run_scan(path, baseline=args.baseline, environment=environment))
     if args.resolve_secrets:
         if not has_config:
             raise InputError("--resolve-secrets needs a configuration (ENV_FILE, --from-env or --stack-config)")
@@ -105,6 +111,20 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     return exitcodes.OK if report.passed else exitcodes.FINDINGS
+
+
+def _run_each(args: argparse.Namespace) -> int:
+    """``--each``: one evaluation per ENV_FILE (other sources layered on each), text reports
+    one after the other; returns the worst exit code."""
+    from config_contract.errors import InputError
+
+    if args.format != "text" or args.output or args.scan or args.resolve_secrets or not args.env_files:
+        raise InputError("--each takes ENV_FILEs with the text format only (no --output, --scan, --resolve-secrets)")
+    worst = exitcodes.OK
+    for path in args.env_files:
+        single = argparse.Namespace(**{**vars(args), "env_files": [path], "each": False})
+        worst = max(worst, run(single))
+    return worst
 
 
 def render(report, fmt: str) -> str:

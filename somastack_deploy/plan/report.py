@@ -19,7 +19,9 @@ from policies.evaluate import mandatory, violations_of
 from somastack_deploy.reports import Result, RuleMeta, render as render_results
 
 from .redact import redact
-from .runner import STACK_TYPE, CapturedPlan
+from .runner import STACK_TYPE, CapturedPlan, mask_tree
+
+K8S_SECRET = "kubernetes:core/v1:Secret"
 
 TOOL = "somastack-deploy plan"
 
@@ -79,8 +81,31 @@ def key_props(res_type: str, props: Mapping) -> dict:
     """The key properties of a resource for the text tree (already-redacted ``props``)."""
     keys = KEY_PROPS.get(res_type)
     if keys is None:
-        keys = tuple(k for k, v in sorted(props.items()) if isinstance(v, (str, int, float, bool)) and k != "tags")[:3]
-    return {k: v for k in keys if (v := _dig(props, k)) is not None}
+        keys = tuple(k for k, v in sorted(props.items())
+                     if isinstance(v, (int, float, bool)) or (isinstance(v, str) and len(v) <= _MAX_SHOWN))[:3]
+    out = {}
+    for k in keys:
+        v = _dig(props, k)
+        if v is None:
+            continue
+        text = v if isinstance(v, str) else repr(v) if not isinstance(v, (list, dict)) else None
+        if text is None:
+            import json
+
+            text = json.dumps(v, sort_keys=True)
+        out[k] = text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN - 3] + "..."
+    return out
+
+
+_MAX_SHOWN = 60  # characters of one property value in the text tree
+
+
+def _props(r) -> dict:
+    """A resource's printable inputs: redacted; a Kubernetes Secret's data always masked."""
+    props = redact(r.inputs)
+    if r.type == K8S_SECRET:
+        props = {k: (mask_tree(v) if k in ("data", "stringData") else v) for k, v in props.items()}
+    return props
 
 
 def target_of(config: Mapping[str, object], stack: str) -> str:
@@ -99,7 +124,7 @@ def build(plan: CapturedPlan, *, config: Mapping[str, object], stack: str) -> Pl
     for r in plan.resources:
         parent = None if r.parent_type == STACK_TYPE else r.parent_name
         resources.append({"type": r.type, "name": r.name, "parent": parent, "parent_type": None if parent is None else r.parent_type,
-                          "parent_urn": None if parent is None else r.parent, "urn": r.urn, "props": redact(r.inputs)})
+                          "parent_urn": None if parent is None else r.parent, "urn": r.urn, "props": _props(r)})
     counts = {s.lower(): sum(1 for cr in results if cr.status == s) for s in ("PASSED", "FAILED", "UNKNOWN")}
     doc = {
         "version": 1, "stack": stack, "target": target_of(config, stack), "project": plan.project,

@@ -1,1 +1,126 @@
-"""Package."""
+"""Target EKS (seed 001 §3.3, "AWS EKS Deployment (Advanced)").
+
+:func:`build`: Network, ALB (``instance`` targets on the gateway NodePort), the managed
+RDS/ElastiCache/MSK of the fargate target, an EKS cluster built from ``pulumi_aws.eks``
+resources (not pulumi-eks, whose multi-language component is opaque under the mock runtime):
+cluster and node IAM roles, the cluster, a launch template putting the nodes in the app
+security group (so the database/cache/broker rules apply to pods), a managed node group whose
+Auto Scaling group is attached to the ALB target group; a Kubernetes provider built from the
+cluster's kubeconfig (``aws eks get-token``), the ``somastack`` namespace and every service of
+the software mode (:mod:`stacks.eks.runtime`).
+
+Settings: as fargate, plus ``somastack:eks`` = ``{version, nodeInstanceType, nodeCount: {min,
+desired, max}}`` (defaults: 1.31; m6i.2xlarge; PROD 3/5/8, DEV 1/2/3).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network import Network, NetworkArgs
+
+from .. import outputs
+from ..aws_data import build_aws_data
+from ..common import StackContext, build_services
+from ..settings import StackConfigError
+from .runtime import GATEWAY_NODE_PORT, KubernetesRuntime
+
+NAMESPACE = "somastack"
+
+
+def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig (JSON) for the cluster, authenticating with ``aws eks get-token`` (the
+    AWS CLI's exec credential plugin; EKS docs "Create a kubeconfig file")."""
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "somastack",
+        "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": "somastack", "context": {"cluster": cluster_name, "user": "aws"}}],
+        "users": [{"name": "aws", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]}}}],
+    }, sort_keys=True)
+
+
+def _role(name: str, service: str, policies: list[str], tags) -> aws.iam.Role:
+    role = aws.iam.Role(name, assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}), tags=tags)
+    for i, arn in enumerate(policies):
+        aws.iam.RolePolicyAttachment(f"{name}-{i}", role=role.name, policy_arn=arn,
+                                     opts=pulumi.ResourceOptions(parent=role))
+    return role
+
+
+def build(ctx: StackContext) -> pulumi.Output:
+    """Create the eks stack; returns the topology Output."""
+    s = ctx.settings
+    region = s.require("aws:region", s.region)
+    zones = s.require("availabilityZones", s.availability_zones)
+    eks_cfg = dict(s.eks)
+    counts = {"min": 3, "desired": 5, "max": 8} if ctx.prod else {"min": 1, "desired": 2, "max": 3}
+    counts.update({k: int(v) for k, v in (eks_cfg.get("nodeCount") or {}).items() if k in counts})
+    if not counts["min"] <= counts["desired"] <= counts["max"]:
+        raise StackConfigError("nodeCount must satisfy min <= desired <= max", path=f"Pulumi.{ctx.stack}.yaml",
+                               variable="somastack:eks")
+    network = Network("net", NetworkArgs(environment=ctx.dimensions.environment, availability_zones=zones,
+                                         cidr_block=s.vpc_cidr, tags=s.tags, extra_app_ports=(GATEWAY_NODE_PORT,)))
+    lb = LoadBalancer("lb", LoadBalancerArgs(
+        vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids, security_group_id=network.alb_security_group_id,
+        certificate_arn=s.require("certificateArn", s.certificate_arn), target_port=GATEWAY_NODE_PORT,
+        target_type="instance", deletion_protection=ctx.prod, tags=s.tags))
+    data = build_aws_data(ctx, network)
+
+    cluster_role = _role("eks-cluster-role", "eks.amazonaws.com",
+                         ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"], s.tags)
+    node_role = _role("eks-node-role", "ec2.amazonaws.com",
+                      ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+                       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"], s.tags)
+    cluster = aws.eks.Cluster(
+        "eks", role_arn=cluster_role.arn, version=str(eks_cfg.get("version", "1.31")),
+        vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=network.private_subnet_ids,
+                                                security_group_ids=[network.app_security_group_id],
+                                                endpoint_private_access=True, endpoint_public_access=True),
+        access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API_AND_CONFIG_MAP",
+                                                      bootstrap_cluster_creator_admin_permissions=True),
+        enabled_cluster_log_types=["api", "audit", "authenticator"], deletion_protection=ctx.prod, tags=s.tags,
+        opts=pulumi.ResourceOptions(depends_on=[cluster_role]))
+    template = aws.ec2.LaunchTemplate(
+        "eks-nodes-lt",
+        vpc_security_group_ids=[cluster.vpc_config.cluster_security_group_id, network.app_security_group_id],
+        metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(http_tokens="required", http_put_response_hop_limit=2,
+                                                                   http_endpoint="enabled"),
+        block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+            device_name="/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                volume_size=max(100, s.sizing.ephemeral_storage_gib * 3), volume_type="gp3", encrypted="true"))],
+        tags=s.tags)
+    nodes = aws.eks.NodeGroup(
+        "eks-nodes", cluster_name=cluster.name, node_role_arn=node_role.arn, subnet_ids=network.private_subnet_ids,
+        instance_types=[str(eks_cfg.get("nodeInstanceType", "m6i.2xlarge"))], capacity_type="ON_DEMAND",
+        scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=counts["min"], desired_size=counts["desired"],
+                                                          max_size=counts["max"]),
+        update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+        launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
+        tags=s.tags, opts=pulumi.ResourceOptions(depends_on=[node_role]))
+    aws.autoscaling.Attachment(
+        "eks-nodes-alb", lb_target_group_arn=lb.target_group_arn,
+        autoscaling_group_name=nodes.resources.apply(lambda r: r[0].autoscaling_groups[0].name))
+    config = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
+        lambda a: kubeconfig(a[0], a[1], a[2], region))
+    provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret(config), enable_server_side_apply=True,
+                            opts=pulumi.ResourceOptions(depends_on=[nodes]))
+    namespace = k8s.core.v1.Namespace("ns", metadata={"name": NAMESPACE, "labels": {"somastack/stack": ctx.stack}},
+                                      opts=pulumi.ResourceOptions(provider=provider))
+    runtime = KubernetesRuntime(provider=provider, namespace=namespace.metadata.name, namespace_name=NAMESPACE,
+                                node_role_name=node_role.name)
+    public = s.require("publicHostname", s.public_hostname)
+    entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka_endpoint,
+                             region=region, agent_public_url=f"https://{public}", service_sizing=s.sizing,
+                             infra=data.entries)
+    pulumi.export("loadBalancerDnsName", lb.dns_name)
+    pulumi.export("eksClusterName", cluster.name)
+    pulumi.export("kubeconfig", pulumi.Output.secret(config))
+    return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)

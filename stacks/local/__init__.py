@@ -1,1 +1,108 @@
-"""Package."""
+"""Target LOCAL (seed 001 §3.1 "Local Development", §2 "Docker Deployment").
+
+:func:`build`: a docker bridge network, named volumes, and containers for PostgreSQL 16,
+Redis 7 (AOF on), Kafka in KRaft mode (SomaStackClusterMode), Milvus standalone, Keycloak,
+SpiceDB, OPA and the app services of the software mode, each with a health check, on the
+seed 001 §1.1 ports published on 127.0.0.1 (:mod:`stacks.local.runtime`). Images are pinned
+by tag. Secrets are ``${VAR}`` references to files in ``somastack:secretsDir``.
+Settings: ``somastack:secretsDir`` (absolute path), ``somastack:postgresPassword`` and
+``somastack:keycloakAdminPassword`` (``${VAR}`` references), ``somastack:images``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pulumi
+import pulumi_docker as docker
+
+from components.spec import HealthCheck, KafkaEndpoint, PostgresEndpoint, RedisEndpoint, ServiceSpec, Sizing
+
+from .. import outputs
+from ..common import StackContext, build_services
+from ..settings import StackConfigError
+from .runtime import DockerRuntime
+
+POSTGRES_IMAGE = "postgres:16.6"
+REDIS_IMAGE = "redis:7.4.1"
+KAFKA_IMAGE = "apache/kafka:3.8.1"
+#: SpiceDB's default image has no shell; the -debug variant has busybox for the secret wrapper.
+SPICEDB_LOCAL_IMAGE = "authzed/spicedb:v1.38.1-debug"
+#: Local sizing: seed 001 §2 "Host memory budget: 15 GB total across containers".
+LOCAL_SIZING = Sizing(cpu_units=1024, memory_mib=1536, ephemeral_storage_gib=20, desired_count=1)
+
+
+class LocalData(pulumi.ComponentResource):
+    """PostgreSQL 16, Redis 7 and (cluster mode) Kafka KRaft containers. Type token
+    ``somastack:local:DataServices``. Outputs: ``postgres``, ``redis``, ``kafka`` endpoints."""
+
+    def __init__(self, name: str, *, runtime: DockerRuntime, postgres_password_ref: str, kafka: bool,
+                 images: dict, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("somastack:local:DataServices", name, None, opts)
+        pg = runtime.deploy(f"{name}-postgres", ServiceSpec(
+            key="postgres", image=images.get("postgres", POSTGRES_IMAGE), port=5432, protocol="postgresql",
+            env={"POSTGRES_USER": "soma", "POSTGRES_DB": "postgres", "PGDATA": "/var/lib/postgresql/data/pgdata"},
+            secrets={"POSTGRES_PASSWORD": postgres_password_ref},
+            health=HealthCheck(command=("CMD-SHELL", "pg_isready -U soma -d postgres"), start_period_s=30),
+            sizing=Sizing(memory_mib=2048), volumes={"postgres-data": "/var/lib/postgresql/data"}), parent=self)
+        redis = runtime.deploy(f"{name}-redis", ServiceSpec(
+            key="redis", image=images.get("redis", REDIS_IMAGE), port=6379, protocol="redis",
+            command=("redis-server", "--appendonly", "yes"),
+            health=HealthCheck(command=("CMD", "redis-cli", "ping"), start_period_s=10),
+            sizing=Sizing(memory_mib=1024), volumes={"redis-data": "/data"}), parent=self)
+        self.ready = [*pg.ready, *redis.ready]
+        self.kafka = None
+        if kafka:
+            k = runtime.deploy(f"{name}-kafka", ServiceSpec(
+                key="kafka", image=images.get("kafka", KAFKA_IMAGE), port=9092, protocol="kafka",
+                env={"KAFKA_NODE_ID": "1", "KAFKA_PROCESS_ROLES": "broker,controller",
+                     "KAFKA_LISTENERS": "PLAINTEXT://:9092,CONTROLLER://:9093",
+                     "KAFKA_ADVERTISED_LISTENERS": "PLAINTEXT://kafka:9092",
+                     "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+                     "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                     "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@kafka:9093",
+                     "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
+                     "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+                     "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1", "KAFKA_LOG_DIRS": "/var/lib/kafka/data"},
+                health=HealthCheck(command=("CMD-SHELL", "/opt/kafka/bin/kafka-broker-api-versions.sh "
+                                            "--bootstrap-server 127.0.0.1:9092 >/dev/null"), start_period_s=60),
+                sizing=Sizing(memory_mib=2048), volumes={"kafka-data": "/var/lib/kafka/data"}), parent=self)
+            self.ready += k.ready
+            self.kafka = KafkaEndpoint(brokers="kafka:9092", tls=False, auth="none")
+        self.postgres = PostgresEndpoint(host=pg.host, port=5432, user="soma", password_ref=postgres_password_ref,
+                                         sslmode="disable")
+        self.redis = RedisEndpoint(host=redis.host, port=6379, tls=False, password_ref=None)
+        self.register_outputs({"postgres_host": pg.host, "redis_host": redis.host,
+                               "kafka_brokers": self.kafka.brokers if self.kafka else None})
+
+
+def build(ctx: StackContext) -> pulumi.Output:
+    """Create the local stack; returns the topology Output."""
+    s = ctx.settings
+    where = f"Pulumi.{ctx.stack}.yaml"
+    cfg = pulumi.Config("somastack")
+    secrets_dir = s.require("secretsDir", s.secrets_dir)
+    if not os.path.isabs(secrets_dir):
+        raise StackConfigError("must be an absolute path", path=where, variable="somastack:secretsDir")
+    pg_ref = cfg.get("postgresPassword")
+    if not pg_ref:
+        raise StackConfigError("a ${VAR} reference is required", path=where, variable="somastack:postgresPassword")
+    network = docker.Network("net", name=f"somastack-{ctx.stack}", driver="bridge")
+    runtime = DockerRuntime(network_name=network.name, secrets_dir=secrets_dir, stack=ctx.stack)
+    data = LocalData("data", runtime=runtime, postgres_password_ref=pg_ref, kafka=ctx.cluster, images=dict(s.images))
+    infra = {
+        "postgres": outputs.service([outputs.endpoint("postgresql", host=data.postgres.host, port=5432)],
+                                    engine="postgresql", version="16",
+                                    credentials={"username": "soma", "password": pg_ref}),
+        "redis": outputs.service([outputs.endpoint("redis", host=data.redis.host, port=6379)], engine="redis",
+                                 version="7", storage={"aof": True}),
+    }
+    if data.kafka is not None:
+        infra["kafka"] = outputs.service([outputs.endpoint("kafka", host="kafka", port=9092)], engine="kafka",
+                                         version=KAFKA_IMAGE.rsplit(":", 1)[-1])
+    images = {"spicedb": s.images.get("spicedb", SPICEDB_LOCAL_IMAGE)}
+    local_sizing = s.sizing if pulumi.Config("somastack").get_object("sizing") else LOCAL_SIZING
+    entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka, region=None,
+                             agent_public_url=None, service_sizing=local_sizing, images=images, infra=infra)
+    pulumi.export("dockerNetwork", network.name)
+    return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)

@@ -201,3 +201,37 @@ def test_cold_start_imports_neither_pulumi_nor_boto3():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "BAD" not in proc.stdout
+
+
+def test_scan_findings_join_the_report(tmp_path):
+    """--scan appends config_contract.scan findings (same Finding type) to the report."""
+    (tmp_path / "settings.py").write_text('import os\n\nREDIS = os.getenv("REDIS_HOST", "localhost")\n')
+    code, out, _ = cli("preflight", FARGATE, "--scan", tmp_path, "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["dimensions"]["environment"] == "PROD"
+    assert [(f["rule"], f["path"], f["line"]) for f in doc["findings"]] == [("VIBE-91", "settings.py", 3)]
+    code, out, _ = cli("preflight", "--scan", tmp_path, "--format", "json")  # scan only
+    assert code == 1 and json.loads(out)["dimensions"] is None
+
+
+def test_resolve_secrets_without_references_is_a_no_op():
+    code, out, err = cli("preflight", EXAMPLES / "dev-standalone-local.env", "--resolve-secrets")
+    assert code == 0, out + err
+
+
+def test_each_evaluates_files_separately():
+    """--each (the pre-commit hook): one verdict per file, worst exit code."""
+    code, out, _ = cli("preflight", "--each", FARGATE, EXAMPLES / "dev-standalone-local.env")
+    assert code == 0 and out.count("PASSED") == 2  # merged, DEV would override PROD
+    code, out, _ = cli("preflight", "--each", FARGATE, EXAMPLES / "broken-prod-localhost.env")
+    assert code == 1 and out.count("PASSED") == 1 and out.count("FAILED (") == 1
+    code, _, err = cli("preflight", "--each", FARGATE, "--format", "json")
+    assert code == 2 and "--each" in err
+
+
+def test_pre_commit_hook_definition():
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "somastack-preflight")
+    assert hook["entry"] == "somastack-deploy preflight --each" and hook["language"] == "python"

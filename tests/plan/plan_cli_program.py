@@ -2,7 +2,7 @@
 
 ``somastack:mode`` = ``ok`` (compliant resources), ``violate`` (plaintext secret in an ECS
 environment + unencrypted RDS), ``contract`` (raises config_contract.ContractViolation),
-``crash`` (raises ValueError). The planted secret comes from config ``somastack:plantedToken``
+``crash`` (raises ValueError), ``setting`` (raises an InputError like a bad stack setting). The planted secret comes from config ``somastack:plantedToken``
 (a plaintext value the program puts in a container environment) and the Pulumi secret
 ``somastack:API_TOKEN``.
 """
@@ -26,6 +26,8 @@ def main() -> None:
         raise AssertionError("the contract should have refused this configuration")
     if mode == "crash":
         raise ValueError("availability_zones must list exactly 3 zones")
+    if mode == "setting":
+        _input_error()
     token = cfg.require_secret("API_TOKEN")
     planted = cfg.get("plantedToken") or "x"
     violate = mode == "violate"
@@ -41,3 +43,9 @@ def main() -> None:
     aws.cloudwatch.LogGroup("logs", retention_in_days=30, tags=tags)
     pulumi.export("postgres", {"host": db.address, "port": db.port})
     pulumi.export("api_token", token)
+
+
+def _input_error():
+    from config_contract.errors import InputError
+
+    raise InputError("must be a list of 3 zones", path="Pulumi.fargate-dev.yaml", variable="somastack:availabilityZones")

@@ -91,6 +91,13 @@ def test_program_failure_exits_2_one_line(fake_program, tmp_path, capsys):
     assert err.count("\n") == 1 and "availability_zones must list exactly 3 zones" in err
 
 
+def test_stack_setting_error_exits_2_with_its_line(fake_program, tmp_path, capsys):
+    rc, out, err = _plan(capsys, "--stack", "fargate-dev", "--stack-file", _stack(tmp_path, "setting"))
+    assert rc == 2 and out == ""
+    assert err == ("somastack-deploy: error: Pulumi.fargate-dev.yaml: somastack:availabilityZones: "
+                   "must be a list of 3 zones\n")
+
+
 def test_missing_stack_file_exits_2(fake_program, tmp_path, capsys):
     missing = tmp_path / "Pulumi.nope.yaml"
     rc, out, err = _plan(capsys, "--stack", "nope", "--stack-file", str(missing))
@@ -110,3 +117,16 @@ def test_unknown_format_is_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["plan", "--stack", "x", "--format", "xml"])
     assert exc.value.code == 2
+
+
+def test_kubernetes_secret_data_always_masked():
+    from somastack_deploy.plan.report import _props
+    from somastack_deploy.plan.runner import CapturedResource
+
+    r = CapturedResource(urn="u", type="kubernetes:core/v1:Secret", name="s", parent=None, parent_name=None,
+                         parent_type=None, custom=True, id=None, provider=None, dependencies=(),
+                         inputs={"metadata": {"name": "s"}, "stringData": {"HOST": PLANTED_PLAIN}, "data": {"x": "eA=="}},
+                         outputs={})
+    props = _props(r)
+    assert props["stringData"] == {"HOST": "****"} and props["data"] == {"x": "****"}
+    assert props["metadata"] == {"name": "s"}

@@ -51,6 +51,7 @@ def test_secrets_masked_everywhere_but_props():
     redis = plan.by_name("core-redis")
     assert redis.inputs["authToken"] == "****" and "authToken" in redis.secret_inputs
     assert redis.props["authToken"] == progs.PLANTED_SECRET  # unmasked for policies only
+    assert redis.outputs["authToken"] == "****"  # a secret input echoed as an output stays secret
     assert plan.stack_outputs["api_token"] == "****"
     assert plan.raw_stack_outputs["api_token"] == progs.PLANTED_SECRET
     visible = repr(plan) + json.dumps([r.inputs for r in plan.resources]) + json.dumps([r.outputs for r in plan.resources])

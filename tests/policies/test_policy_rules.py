@@ -252,3 +252,28 @@ def test_required_tags():
     # not taggable in pulumi-aws: no result
     assert statuses(res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": "r", "policyArn": "arn"}), "required-tags") == []
     assert statuses(res("aws:ecs/taskDefinition:TaskDefinition", {"family": "x"}), "required-tags") == ["FAILED"]
+
+
+def test_every_rule_documented():
+    import os
+
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "policies.md"), encoding="utf-8").read()
+    for r in REGISTRY:
+        assert f"| `{r.name}` | {r.level} |" in doc, r.name
+
+
+def test_tag_keys_match_without_case_or_separators():
+    lower = {"project": "somastack", "environment": "PROD", "stack": "eks-prod", "managed-by": "pulumi"}
+    assert statuses(res("aws:s3/bucket:Bucket", {"tags": lower}), "required-tags") == ["PASSED"]
+    assert statuses(_rds(tags=lower, multiAz=False), "rds-prod-high-availability") == ["FAILED"]
+
+
+def test_docker_datastore_port_published_on_all_interfaces():
+    ok = res("docker:index/container:Container", {"name": "postgres", "image": "postgres:16",
+                                                   "ports": [{"internal": 5432, "external": 5432, "ip": "127.0.0.1"}]})
+    assert statuses(ok, "no-public-datastore") == ["PASSED"]
+    bad = res("docker:index/container:Container", {"name": "redis", "image": "redis:7",
+                                                    "ports": [{"internal": 6379, "external": 6379}]})
+    assert messages(bad, "no-public-datastore") == ["Redis 6379 is published on 0.0.0.0 (bind it to 127.0.0.1)"]
+    gateway = res("docker:index/container:Container", {"name": "agent", "ports": [{"internal": 20020, "external": 20020}]})
+    assert statuses(gateway, "no-public-datastore") == ["PASSED"]

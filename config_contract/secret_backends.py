@@ -1,0 +1,284 @@
+"""``--resolve-secrets``: check that ``ref+vault://`` and ``ref+awssecrets://`` references exist.
+
+Reference forms (the ``vals`` convention, issue 2):
+
+- ``ref+vault://MOUNT/PATH#/KEY``: a KV version 2 secret read through hvac
+  (``secrets.kv.v2.read_secret_version``; HashiCorp Vault API ``GET /v1/MOUNT/data/PATH``).
+  ``MOUNT`` is the first path segment (``secret`` in ``ref+vault://secret/soma/db#/password``);
+  a ``data/`` segment right after the mount (the raw API path) is accepted. ``KEY`` is a
+  ``/``-separated path into the secret's data (``#/a/b`` → ``data["a"]["b"]``).
+- ``ref+awssecrets://NAME[?region=R]#/KEY``: AWS Secrets Manager ``GetSecretValue``
+  (boto3 ``secretsmanager`` client); ``KEY`` is looked up in the ``SecretString`` parsed as JSON;
+  without ``#/KEY`` the whole ``SecretString`` is the value.
+
+Where the Vault server and token come from (first found wins): the ``vault_addr`` /
+``vault_token`` options, then ``VAULT_ADDR`` / ``VAULT_TOKEN`` in the env set being checked,
+then the process environment. ``VAULT_TOKEN`` is a secret: in an env set it may be a reference
+(``${VAR}``, ``file:///…#key``) resolved through :func:`config_contract.references.resolve`; a
+literal is used as is but never printed. AWS credentials and region come from boto3's usual
+chain (``aws_region`` option or ``?region=`` override the region).
+
+Every network call has a timeout (``timeout_s``, default 5 s; no retries), so an unreachable
+server produces a finding, never a hang. Secret values are read only to check the key exists;
+they are never returned by :func:`check_references`, logged or put in a message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import parse_qs
+
+from .findings import Finding
+from .references import ReferenceError_
+
+DEFAULT_TIMEOUT_S = 5.0
+
+#: Rule ids of the findings (stable).
+RULE_MISSING = "SECRET-REF-MISSING"
+RULE_DENIED = "SECRET-REF-DENIED"
+RULE_UNREACHABLE = "SECRET-REF-UNREACHABLE"
+RULE_UNCONFIGURED = "SECRET-REF-UNCONFIGURED"
+RULE_INVALID = "SECRET-REF-INVALID"
+
+_SOURCE = "issue 2 --resolve-secrets; seed 000 §4 Rule 164 (secrets from Vault)"
+
+
+class BackendError(ReferenceError_):
+    """A reference could not be resolved. ``rule`` is one of the ``RULE_*`` ids; ``str(err)``
+    names the scheme, path and key, never a value."""
+
+    def __init__(self, rule: str, message: str):
+        self.rule = rule
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A parsed reference: ``scheme`` (``vault`` | ``awssecrets``), ``path`` (Vault
+    ``MOUNT/PATH`` or the AWS secret name/ARN), ``key`` (tuple of path parts, may be empty),
+    ``params`` (query parameters such as ``region``)."""
+
+    scheme: str
+    path: str
+    key: tuple[str, ...]
+    params: dict[str, str]
+
+    def describe(self) -> str:
+        """The reference without any value: ``ref+vault://secret/soma/db#/password``."""
+        key = "#/" + "/".join(self.key) if self.key else ""
+        return f"ref+{self.scheme}://{self.path}{key}"
+
+
+def parse(ref: str) -> Reference:
+    """Parse a ``ref+vault://`` / ``ref+awssecrets://`` reference; raises
+    :class:`BackendError` (``SECRET-REF-INVALID``) when it is malformed."""
+    for scheme in ("vault", "awssecrets"):
+        prefix = f"ref+{scheme}://"
+        if ref.startswith(prefix):
+            body, _, fragment = ref[len(prefix):].partition("#")
+            body, _, query = body.partition("?")
+            params = {k: v[-1] for k, v in parse_qs(query).items()}
+            key = tuple(part for part in fragment.split("/") if part)
+            if not body or body.startswith("/") or any(c.isspace() for c in ref):
+                raise BackendError(RULE_INVALID, f"{prefix}{body}: malformed reference (expected {prefix}PATH#/KEY)")
+            if scheme == "vault" and (not key or "/" not in body.strip("/")):
+                raise BackendError(RULE_INVALID, f"{prefix}{body}: a Vault reference needs MOUNT/PATH and #/KEY")
+            return Reference(scheme, body.strip("/") if scheme == "vault" else body, key, params)
+    raise BackendError(RULE_INVALID, "not a ref+vault:// or ref+awssecrets:// reference")
+
+
+def _lookup(data: Any, ref: Reference) -> str:
+    node = data
+    for part in ref.key:
+        if not isinstance(node, dict) or part not in node:
+            raise BackendError(RULE_MISSING, f"{ref.describe()}: secret exists but has no key {'/'.join(ref.key)}")
+        node = node[part]
+    if isinstance(node, (dict, list)):
+        return json.dumps(node)
+    return str(node)
+
+
+# -- Vault (hvac) ----------------------------------------------------------------------------
+
+def _vault_settings(env: Mapping[str, str] | None, options: Mapping[str, Any]) -> tuple[str, str]:
+    from . import references
+
+    addr = options.get("vault_addr") or (env or {}).get("VAULT_ADDR") or os.environ.get("VAULT_ADDR")
+    token = options.get("vault_token")
+    if token is None and env and env.get("VAULT_TOKEN"):
+        token = env["VAULT_TOKEN"]
+        if token.startswith(("${", "file://")):
+            try:
+                token = references.resolve(token)
+            except (ReferenceError_, ValueError) as err:
+                raise BackendError(RULE_UNCONFIGURED, f"VAULT_TOKEN reference cannot be resolved: {err}") from None
+    if token is None:
+        token = os.environ.get("VAULT_TOKEN")
+    if not addr:
+        raise BackendError(RULE_UNCONFIGURED, "no Vault server: set VAULT_ADDR (env set or process) or vault_addr")
+    if not token:
+        raise BackendError(RULE_UNCONFIGURED, "no Vault token: set VAULT_TOKEN (env set or process) or vault_token")
+    return addr, token
+
+
+def _vault_read(ref: Reference, addr: str, token: str, timeout_s: float, cache: dict) -> Any:
+    import hvac
+    import requests
+    from hvac import exceptions as hx
+
+    mount, _, path = ref.path.partition("/")
+    if path.startswith("data/"):
+        path = path[len("data/"):]
+    cache_key = ("vault", addr, mount, path)
+    if cache_key in cache:
+        outcome = cache[cache_key]
+        if isinstance(outcome, BackendError):
+            raise outcome
+        return outcome
+    where = f"ref+vault://{ref.path}"
+    try:
+        client = hvac.Client(url=addr, token=token, timeout=timeout_s)
+        response = client.secrets.kv.v2.read_secret_version(path=path, mount_point=mount,
+                                                            raise_on_deleted_version=True)
+        data = response["data"]["data"]
+    except hx.InvalidPath:
+        err = BackendError(RULE_MISSING, f"{where}: no such secret (mount {mount!r}, path {path!r}) at {addr}")
+    except (hx.Forbidden, hx.Unauthorized):
+        err = BackendError(RULE_DENIED, f"{where}: permission denied at {addr} (token invalid or policy lacks read)")
+    except hx.VaultDown:
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Vault at {addr} is sealed or down")
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Vault at {addr} unreachable (timeout {timeout_s:g} s)")
+    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL):
+        err = BackendError(RULE_UNCONFIGURED, f"{where}: VAULT_ADDR {addr!r} is not an http(s) URL")
+    except requests.exceptions.RequestException as exc:
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Vault at {addr} request failed ({type(exc).__name__})")
+    except hx.VaultError as exc:
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Vault at {addr} answered an error ({type(exc).__name__})")
+    except (KeyError, TypeError, ValueError):
+        err = BackendError(RULE_MISSING, f"{where}: not a KV v2 secret at {addr}")
+    else:
+        cache[cache_key] = data
+        return data
+    cache[cache_key] = err
+    raise err
+
+
+# -- AWS Secrets Manager (boto3) -------------------------------------------------------------
+
+def _aws_client(ref: Reference, options: Mapping[str, Any], timeout_s: float):
+    client = options.get("secretsmanager_client")
+    if client is not None:
+        return client
+    import boto3
+    from botocore.config import Config
+
+    region = ref.params.get("region") or options.get("aws_region")
+    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 1, "mode": "standard"})
+    return boto3.session.Session().client("secretsmanager", region_name=region, config=config)
+
+
+def _aws_read(ref: Reference, options: Mapping[str, Any], timeout_s: float, cache: dict) -> Any:
+    from botocore import exceptions as bx
+
+    cache_key = ("aws", ref.path, ref.params.get("region") or options.get("aws_region"))
+    if cache_key in cache:
+        outcome = cache[cache_key]
+        if isinstance(outcome, BackendError):
+            raise outcome
+        return outcome
+    where = f"ref+awssecrets://{ref.path}"
+    try:
+        client = _aws_client(ref, options, timeout_s)
+        kwargs = {"SecretId": ref.path}
+        if ref.params.get("version_stage"):
+            kwargs["VersionStage"] = ref.params["version_stage"]
+        response = client.get_secret_value(**kwargs)
+    except bx.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ResourceNotFoundException":
+            err = BackendError(RULE_MISSING, f"{where}: no such secret in Secrets Manager")
+        elif code in ("AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+                      "ExpiredTokenException", "DecryptionFailure"):
+            err = BackendError(RULE_DENIED, f"{where}: access denied by Secrets Manager ({code})")
+        else:
+            err = BackendError(RULE_UNREACHABLE, f"{where}: Secrets Manager error {code or 'unknown'}")
+    except (bx.NoCredentialsError, bx.NoRegionError, bx.PartialCredentialsError) as exc:
+        err = BackendError(RULE_UNCONFIGURED, f"{where}: AWS not configured ({type(exc).__name__})")
+    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Secrets Manager unreachable ({type(exc).__name__}, "
+                                             f"timeout {timeout_s:g} s)")
+    except bx.BotoCoreError as exc:
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Secrets Manager call failed ({type(exc).__name__})")
+    else:
+        if "SecretString" in response:
+            raw = response["SecretString"]
+            try:
+                data: Any = json.loads(raw)
+            except ValueError:
+                data = raw
+        else:
+            data = response.get("SecretBinary")
+        cache[cache_key] = data
+        return data
+    cache[cache_key] = err
+    raise err
+
+
+def _read(ref: Reference, env: Mapping[str, str] | None, options: Mapping[str, Any], cache: dict) -> str:
+    timeout_s = float(options.get("timeout_s", DEFAULT_TIMEOUT_S))
+    if ref.scheme == "vault":
+        addr, token = _vault_settings(env, options)
+        data = _vault_read(ref, addr, token, timeout_s, cache)
+    else:
+        data = _aws_read(ref, options, timeout_s, cache)
+        if not ref.key:
+            if isinstance(data, (dict, list)):
+                return json.dumps(data)
+            return data if isinstance(data, str) else "" if data is None else str(data)
+        if not isinstance(data, dict):
+            raise BackendError(RULE_MISSING, f"{ref.describe()}: SecretString is not a JSON object, no key "
+                                             f"{'/'.join(ref.key)}")
+    return _lookup(data, ref)
+
+
+def resolve(ref: str, **options: Any) -> str:
+    """Return the value behind a ``ref+vault://`` / ``ref+awssecrets://`` reference.
+
+    Options: ``vault_addr``, ``vault_token``, ``env`` (the env set, for ``VAULT_ADDR`` /
+    ``VAULT_TOKEN``), ``aws_region``, ``secretsmanager_client`` (a boto3 client to use),
+    ``timeout_s`` (seconds, default 5). Raises :class:`BackendError` (a
+    :class:`~config_contract.references.ReferenceError_`) with a value-free message.
+    """
+    env = options.pop("env", None)
+    return _read(parse(ref), env, options, {})
+
+
+def check_references(env: Mapping[str, str], **options: Any) -> list[Finding]:
+    """Check every ``ref+vault://`` and ``ref+awssecrets://`` value of ``env`` (name → value).
+
+    Returns one error :class:`Finding` per reference that does not resolve (rules
+    ``SECRET-REF-MISSING`` path or key absent, ``SECRET-REF-DENIED`` permission denied,
+    ``SECRET-REF-UNREACHABLE`` server down/timeout, ``SECRET-REF-UNCONFIGURED`` no server or
+    credentials, ``SECRET-REF-INVALID`` malformed); an empty list when all resolve. ``path`` and
+    ``line`` are ``None`` (the caller fills them from its provenance). Options as for
+    :func:`resolve`. Each secret path is read once; values are discarded.
+    """
+    from . import catalog
+
+    cache: dict = {}
+    findings: list[Finding] = []
+    for name in sorted(env):
+        value = (env[name] or "").strip()
+        if not value.startswith(("ref+vault://", "ref+awssecrets://")):
+            continue
+        try:
+            _read(parse(value), env, options, cache)
+        except BackendError as err:
+            findings.append(Finding(rule=err.rule, severity="error", variable=name,
+                                    service=catalog.service_of(catalog.lookup(name)), path=None, line=None,
+                                    message=f"{name}: {err} ({_SOURCE})"))
+    return findings

@@ -1,0 +1,122 @@
+"""Harness core without servers: CLI input errors (exit 2, one line), option parsing, PID safety
+(a recycled PID is never signalled), dependency ordering, topology of an empty stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from config_contract.errors import InputError
+from harness import cli, process
+from harness.base import Context, ServiceSpec
+from harness.registry import ALL_SERVICES, load_spec, resolve_order
+
+
+def run_cli(*args: str, state_dir) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "--state-dir", str(state_dir), *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_unknown_service_is_exit_2_one_line(tmp_path):
+    proc = run_cli("up", "postgress", state_dir=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "postgress" in lines[0] and "unknown service" in lines[0]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--port-offset", "x", "status"], "--port-offset"),
+    (["--port-offset", "50000", "status"], "--port-offset"),
+    (["-o", "redis", "status"], "SVC.KEY=VALUE"),
+    (["-o", "nosuch.x=1", "status"], "unknown service"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_exit_2(tmp_path, args, needle):
+    proc = run_cli(*args, state_dir=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_status_of_empty_stack(tmp_path):
+    proc = run_cli("status", "--json", state_dir=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == "{}"
+
+
+def test_logs_of_never_started_service_is_exit_2(tmp_path):
+    proc = run_cli("logs", "redis", state_dir=tmp_path)
+    assert proc.returncode == 2 and "never started" in proc.stderr
+
+
+def test_option_values_parse_as_json_or_string():
+    assert cli._parse_options(["redis.persistence=none", "redis.x=3", "vault.flag=true"]) == {
+        "redis": {"persistence": "none", "x": 3}, "vault": {"flag": True},
+    }
+    with pytest.raises(InputError):
+        cli._parse_options(["redis=3"])
+
+
+def test_every_registered_plugin_of_this_area_loads():
+    for name in ("postgres", "redis", "vault", "milvus"):
+        spec = load_spec(name)
+        assert isinstance(spec, ServiceSpec) and spec.name == name
+    assert set(ALL_SERVICES) >= {"postgres", "redis", "vault", "milvus"}
+
+
+def test_dependency_levels_put_dependencies_first():
+    class A(ServiceSpec):
+        name, depends_on = "postgres", ()
+    class B(ServiceSpec):
+        name, depends_on = "spicedb", ("postgres",)
+    for cls in (A, B):
+        cls.__abstractmethods__ = frozenset()
+    specs = {"postgres": A(), "spicedb": B()}
+    assert resolve_order(["spicedb"], specs) == [["postgres"], ["spicedb"]]
+
+
+def test_port_offset_mismatch_on_a_running_state_dir_is_input_error(tmp_path):
+    from harness.manager import Harness
+
+    (tmp_path / "state.json").write_text('{"port_offset": 5, "services": {"redis": {"proc": null}}}')
+    with pytest.raises(InputError):
+        Harness(Context(state_dir=tmp_path, cache_dir=tmp_path / "c", port_offset=0))
+
+
+def test_recycled_pid_is_never_signalled():
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        real = process.ProcRecord(victim.pid, process.psutil.Process(victim.pid).create_time())
+        stale = process.ProcRecord(victim.pid, real.create_time - 100.0)  # "our" old process
+        assert process.group_members(stale) == []
+        process.kill_group(stale)
+        process.stop_group(stale, signal.SIGTERM, 0.2)
+        time.sleep(0.2)
+        assert victim.poll() is None, "a process we did not start was signalled"
+        assert process.leader_alive(real)
+        process.kill_group(real, victim)
+        assert victim.poll() == -signal.SIGKILL
+        assert not process.leader_alive(real)
+    finally:
+        if victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait()
+
+
+def test_credentials_file_is_0600(tmp_path):
+    ctx = Context(state_dir=tmp_path, cache_dir=tmp_path / "c")
+    value = ctx.credential("redis", "password")
+    assert (ctx.credentials_path.stat().st_mode & 0o777) == 0o600
+    assert ctx.credential("redis", "password") == value
+    ctx.set_credential("vault", "root_token", "s.planted")
+    assert (ctx.credentials_path.stat().st_mode & 0o777) == 0o600
+    assert ctx.credentials() == {"redis": {"password": value}, "vault": {"root_token": "s.planted"}}
+    assert ctx.credential_ref("redis", "password").endswith("credentials.json#redis.password")

@@ -1,0 +1,223 @@
+"""``--resolve-secrets`` backends.
+
+Vault: a real OpenBao server (KV v2 at ``secret/``) from the harness (``services("vault")``).
+AWS Secrets Manager: botocore's ``Stubber``, which checks every request against the
+``secretsmanager`` service model (no LocalStack/moto here: LocalStack needs Docker).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from config_contract import references, secret_backends
+from config_contract.secret_backends import (RULE_DENIED, RULE_INVALID, RULE_MISSING, RULE_UNCONFIGURED,
+                                             RULE_UNREACHABLE, BackendError, check_references, parse)
+
+PLANTED = "planted-" + uuid.uuid4().hex  # a secret value that must never appear in output
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+def test_parse_vault_and_aws_references():
+    ref = parse("ref+vault://secret/soma/db#/password")
+    assert (ref.scheme, ref.path, ref.key) == ("vault", "secret/soma/db", ("password",))
+    ref = parse("ref+awssecrets://soma/prod/db?region=eu-west-1#/creds/password")
+    assert (ref.scheme, ref.path, ref.key, ref.params) == ("awssecrets", "soma/prod/db", ("creds", "password"),
+                                                           {"region": "eu-west-1"})
+
+
+@pytest.mark.parametrize("bad", ["ref+vault://secret#/k", "ref+vault://secret/x", "ref+vault://#/k",
+                                 "ref+awssecrets://", "ref+vault://secret/a b#/k", "https://x"])
+def test_parse_rejects_malformed(bad):
+    with pytest.raises(BackendError) as err:
+        parse(bad)
+    assert err.value.rule == RULE_INVALID
+
+
+def test_malformed_reference_is_a_finding():
+    findings = check_references({"SOMA_DB_PASSWORD": "ref+vault://secret#/x"}, vault_addr="http://127.0.0.1:1",
+                                vault_token="t")
+    assert [(f.rule, f.variable) for f in findings] == [(RULE_INVALID, "SOMA_DB_PASSWORD")]
+
+
+# -- Vault (real OpenBao) --------------------------------------------------------------------
+
+@pytest.fixture
+def vault(topology):
+    """(addr, root token, hvac client, unique base path) on the harness's OpenBao."""
+    import hvac
+
+    svc = topology.services["vault"]
+    endpoint = svc.endpoints[0]
+    addr = f"http://{endpoint.host}:{endpoint.port}"
+    token = references.resolve(svc.credentials["token"])
+    client = hvac.Client(url=addr, token=token, timeout=30)
+    base = f"scan-tests/{uuid.uuid4().hex[:8]}"
+    client.secrets.kv.v2.create_or_update_secret(path=f"{base}/db", mount_point="secret",
+                                                 secret={"password": PLANTED, "nested": {"user": "soma"}})
+    return addr, token, client, base
+
+
+@pytest.mark.services("vault")
+def test_vault_reference_present_resolves(vault):
+    addr, token, _, base = vault
+    ref = f"ref+vault://secret/{base}/db#/password"
+    assert secret_backends.resolve(ref, vault_addr=addr, vault_token=token) == PLANTED
+    assert secret_backends.resolve(f"ref+vault://secret/data/{base}/db#/nested/user", vault_addr=addr,
+                                   vault_token=token) == "soma"
+    # through the shared resolver, with VAULT_ADDR/VAULT_TOKEN taken from the env set
+    assert references.resolve(ref, env={"VAULT_ADDR": addr, "VAULT_TOKEN": token}) == PLANTED
+    assert check_references({"SOMA_DB_PASSWORD": ref, "VAULT_ADDR": addr, "VAULT_TOKEN": token}) == []
+
+
+@pytest.mark.services("vault")
+def test_vault_missing_path_and_key(vault):
+    addr, token, _, base = vault
+    env = {"SOMA_DB_PASSWORD": f"ref+vault://secret/{base}/nope#/password",
+           "SOMA_API_TOKEN": f"ref+vault://secret/{base}/db#/no_such_key",
+           "SOMA_REDIS_PASSWORD": f"ref+vault://secret/{base}/db#/password",  # present
+           "VAULT_ADDR": addr, "VAULT_TOKEN": token}
+    findings = check_references(env)
+    assert sorted((f.rule, f.variable, f.severity) for f in findings) == [
+        (RULE_MISSING, "SOMA_API_TOKEN", "error"), (RULE_MISSING, "SOMA_DB_PASSWORD", "error")]
+    text = json.dumps([f.to_dict() for f in findings])
+    assert PLANTED not in text and token not in text
+    assert "no_such_key" in text and f"{base}/nope" in text
+
+
+@pytest.mark.services("vault")
+def test_vault_wrong_token_is_denied(vault):
+    addr, token, _, base = vault
+    wrong = "s." + uuid.uuid4().hex
+    findings = check_references({"SOMA_DB_PASSWORD": f"ref+vault://secret/{base}/db#/password"},
+                                vault_addr=addr, vault_token=wrong)
+    assert [(f.rule, f.variable) for f in findings] == [(RULE_DENIED, "SOMA_DB_PASSWORD")]
+    assert wrong not in findings[0].message and PLANTED not in findings[0].message
+
+
+@pytest.mark.services("vault")
+def test_vault_token_as_file_reference_in_env_set(vault, topology):
+    addr, _, _, base = vault
+    env = {"SOMA_DB_PASSWORD": f"ref+vault://secret/{base}/db#/password", "VAULT_ADDR": addr,
+           "VAULT_TOKEN": topology.services["vault"].credentials["token"]}  # file:///…#vault.root_token
+    assert check_references(env) == []
+
+
+@pytest.mark.services("vault")
+def test_vault_policy_without_read_is_denied(vault):
+    addr, _, client, base = vault
+    client.sys.create_or_update_policy(name="scan-tests-none", policy='path "secret/data/other/*" { capabilities = ["read"] }')
+    limited = client.auth.token.create(policies=["scan-tests-none"], ttl="5m")["auth"]["client_token"]
+    findings = check_references({"SOMA_DB_PASSWORD": f"ref+vault://secret/{base}/db#/password"},
+                                vault_addr=addr, vault_token=limited)
+    assert [f.rule for f in findings] == [RULE_DENIED]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_vault_unreachable_is_a_finding_not_a_hang():
+    start = time.monotonic()
+    findings = check_references({"SOMA_DB_PASSWORD": "ref+vault://secret/soma/db#/password"},
+                                vault_addr=f"http://127.0.0.1:{_closed_port()}", vault_token=PLANTED, timeout_s=2)
+    assert time.monotonic() - start < 10
+    assert [f.rule for f in findings] == [RULE_UNREACHABLE]
+    assert PLANTED not in findings[0].message
+
+
+def test_vault_silent_server_times_out():
+    """A listener that accepts but never answers: the timeout turns it into a finding."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        start = time.monotonic()
+        findings = check_references({"X_PASSWORD": "ref+vault://secret/a/b#/c"}, vault_addr=f"http://127.0.0.1:{port}",
+                                    vault_token="t", timeout_s=1)
+    assert time.monotonic() - start < 8
+    assert [f.rule for f in findings] == [RULE_UNREACHABLE]
+
+
+def test_vault_unconfigured(monkeypatch):
+    monkeypatch.delenv("VAULT_ADDR", raising=False)
+    monkeypatch.delenv("VAULT_TOKEN", raising=False)
+    findings = check_references({"SOMA_DB_PASSWORD": "ref+vault://secret/soma/db#/password"})
+    assert [f.rule for f in findings] == [RULE_UNCONFIGURED]
+    assert "VAULT_ADDR" in findings[0].message
+
+
+# -- AWS Secrets Manager (botocore Stubber: requests validated against the service model) -----
+
+@pytest.fixture
+def sm():
+    client = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x" * 20).client(
+        "secretsmanager", region_name="eu-west-1")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def _value_response(secret_string: str) -> dict:
+    return {"ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:soma/prod/db-AbCdEf",
+            "Name": "soma/prod/db", "VersionId": "0" * 32, "SecretString": secret_string,
+            "VersionStages": ["AWSCURRENT"]}
+
+
+def test_aws_present_key(sm):
+    client, stubber = sm
+    stubber.add_response("get_secret_value", _value_response(json.dumps({"password": PLANTED})),
+                         {"SecretId": "soma/prod/db"})
+    assert secret_backends.resolve("ref+awssecrets://soma/prod/db#/password", secretsmanager_client=client) == PLANTED
+
+
+def test_aws_missing_key_and_missing_secret_read_once(sm):
+    client, stubber = sm
+    # check_references goes through the names in sorted order: SOMA_API_TOKEN first
+    stubber.add_client_error("get_secret_value", service_error_code="ResourceNotFoundException",
+                             http_status_code=400, expected_params={"SecretId": "soma/prod/gone"})
+    stubber.add_response("get_secret_value", _value_response(json.dumps({"password": PLANTED})),
+                         {"SecretId": "soma/prod/db"})
+    env = {"SOMA_DB_PASSWORD": "ref+awssecrets://soma/prod/db#/password",
+           "SOMA_DB_USER_PASSWORD": "ref+awssecrets://soma/prod/db#/nope",  # same secret: no second call
+           "SOMA_API_TOKEN": "ref+awssecrets://soma/prod/gone#/token"}
+    findings = check_references(env, secretsmanager_client=client)
+    assert sorted((f.rule, f.variable) for f in findings) == [(RULE_MISSING, "SOMA_API_TOKEN"),
+                                                              (RULE_MISSING, "SOMA_DB_USER_PASSWORD")]
+    assert all(PLANTED not in f.message for f in findings)
+
+
+def test_aws_access_denied(sm):
+    client, stubber = sm
+    stubber.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400,
+                             expected_params={"SecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"})
+    findings = check_references({"SOMA_API_TOKEN": "ref+awssecrets://arn:aws:secretsmanager:eu-west-1:123456789012:secret:x#/t"},
+                                secretsmanager_client=client)
+    assert [f.rule for f in findings] == [RULE_DENIED]
+
+
+def test_aws_whole_string_without_key(sm):
+    client, stubber = sm
+    stubber.add_response("get_secret_value", _value_response(PLANTED), {"SecretId": "soma/plain"})
+    assert secret_backends.resolve("ref+awssecrets://soma/plain", secretsmanager_client=client) == PLANTED
+
+
+def test_aws_unreachable_endpoint_is_a_finding():
+    """A real boto3 client against a closed loopback port: connection refused → finding."""
+    client = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x" * 20).client(
+        "secretsmanager", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{_closed_port()}",
+        config=__import__("botocore.config").config.Config(connect_timeout=1, read_timeout=1,
+                                                           retries={"max_attempts": 1}))
+    start = time.monotonic()
+    findings = check_references({"SOMA_API_TOKEN": "ref+awssecrets://soma/x#/t"}, secretsmanager_client=client)
+    assert time.monotonic() - start < 10
+    assert [f.rule for f in findings] == [RULE_UNREACHABLE]
