@@ -24,12 +24,12 @@ def plan_once(stack: str) -> tuple[float, int, int]:
     """One offline plan of ``stack``: (seconds, resources, violations)."""
     from policies import evaluate
     from somastack_deploy.plan.runner import run_stack
-    from somastack_deploy.plan.stackfile import load_stack_file, project_name
+    from somastack_deploy.plan.stackfile import load_stack_file, project_name, with_project_defaults
 
     t0 = time.perf_counter()
     from stacks.program import main
 
-    config = load_stack_file(os.path.join(ROOT, f"Pulumi.{stack}.yaml"))
+    config = with_project_defaults(load_stack_file(os.path.join(ROOT, f"Pulumi.{stack}.yaml")), ROOT)
     plan = run_stack(stack, config, main, project=project_name(ROOT))
     violations = evaluate(plan.resources)
     return time.perf_counter() - t0, len(plan.resources), len(violations)

@@ -33,7 +33,7 @@ PYTHON = sys.executable
 
 _WORDS = ("memory", "brain", "agent", "session", "tenant", "policy", "recall", "store", "vector", "graph",
           "token", "request", "response", "config", "client", "handler", "worker", "queue", "event", "metric",
-          "user", "password", "cache", "stream", "topic", "health", "router", "service", "schema", "record")
+          "user", "prompt", "cache", "stream", "topic", "health", "router", "service", "schema", "record")
 
 
 def _ident(rng: random.Random, parts: int = 2) -> str:

@@ -346,12 +346,16 @@ class Harness:
             except (PluginError, HarnessError):
                 levels = [names]
             times: dict[str, float] = {}
+            errors: list[str] = []
             for level in reversed(levels):
                 level = [n for n in level if n in names]
 
                 def _stop(n: str) -> tuple[str, float]:
                     t0 = time.monotonic()
-                    self._stop(n)
+                    try:
+                        self._stop(n)
+                    except HarnessError as err:  # keep stopping the others
+                        errors.append(str(err))
                     return n, time.monotonic() - t0
 
                 with ThreadPoolExecutor(max_workers=max(1, len(level))) as pool:
@@ -363,6 +367,8 @@ class Harness:
                 self.topology_path.unlink()
             except FileNotFoundError:
                 pass
+            if errors:
+                raise HarnessError("; ".join(errors))
             return times
 
     def _after_stop(self, name: str, spec: ServiceSpec) -> None:

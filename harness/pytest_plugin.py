@@ -59,11 +59,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _port_offset() -> int:
+    """``SOMASTACK_TEST_PORT_OFFSET`` (default 10000), plus 1000 per pytest-xdist worker
+    (``gw0`` → +1000) so parallel workers run separate stacks."""
     raw = os.environ.get("SOMASTACK_TEST_PORT_OFFSET", str(DEFAULT_TEST_PORT_OFFSET))
     try:
-        return int(raw)
+        offset = int(raw)
     except ValueError:
         raise pytest.UsageError(f"SOMASTACK_TEST_PORT_OFFSET: not an integer: {raw!r}") from None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        offset += 1000 * (int(worker[2:]) + 1)
+    return offset
 
 
 @pytest.fixture(scope="session")

@@ -200,14 +200,18 @@ def rule(name: str, *, description: str, level: Level, resource_types: tuple[str
 def run_rule(r: Rule, res: ResourceInput) -> CheckResult | None:
     """Run one rule on one resource and classify the outcome. A check that raises
     :class:`Unknown` (or CrossGuard's ``UnknownValueError``) gives UNKNOWN,
-    :class:`NotApplicable` gives ``None``; any other exception propagates (a bug in a rule must
-    not pass silently)."""
+    :class:`NotApplicable` gives ``None``; a ``TypeError``/``ValueError``/``KeyError``/
+    ``AttributeError`` (a property of an unexpected shape, e.g. ``retentionInDays: "abc"``) gives
+    UNKNOWN naming the exception type, never the value; anything else propagates."""
     try:
         messages = r.check(res)
     except NotApplicable:
         return None
     except Unknown as exc:
         return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn, (str(exc),))
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn,
+                           (f"a property has an unexpected shape ({type(exc).__name__})",))
     except Exception as exc:
         if type(exc).__name__ == "UnknownValueError":
             return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn,

@@ -58,15 +58,21 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
                    redis: RedisEndpoint, kafka: KafkaEndpoint | None, region: str | None,
                    agent_public_url: pulumi.Input[str] | None, service_sizing: Sizing,
                    images: Mapping[str, str] | None = None,
-                   infra: Mapping[str, dict] | None = None) -> dict[str, dict]:
+                   infra: Mapping[str, dict] | None = None,
+                   sizing_overrides: Mapping[str, Sizing] | None = None) -> dict[str, dict]:
     """Create the container services and return all topology service entries.
 
     ``region``: AWS region (S3 for Milvus/OPA) or None (local volumes); ``agent_public_url``:
     the HTTPS URL of the gateway behind the load balancer (None on the local target);
-    ``service_sizing``: sizing of Keycloak/SpiceDB/OPA/Milvus; ``images``: image overrides
-    by service key; ``infra``: topology entries of the data services the target provisioned
-    (postgres, redis, kafka).
+    ``service_sizing``: sizing of Keycloak/SpiceDB/OPA/Milvus (``sizing_overrides`` by service
+    key win); ``images``: image overrides by service key; ``infra``: topology entries of the
+    data services the target provisioned (postgres, redis, kafka).
     """
+    overrides = dict(sizing_overrides or {})
+
+    def sized(key: str) -> Sizing:
+        return overrides.get(key, service_sizing)
+
     images = dict(images or {})
     s = ctx.settings
     prod = ctx.prod
@@ -79,15 +85,15 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
     milvus = None
     if ctx.cluster:
         milvus = Milvus("milvus", MilvusArgs(runtime=runtime, region=region, image=image("milvus", mv.IMAGE),
-                                             sizing=service_sizing, force_destroy=not prod, tags=s.tags))
+                                             sizing=sized("milvus"), force_destroy=not prod, tags=s.tags))
     keycloak = Keycloak("keycloak", KeycloakArgs(
-        runtime=runtime, database=postgres, image=image("keycloak", kc.IMAGE), sizing=service_sizing,
+        runtime=runtime, database=postgres, image=image("keycloak", kc.IMAGE), sizing=sized("keycloak"),
         admin_password_ref=ctx.secret_ref("keycloak_admin_password", setting=True),
         realm=ctx.contract_env.get("KEYCLOAK_REALM") or "somastack"))
     spicedb = SpiceDB("spicedb", SpiceDBArgs(
-        runtime=runtime, database=postgres, image=image("spicedb", sp.IMAGE), sizing=service_sizing,
+        runtime=runtime, database=postgres, image=image("spicedb", sp.IMAGE), sizing=sized("spicedb"),
         preshared_key_ref=ctx.secret_ref("SPICEDB_API_KEY")))
-    opa = OPA("opa", OPAArgs(runtime=runtime, region=region, image=image("opa", op.IMAGE), sizing=service_sizing,
+    opa = OPA("opa", OPAArgs(runtime=runtime, region=region, image=image("opa", op.IMAGE), sizing=sized("opa"),
                              force_destroy=not prod, tags=s.tags))
 
     endpoints: dict[str, pulumi.Input] = {
@@ -105,7 +111,7 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
         runtime=runtime, software_mode=ctx.dimensions.software_mode, target=ctx.dimensions.target,
         contract_env=ctx.contract_env, endpoints=endpoints, images={k: v for k, v in s.images.items()
                                                                     if k in ("agent", "brain", "memory")},
-        sizing=s.sizing, depends_on=[*keycloak.ready, *spicedb.ready, *opa.ready,
+        sizing=overrides.get("apps", s.sizing), depends_on=[*keycloak.ready, *spicedb.ready, *opa.ready,
                                      *(milvus.ready if milvus else [])]))
 
     entries: dict[str, dict] = dict(infra or {})

@@ -94,7 +94,10 @@ def read_at(conf: dict, topic: str, positions: list[tuple[int, int]], timeout_s:
     want = set(positions)
     found: dict = {}
     try:
-        c.assign([TopicPartition(topic, p, o) for p, o in sorted(positions)])
+        first: dict[int, int] = {}
+        for p, o in positions:
+            first[p] = min(o, first.get(p, o))
+        c.assign([TopicPartition(topic, p, o) for p, o in sorted(first.items())])
         deadline = time.monotonic() + timeout_s
         while want - set(found) and time.monotonic() < deadline:
             msg = c.poll(min(0.2, max(0.01, deadline - time.monotonic())))

@@ -2,6 +2,8 @@
 
 Timings per cycle (seconds, ``time.monotonic``):
 
+- ``stop_s``: how long the target's stop call took (for the harness: stop signal until the
+  process group is gone, SIGKILL with ``--hard``);
 - ``down_s``: from the stop request until the cycler says no process/task/pod runs *and*
   every probe fails;
 - ``up_s``: how long the target's own start took (the cycler's ``bring_up`` returning: for
@@ -45,6 +47,7 @@ class CycleResult:
     one-line reasons this cycle failed (empty: passed)."""
 
     n: int
+    stop_s: float | None = None
     down_s: float | None = None
     up_s: float | None = None
     time_to_healthy_s: float | None = None
@@ -202,6 +205,7 @@ def _one_cycle(n, topology, cycler, rep, run_id, *, hard, deadline_s, probe_time
     except CyclerError as err:
         c.failures.append(f"take down: {err}")
         return c
+    c.stop_s = clock() - t0
     bar.step("down")
     while not cycler.is_down():
         if clock() > deadline:

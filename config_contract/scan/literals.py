@@ -171,7 +171,9 @@ def scan_file(abs_path: str, rel_path: str) -> list[SecretHit]:
         return []
     gates = prefilter()
     if determine_file_type(rel_path) is FileType.YAML:
-        if not gates.yaml_may_match(text):
+        from .yamlcheck import yaml_is_clean
+
+        if not gates.yaml_may_match(text) or yaml_is_clean(text, rel_path, gates):
             return []
     elif not gates.file_may_match(text):
         return []

@@ -29,48 +29,74 @@ except ImportError:  # pragma: no cover
     import sre_constants as C  # type: ignore[no-redef]
     import sre_parse as P  # type: ignore[no-redef]
 
-#: Shorter necessary literals are not selective enough; the pattern is searched instead.
-MIN_LITERAL = 3
+#: Necessary literals shorter than this, or without a letter, are not selective enough; the
+#: pattern itself is searched instead.
+MIN_LITERAL = 2
 
 
-def necessary_literals(pattern: re.Pattern) -> set[str] | None:
-    """Lower-case strings one of which every match of ``pattern`` contains, or ``None``."""
+def necessary_literals(pattern: re.Pattern) -> set[tuple[str, bool]] | None:
+    """Literal strings one of which every match of ``pattern`` contains, as
+    ``(text, case_insensitive)`` pairs (case-insensitive ones are lower-cased); ``None`` when
+    none can be derived."""
     try:
         tree = P.parse(pattern.pattern, pattern.flags)
     except Exception:  # noqa: BLE001 - any parser trouble: no literals, search the pattern
         return None
-    return _necessary(list(tree))
+    return _necessary(list(tree), bool(tree.state.flags & re.IGNORECASE))
 
 
-def _necessary(items) -> set[str] | None:
-    best: set[str] | None = None
+def _shortest(candidate: set[tuple[str, bool]]) -> int:
+    return min(len(text) for text, _ in candidate)
+
+
+def _necessary(items, icase: bool) -> set[tuple[str, bool]] | None:
+    best: set[tuple[str, bool]] | None = None
     run: list[str] = []
 
-    def consider(candidate: set[str] | None) -> None:
+    def consider(candidate: set[tuple[str, bool]] | None) -> None:
         nonlocal best
-        if candidate and all(candidate) and (best is None or min(map(len, candidate)) > min(map(len, best))):
+        if candidate and all(text for text, _ in candidate) and (best is None or _shortest(candidate) > _shortest(best)):
             best = candidate
 
     def flush() -> None:
         if run:
-            consider({"".join(run)})
+            text = "".join(run)
+            consider({(text.lower(), True) if icase else (text, False)})
             run.clear()
 
     for op, av in items:
         if op is C.LITERAL:
-            run.append(chr(av).lower())
+            run.append(chr(av))
             continue
         flush()
         if op is C.SUBPATTERN:
-            consider(_necessary(list(av[-1])))
+            _, add_flags, del_flags, sub = av
+            inner = (icase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            consider(_necessary(list(sub), inner))
         elif op is C.BRANCH:
-            parts = [_necessary(list(branch)) for branch in av[1]]
+            parts = [_necessary(list(branch), icase) for branch in av[1]]
             if all(parts):
                 consider(set().union(*parts))
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
-            consider(_necessary(list(av[2])))
+            consider(_necessary(list(av[2]), icase))
     flush()
     return best
+
+
+def _selective(literals: set[tuple[str, bool]]) -> bool:
+    return all(len(text) >= MIN_LITERAL and any(ch.isalpha() for ch in text) for text, _ in literals)
+
+
+_LEADING_LOOKBEHIND = re.compile(r"^(?:\(\?:\(\?<=\\W\)\|\(\?<=\^\)\)|\(\?<!\[[^\]]*\]\))")
+
+
+def _search_form(regex: re.Pattern) -> re.Pattern:
+    """The pattern as searched over whole texts: MULTILINE, and a leading look-behind dropped
+    (which only widens the matches, but lets the regex engine skip ahead on a literal)."""
+    source = regex.pattern
+    if not regex.flags & re.VERBOSE:
+        source = _LEADING_LOOKBEHIND.sub("", source, count=1)
+    return re.compile(source, regex.flags | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -80,7 +106,7 @@ class Gate:
     ``file_pattern`` is used)."""
 
     plugin: int
-    literals: tuple[str, ...] = ()
+    literals: tuple[tuple[str, bool], ...] = ()
     line_pattern: re.Pattern | None = None
     file_pattern: re.Pattern | None = None
     yaml_pattern: re.Pattern | None = None
@@ -112,17 +138,19 @@ class Prefilter:
                     self._add(index, regex)
             else:
                 self.every_line = True
+        #: case-insensitive literals (lower-case, searched in the lower-cased text) and exact ones
         self.literals: dict[str, list[int]] = {}
+        self.exact_literals: dict[str, list[int]] = {}
         for gate in self.gates:
-            for literal in gate.literals:
-                self.literals.setdefault(literal, []).append(gate.plugin)
+            for text, icase in gate.literals:
+                (self.literals if icase else self.exact_literals).setdefault(text, []).append(gate.plugin)
 
     def _add(self, index: int, regex: re.Pattern) -> None:
         literals = necessary_literals(regex)
-        if literals and min(map(len, literals)) >= MIN_LITERAL:
+        if literals and _selective(literals):
             self.gates.append(Gate(index, literals=tuple(sorted(literals))))
         else:
-            pattern = re.compile(regex.pattern, regex.flags | re.MULTILINE)
+            pattern = _search_form(regex)
             self.gates.append(Gate(index, line_pattern=pattern, file_pattern=pattern))
 
     def file_may_match(self, text: str) -> bool:
@@ -130,7 +158,7 @@ class Prefilter:
         if self.every_line:
             return True
         lowered = text.lower()
-        if any(literal in lowered for literal in self.literals):
+        if any(literal in lowered for literal in self.literals) or any(lit in text for lit in self.exact_literals):
             return True
         return any(gate.file_pattern.search(text) for gate in self.gates if gate.file_pattern is not None)
 
@@ -141,7 +169,7 @@ class Prefilter:
         if self.every_line:
             return True
         lowered = text.lower()
-        if any(literal in lowered for literal in self.literals):
+        if any(literal in lowered for literal in self.literals) or any(lit in text for lit in self.exact_literals):
             return True
         for gate in self.gates:
             pattern = gate.yaml_pattern or gate.file_pattern
@@ -150,13 +178,16 @@ class Prefilter:
         return False
 
     def candidates(self, lines: list[str]) -> dict[int, set[int]]:
-        """``{1-based line number: {plugin indices}}`` for the lines a plugin could report."""
+        """``{1-based index into lines: {plugin indices}}`` for the lines a plugin could report.
+        An entry may itself contain newlines (detect-secrets' YAML transform writes multi-line
+        values into one entry); positions are mapped back by entry lengths."""
         if self.every_line:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
-        text = "\n".join(line.rstrip("\n") for line in lines)
+        entries = [line[:-1] if line.endswith("\n") else line for line in lines]
         out: dict[int, set[int]] = {}
-        starts = _line_starts(text)
+        text = "\n".join(entries)
+        starts = _starts(entries)
         for gate in self.gates:
             if gate.line_pattern is None:
                 continue
@@ -165,20 +196,25 @@ class Prefilter:
                 last = bisect.bisect_right(starts, max(match.start(), match.end() - 1))
                 for number in range(first, last + 1):
                     out.setdefault(number, set()).add(gate.plugin)
-        lowered = text.lower()
-        lower_starts = starts if len(lowered) == len(text) else _line_starts(lowered)
-        for literal, plugin_indices in self.literals.items():
-            pos = lowered.find(literal)
-            while pos != -1:
-                out.setdefault(bisect.bisect_right(lower_starts, pos), set()).update(plugin_indices)
-                pos = lowered.find(literal, pos + 1)
+        lowered_entries = [entry.lower() for entry in entries]
+        lowered = "\n".join(lowered_entries)
+        lower_starts = starts if len(lowered) == len(text) else _starts(lowered_entries)
+        for haystack, line_starts, table in ((lowered, lower_starts, self.literals),
+                                             (text, starts, self.exact_literals)):
+            for literal, plugin_indices in table.items():
+                pos = haystack.find(literal)
+                while pos != -1:
+                    number = bisect.bisect_right(line_starts, pos)
+                    out.setdefault(number, set()).update(plugin_indices)
+                    # the rest of this line is already a candidate for these plugins
+                    end = line_starts[number] if number < len(line_starts) else len(haystack)
+                    pos = haystack.find(literal, max(pos + 1, end))
         return out
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    pos = text.find("\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
+def _starts(entries: list[str]) -> list[int]:
+    starts, pos = [], 0
+    for entry in entries:
+        starts.append(pos)
+        pos += len(entry) + 1
     return starts

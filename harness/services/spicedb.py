@@ -94,13 +94,13 @@ class SpiceDB(ServiceSpec):
         if self.datastore(ctx) != "postgres":
             return
         run([str(self.binary(ctx)), "datastore", "migrate", "head", "--datastore-engine", "postgres",
-             "--log-format", "console"],
+             "--log-format", "json"],
             what="spicedb: datastore migrate head", env=self._env(ctx), timeout_s=300)
 
     def command(self, ctx: Context) -> tuple[list[str], dict[str, str]]:
         argv = [str(self.binary(ctx)), "serve", "--grpc-addr", f"{ctx.host}:{self.ports(ctx)['grpc']}",
                 "--http-enabled=false", "--metrics-enabled=false", "--dispatch-cluster-enabled=false",
-                "--telemetry-endpoint=", "--log-format", "console",
+                "--telemetry-endpoint=", "--log-format", "json",
                 "--datastore-engine", self.datastore(ctx)]
         return argv, self._env(ctx)
 

@@ -59,13 +59,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the plan; see the module doc for output and exit codes."""
     from config_contract.errors import InputError
 
-    from somastack_deploy.plan.stackfile import load_stack_file, project_name
+    from somastack_deploy.plan.stackfile import load_stack_file, project_name, with_project_defaults
 
     root = project_root()
     path = args.stack_file or os.path.join(root, f"Pulumi.{args.stack}.yaml")
     if os.path.isabs(path) and os.path.abspath(path).startswith(os.getcwd() + os.sep):
         path = os.path.relpath(path)
-    config = load_stack_file(path)  # InputError → exit 2 (cli)
+    config = with_project_defaults(load_stack_file(path), root)  # InputError → exit 2 (cli)
     project = project_name(root)
 
     try:

@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from pulumi.runtime import rpc
 
 __all__ = ["SomaStackMocks", "DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "DEFAULT_SECRET_KEYS"]
 
@@ -53,6 +54,12 @@ DEFAULT_REGION = "us-east-1"
 
 #: Default ports by engine (seed 001 §2 infrastructure ports; AWS defaults).
 _DB_PORTS = {"postgres": 5432, "mysql": 3306, "aurora-postgresql": 5432}
+
+#: Outputs the real providers mark secret (their schemas' ``secret: true``).
+_SECRET_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+    "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
+}
 
 _FAKE_CA_PEM = (
     "-----BEGIN CERTIFICATE-----\n"
@@ -104,21 +111,33 @@ class SomaStackMocks(pulumi.runtime.Mocks):
     # ------------------------------------------------------------------ Mocks API
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         """Return ``(physical id, outputs)`` for a resource registration (see module doc)."""
-        inputs: dict[str, Any] = dict(args.inputs or {})
+        raw: dict[str, Any] = dict(args.inputs or {})
+        # Secret inputs arrive wrapped; compute on plain values, then keep the inputs' secretness.
+        secret_keys = {k for k, v in raw.items() if rpc.is_rpc_secret(v)}
+        inputs = {k: rpc.unwrap_rpc_secret(v) for k, v in raw.items()}
         token = args.typ
         pkg, mod, typ = _service_of(token)
         suffix = _hex(token, args.name, n=7)
         if token.startswith("pulumi:providers:"):
-            return f"{args.name}-provider-{suffix}", inputs
-        if pkg == "aws":
-            return self._aws(token, mod, typ, args.name, suffix, inputs)
-        if pkg == "kubernetes":
-            return self._kubernetes(token, args.name, suffix, inputs)
-        if pkg == "docker":
-            return self._docker(token, args.name, suffix, inputs)
-        if pkg == "random":
-            return self._random(token, args.name, suffix, inputs)
-        return f"{args.name}-{suffix}", inputs
+            rid, out = f"{args.name}-provider-{suffix}", inputs
+        elif pkg == "aws":
+            rid, out = self._aws(token, mod, typ, args.name, suffix, inputs)
+        elif pkg == "kubernetes":
+            rid, out = self._kubernetes(token, args.name, suffix, inputs)
+        elif pkg == "docker":
+            rid, out = self._docker(token, args.name, suffix, inputs)
+        elif pkg == "random":
+            rid, out = self._random(token, args.name, suffix, inputs)
+        else:
+            rid, out = f"{args.name}-{suffix}", inputs
+        for key in secret_keys:
+            if key in out and out[key] == inputs.get(key):
+                out[key] = raw[key]
+        if token in _SECRET_OUTPUTS:
+            for key in _SECRET_OUTPUTS[token]:
+                if key in out:
+                    out[key] = rpc.wrap_rpc_secret(out[key])
+        return rid, out
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         """Return the result of an invoke (see module doc); unknown tokens echo their args."""

@@ -4,6 +4,9 @@
 (``somastack:SA01_DEPLOYMENT_TARGET``, ``aws:region``, ``somastack:dbInstanceClass``), values
 as YAML gives them (``{"secure": ...}`` kept for the runner). ``project_name(root)``: the
 ``name`` of ``Pulumi.yaml`` in ``root`` (``somastack`` when absent).
+``project_defaults(root)``: the ``default`` values the project file declares under ``config:``
+(keys without a namespace get ``<project>:``), which the Pulumi CLI applies when a stack does
+not set the key; ``with_project_defaults(config, root)`` merges them under ``config``.
 
 Errors: :class:`config_contract.errors.InputError` (exit 2), one line naming the file and,
 for YAML errors, the line: ``Pulumi.x.yaml:3: not valid YAML (mapping values are not allowed here)``.
@@ -69,3 +72,27 @@ def project_name(root: str) -> str:
     doc = _parse(path, _read(path))
     name = doc.get("name") if isinstance(doc, dict) else None
     return str(name) if name else "somastack"
+
+
+def project_defaults(root: str) -> dict[str, object]:
+    """``{key: default}`` from the ``config:`` block of ``<root>/Pulumi.yaml`` (see module doc)."""
+    path = os.path.join(root, "Pulumi.yaml")
+    if not os.path.exists(path):
+        return {}
+    doc = _parse(path, _read(path))
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        return {}
+    name = str(doc.get("name") or "somastack")
+    out: dict[str, object] = {}
+    for key, spec in doc["config"].items():
+        full = key if ":" in str(key) else f"{name}:{key}"
+        if isinstance(spec, dict) and "default" in spec:
+            out[full] = spec["default"]
+        elif not isinstance(spec, dict):
+            out[full] = spec  # short form: ``key: value``
+    return out
+
+
+def with_project_defaults(config: dict[str, object], root: str) -> dict[str, object]:
+    """``config`` with the project's declared defaults for keys it does not set."""
+    return {**project_defaults(root), **config}

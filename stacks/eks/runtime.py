@@ -168,7 +168,7 @@ class KubernetesRuntime:
             spec={"type": "NodePort" if spec.public else "ClusterIP", "selector": labels, "ports": [port_entry]},
             opts=pulumi.ResourceOptions(parent=parent, provider=self.provider, depends_on=[deployment]))
         if spec.task_policy is not None:
-            aws.iam.RolePolicy(f"{name}-node-policy", role=self.node_role_name, policy=spec.task_policy,
+            aws.iam.RolePolicy(f"{name}-node-policy", role=self.node_role_name, policy=gated(spec.task_policy, env_out),
                                opts=pulumi.ResourceOptions(parent=parent))
         return DeployedService(host=pulumi.Output.from_input(self.host_of(spec.key)), port=spec.port,
                                protocol=spec.protocol, ready=[*jobs, deployment])

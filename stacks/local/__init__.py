@@ -28,8 +28,15 @@ REDIS_IMAGE = "redis:7.4.1"
 KAFKA_IMAGE = "apache/kafka:3.8.1"
 #: SpiceDB's default image has no shell; the -debug variant has busybox for the secret wrapper.
 SPICEDB_LOCAL_IMAGE = "authzed/spicedb:v1.38.1-debug"
-#: Local sizing: seed 001 §2 "Host memory budget: 15 GB total across containers".
-LOCAL_SIZING = Sizing(cpu_units=1024, memory_mib=1536, ephemeral_storage_gib=20, desired_count=1)
+#: Memory limits (MiB) per container on the local target, within seed 001 §2 "Host memory
+#: budget: 15 GB total across containers" (sum: 13 824 MiB in SomaStackClusterMode).
+LOCAL_MEMORY_MIB: dict[str, int] = {"postgres": 1024, "redis": 512, "kafka": 1536, "milvus": 2048,
+                                    "keycloak": 1536, "spicedb": 512, "opa": 512, "apps": 2048}
+LOCAL_BUDGET_MIB = 15 * 1024
+
+
+def _local(key: str) -> Sizing:
+    return Sizing(cpu_units=1024, memory_mib=LOCAL_MEMORY_MIB[key], desired_count=1)
 
 
 class LocalData(pulumi.ComponentResource):
@@ -44,12 +51,12 @@ class LocalData(pulumi.ComponentResource):
             env={"POSTGRES_USER": "soma", "POSTGRES_DB": "postgres", "PGDATA": "/var/lib/postgresql/data/pgdata"},
             secrets={"POSTGRES_PASSWORD": postgres_password_ref},
             health=HealthCheck(command=("CMD-SHELL", "pg_isready -U soma -d postgres"), start_period_s=30),
-            sizing=Sizing(memory_mib=2048), volumes={"postgres-data": "/var/lib/postgresql/data"}), parent=self)
+            sizing=_local("postgres"), volumes={"postgres-data": "/var/lib/postgresql/data"}), parent=self)
         redis = runtime.deploy(f"{name}-redis", ServiceSpec(
             key="redis", image=images.get("redis", REDIS_IMAGE), port=6379, protocol="redis",
             command=("redis-server", "--appendonly", "yes"),
             health=HealthCheck(command=("CMD", "redis-cli", "ping"), start_period_s=10),
-            sizing=Sizing(memory_mib=1024), volumes={"redis-data": "/data"}), parent=self)
+            sizing=_local("redis"), volumes={"redis-data": "/data"}), parent=self)
         self.ready = [*pg.ready, *redis.ready]
         self.kafka = None
         if kafka:
@@ -66,7 +73,7 @@ class LocalData(pulumi.ComponentResource):
                      "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1", "KAFKA_LOG_DIRS": "/var/lib/kafka/data"},
                 health=HealthCheck(command=("CMD-SHELL", "/opt/kafka/bin/kafka-broker-api-versions.sh "
                                             "--bootstrap-server 127.0.0.1:9092 >/dev/null"), start_period_s=60),
-                sizing=Sizing(memory_mib=2048), volumes={"kafka-data": "/var/lib/kafka/data"}), parent=self)
+                sizing=_local("kafka"), volumes={"kafka-data": "/var/lib/kafka/data"}), parent=self)
             self.ready += k.ready
             self.kafka = KafkaEndpoint(brokers="kafka:9092", tls=False, auth="none")
         self.postgres = PostgresEndpoint(host=pg.host, port=5432, user="soma", password_ref=postgres_password_ref,
@@ -101,8 +108,10 @@ def build(ctx: StackContext) -> pulumi.Output:
         infra["kafka"] = outputs.service([outputs.endpoint("kafka", host="kafka", port=9092)], engine="kafka",
                                          version=KAFKA_IMAGE.rsplit(":", 1)[-1])
     images = {"spicedb": s.images.get("spicedb", SPICEDB_LOCAL_IMAGE)}
-    local_sizing = s.sizing if pulumi.Config("somastack").get_object("sizing") else LOCAL_SIZING
+    explicit = pulumi.Config("somastack").get_object("sizing") is not None
+    overrides = {} if explicit else {k: _local(k) for k in ("milvus", "keycloak", "spicedb", "opa", "apps")}
     entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka, region=None,
-                             agent_public_url=None, service_sizing=local_sizing, images=images, infra=infra)
+                             agent_public_url=None, service_sizing=s.sizing, images=images, infra=infra,
+                             sizing_overrides=overrides)
     pulumi.export("dockerNetwork", network.name)
     return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)

@@ -69,10 +69,10 @@ class DockerRuntime:
         """The network alias ``<key>``."""
         return key
 
-    def _image(self, image: str) -> docker.RemoteImage:
+    def _image(self, image: str, gate: pulumi.Output) -> docker.RemoteImage:
         if image not in self._images:
             safe = re.sub(r"[^a-z0-9]+", "-", image.lower()).strip("-")
-            self._images[image] = docker.RemoteImage(f"image-{safe}", name=image, keep_locally=True)
+            self._images[image] = docker.RemoteImage(f"image-{safe}", name=gated(image, gate), keep_locally=True)
         return self._images[image]
 
     def _volume(self, name: str) -> docker.Volume:
@@ -89,7 +89,7 @@ class DockerRuntime:
                depends_on: Sequence[pulumi.Resource] = ()) -> DeployedService:
         """Create the service's containers (see the module docstring)."""
         env_out = pulumi.Output.from_input(spec.env)
-        image = self._image(spec.image)
+        image = self._image(spec.image, env_out)
         network = [docker.ContainerNetworksAdvancedArgs(name=self.network_name, aliases=[spec.key])]
         previous = list(depends_on)
         jobs = []
@@ -115,7 +115,7 @@ class DockerRuntime:
                 lambda a: env_list({**a[0], **a[1]}, a[2]))
             job = docker.Container(
                 f"{name}-{task.name}", name=f"somastack-{spec.key}-{task.name}",
-                image=self._image(task.image).image_id if task.image else image.image_id,
+                image=self._image(task.image, env_out).image_id if task.image else image.image_id,
                 entrypoints=task_files.apply(wrapper) if task_secrets else None,
                 command=[*(spec.entrypoint or ()), *task.command] if task_secrets and task.image is None
                 else list(task.command),

@@ -175,6 +175,13 @@ def test_milvus_serves_vectors_off_the_machine_interfaces(stack):
         assert client.get("harness_v", ids=[2])[0]["id"] == 2
     finally:
         client.close()
+    h.restart("milvus")  # SIGINT, SIGKILL after the grace period, start again
+    client = MilvusClient(uri=f"http://{ep.host}:{ep.port}", timeout=30)
+    try:
+        client.load_collection("harness_v")
+        assert [r["id"] for r in client.get("harness_v", ids=[1, 3])] == [1, 3]
+    finally:
+        client.close()
     # Nothing of Milvus listens in the machine's own network namespace.
     listening = {c.laddr.port for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
     assert ep.port not in listening and 9091 not in listening and 2379 not in listening

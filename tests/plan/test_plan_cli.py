@@ -130,3 +130,13 @@ def test_kubernetes_secret_data_always_masked():
     props = _props(r)
     assert props["stringData"] == {"HOST": "****"} and props["data"] == {"x": "****"}
     assert props["metadata"] == {"name": "s"}
+
+
+def test_project_defaults_apply_under_stack_values(tmp_path):
+    from somastack_deploy.plan.stackfile import with_project_defaults
+
+    (tmp_path / "Pulumi.yaml").write_text("name: somastack\nruntime: python\nconfig:\n"
+                                          "  logRetentionDays:\n    type: integer\n    default: 30\n"
+                                          "  aws:region: eu-west-1\n  somastack:mode:\n    type: string\n")
+    merged = with_project_defaults({"aws:region": "us-east-1"}, str(tmp_path))
+    assert merged == {"somastack:logRetentionDays": 30, "aws:region": "us-east-1"}

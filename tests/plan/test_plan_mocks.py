@@ -62,3 +62,14 @@ def test_invokes():
     assert '"password"' in generic["secretString"] and '"preshared_key"' in generic["secretString"]
     doc = call("aws:iam/getPolicyDocument:getPolicyDocument", {"statements": [{"actions": ["s3:GetObject"], "resources": ["*"]}]})
     assert '"Action": "s3:GetObject"' in doc["json"]
+
+
+def test_secret_inputs_stay_secret_and_feed_computed_outputs():
+    from pulumi.runtime import rpc
+
+    _, out = _new("aws:rds/instance:Instance", "db", {"engine": "postgres", "port": rpc.wrap_rpc_secret(5433),
+                                                      "password": rpc.wrap_rpc_secret("x")})
+    assert out["endpoint"].endswith(":5433")
+    assert rpc.is_rpc_secret(out["port"]) and rpc.is_rpc_secret(out["password"])
+    _, pw = _new("random:index/randomPassword:RandomPassword", "pw", {"length": 24})
+    assert rpc.is_rpc_secret(pw["result"]) and len(rpc.unwrap_rpc_secret(pw["result"])) == 24

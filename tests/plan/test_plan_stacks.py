@@ -11,7 +11,7 @@ import pytest
 from policies import check
 from somastack_deploy.plan.report import build
 from somastack_deploy.plan.runner import run_stack
-from somastack_deploy.plan.stackfile import load_stack_file
+from somastack_deploy.plan.stackfile import load_stack_file, with_project_defaults
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STACKS = ("local-dev", "fargate-prod", "fargate-dev", "eks-prod")
@@ -25,7 +25,7 @@ def _plan(stack: str):
     if stack not in _PLANS:
         from stacks.program import main
 
-        config = load_stack_file(os.path.join(ROOT, f"Pulumi.{stack}.yaml"))
+        config = with_project_defaults(load_stack_file(os.path.join(ROOT, f"Pulumi.{stack}.yaml")), ROOT)
         _PLANS[stack] = (config, run_stack(stack, config, main))
     return _PLANS[stack]
 

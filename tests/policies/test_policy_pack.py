@@ -101,3 +101,17 @@ def test_policy_pack_process_answers_analyze_over_grpc():
         proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_offline_evaluate_reads_explicit_provider_default_tags():
+    from policies import check
+
+    def prog():
+        p = aws.Provider("aws-tagged", region="eu-west-1", default_tags={"tags": TAGS})
+        aws.rds.Instance("db", engine="postgres", instance_class="db.t4g.micro", allocated_storage=20, storage_encrypted=True,
+                         manage_master_user_password=True, opts=pulumi.ResourceOptions(provider=p))
+
+    plan = run_stack("t", {}, prog)
+    got = {c.rule: c.status for c in check(plan.resources) if c.resource == "db"}
+    assert got["required-tags"] == "PASSED"  # tags only via the provider's default_tags
+    assert got["rds-prod-high-availability"] == "FAILED"  # Environment=PROD read from them too

@@ -277,3 +277,9 @@ def test_docker_datastore_port_published_on_all_interfaces():
     assert messages(bad, "no-public-datastore") == ["Redis 6379 is published on 0.0.0.0 (bind it to 127.0.0.1)"]
     gateway = res("docker:index/container:Container", {"name": "agent", "ports": [{"internal": 20020, "external": 20020}]})
     assert statuses(gateway, "no-public-datastore") == ["PASSED"]
+
+
+def test_unexpected_shape_is_unknown_without_value():
+    results = check([res("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": "ninety-" + PLANTED})], rules=["log-retention-set"])
+    assert [r.status for r in results] == ["UNKNOWN"]
+    assert PLANTED not in results[0].messages[0] and "ValueError" in results[0].messages[0]

@@ -12,7 +12,7 @@ from config_contract.catalog import is_secret_name
 from config_contract.services import required_services
 from config_contract.topology import Topology, is_reference
 
-from conftest import STACKS, run, stack_config
+from conftest import STACKS, run, run_expecting, stack_config
 
 #: Seed 001 §1.1 port of each container service.
 SEED_PORTS = {"agent": 20020, "brain": 30101, "memory": 10101, "keycloak": 20880, "spicedb": 20051,
@@ -219,8 +219,7 @@ def test_vibe_91_config_aborts_before_any_resource(variable, value):
 
     config = {**stack_config("fargate-prod"), f"somastack:{variable}": value}
     mocks = _counting_mocks()
-    with pytest.raises(ContractAbort) as err:
-        run("fargate-prod", config, mocks=mocks)
+    err = run_expecting(ContractAbort, "fargate-prod", config, mocks=mocks)
     assert "VIBE-91" in str(err.value) and variable in str(err.value)
     assert mocks.registered == []
 
@@ -230,8 +229,7 @@ def test_literal_secret_in_prod_config_aborts_before_any_resource():
 
     config = {**stack_config("fargate-prod"), "somastack:SECRET_KEY": "a-literal-django-secret-1234"}
     mocks = _counting_mocks()
-    with pytest.raises(ContractAbort) as err:
-        run("fargate-prod", config, mocks=mocks)
+    err = run_expecting(ContractAbort, "fargate-prod", config, mocks=mocks)
     assert "VIBE-164" in str(err.value) and "a-literal-django-secret-1234" not in str(err.value)
     assert mocks.registered == []
 
@@ -240,17 +238,15 @@ def test_unsupported_target_and_bad_settings_are_one_line_errors():
     from stacks.settings import StackConfigError
 
     config = {**stack_config("fargate-dev"), "somastack:SA01_DEPLOYMENT_TARGET": "APP_RUNNER"}
-    with pytest.raises(StackConfigError) as err:
-        run("fargate-dev", config)
+    err = run_expecting(StackConfigError, "fargate-dev", config)
     assert "SA01_DEPLOYMENT_TARGET" in str(err.value) and "\n" not in str(err.value)
     config = {**stack_config("fargate-prod"), "somastack:sizing": {"cpu": 1024}}
-    with pytest.raises(StackConfigError) as err:
-        run("fargate-prod", config)
+    err = run_expecting(StackConfigError, "fargate-prod", config)
     assert str(err.value).startswith("Pulumi.fargate-prod.yaml: somastack:sizing: below the PROD minimum")
     config = dict(stack_config("fargate-dev"))
     del config["somastack:certificateArn"]
-    with pytest.raises(StackConfigError, match="somastack:certificateArn: required"):
-        run("fargate-dev", config)
+    err = run_expecting(StackConfigError, "fargate-dev", config)
+    assert "somastack:certificateArn: required" in str(err.value)
 
 
 def test_migrations_run_memory_brain_agent_before_the_app_services(plans):
