@@ -307,12 +307,14 @@ def service_of(var: Var | None) -> str:
     return var.services[0] if len(var.services) == 1 else "shared"
 
 
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL")
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL",
+                 "PRESHARED_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY")
 
 
 def is_secret_name(name: str) -> bool:
     """True when ``name`` is a catalogued secret or, for names outside the catalog, when it looks
-    like one (contains PASSWORD, TOKEN, SECRET, API_KEY, PRIVATE_KEY, ACCESS_KEY, CREDENTIAL)."""
+    like one (contains PASSWORD, TOKEN, SECRET, API_KEY, PRIVATE_KEY, ACCESS_KEY, CREDENTIAL,
+    PRESHARED_KEY, SIGNING_KEY, ENCRYPTION_KEY, MASTER_KEY)."""
     var = lookup(name)
     if var is not None:
         return var.secret

@@ -24,10 +24,6 @@ from urllib.parse import unquote, urlsplit
 from config_contract.catalog import is_secret_name, lookup
 from config_contract.context import is_secret_reference, is_unbraced_reference
 
-#: Secret words the contract's generic name check (``config_contract.catalog._SECRET_WORDS``)
-#: lacks; e.g. SpiceDB's ``SPICEDB_GRPC_PRESHARED_KEY`` (seed 001 §1.1 SpiceDB). Reported to
-#: the contract's owner; remove once ``is_secret_name`` covers them.
-_EXTRA_SECRET_WORDS = ("PRESHARED_KEY", "SECRET_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY")
 
 _SKIPPED_TYPES = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String",
                            "Public IP (ipv4)"})
@@ -93,7 +89,7 @@ def secret_reason(name: str, value: object) -> str | None:
         # a DSN is a secret only when it carries a password (seed 001 §2.1 SA01_DB_DSN)
         if _url_password(text):
             return f"{name} is a connection URL with a password in plain text"
-    elif is_secret_name(name) or any(word in name.upper() for word in _EXTRA_SECRET_WORDS):
+    elif is_secret_name(name):
         return f"{name} is a secret variable set in plain text"
     shape = value_shape(text)
     if shape:

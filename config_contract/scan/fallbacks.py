@@ -222,8 +222,10 @@ def _module_constants(tree: ast.Module) -> dict[str, str]:
     return constants
 
 
-def _getenv_aliases(tree: ast.Module) -> set[str]:
+def _getenv_aliases(tree: ast.Module, source: str) -> set[str]:
     names: set[str] = set()
+    if not re.search(r"from\s+os\s+import", source):
+        return names
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "os":
             for alias in node.names:
@@ -239,7 +241,7 @@ def scan_source(source: str, path: str) -> list[FallbackHit]:
     caller reports that as unscannable rather than guessing with a regex.
     """
     tree = ast.parse(source, filename=path)
-    visitor = _Visitor(path, _module_constants(tree), _getenv_aliases(tree))
+    visitor = _Visitor(path, _module_constants(tree), _getenv_aliases(tree, source))
     visitor.visit(tree)
     return sorted(set(visitor.hits), key=lambda h: (h.line, h.variable or ""))
 

@@ -12,7 +12,7 @@ from config_contract.catalog import is_secret_name
 from config_contract.services import required_services
 from config_contract.topology import Topology, is_reference
 
-from conftest import STACKS, run, run_expecting, stack_config
+from conftest import ROOT, STACKS, run, run_expecting, stack_config
 
 #: Seed 001 §1.1 port of each container service.
 SEED_PORTS = {"agent": 20020, "brain": 30101, "memory": 10101, "keycloak": 20880, "spicedb": 20051,
@@ -295,3 +295,42 @@ def test_stack_outputs_carry_endpoints_and_references_only(plans):
     assert refs["spicedb"]["preshared_key"] == "ref+awssecrets://somastack/prod/spicedb#/preshared_key"
     assert out["topology"]["dimensions"] == {"software_mode": "SomaStackClusterMode", "environment": "PROD",
                                              "saas_bridge": False, "target": "FARGATE"}
+
+
+def test_local_containers_fit_the_seed_001_memory_budget(plans):
+    from stacks.local import LOCAL_BUDGET_MIB
+
+    services = [c for c in plans["local-dev"].of_type("docker:index/container:Container")
+                if c.props.get("mustRun") is not False]
+    assert len(services) == 10
+    total = sum(c.props["memory"] for c in services)
+    assert 0 < total <= LOCAL_BUDGET_MIB
+    for c in services:
+        hc = c.props["healthcheck"]
+        assert hc["tests"][0] in ("CMD", "CMD-SHELL") and c.props["wait"] is True
+    images = {i.props["name"] for i in plans["local-dev"].of_type("docker:index/remoteImage:RemoteImage")}
+    assert images and all(":" in i.rsplit("/", 1)[-1] and not i.endswith(":latest") for i in images)
+    kafka = [c for c in services if c.props["name"] == "somastack-kafka"][0]
+    assert "KAFKA_PROCESS_ROLES=broker,controller" in kafka.props["envs"]  # KRaft, no ZooKeeper
+
+
+def test_pulumi_entry_point_runs_the_program():
+    """``Pulumi.yaml`` says ``main: stacks/``: Pulumi runs ``stacks/__main__.py`` with
+    ``stacks/`` as sys.path[0]; the entry point must still find the packages."""
+    import runpy
+    import sys
+
+    import yaml
+
+    project = yaml.safe_load(open(f"{ROOT}/Pulumi.yaml", encoding="utf-8"))
+    assert project["runtime"] == {"name": "python", "options": {"virtualenv": ".venv"}}
+    assert project["main"] == "stacks/"
+    saved = list(sys.path)
+    try:
+        from somastack_deploy.plan.runner import run_stack
+
+        plan = run_stack("fargate-dev", stack_config("fargate-dev"),
+                         lambda: runpy.run_path(f"{ROOT}/{project['main']}", run_name="__main__"))
+    finally:
+        sys.path[:] = saved
+    assert plan.stack_outputs["topology"]["stack"] == "fargate-dev"
