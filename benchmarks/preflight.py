@@ -8,7 +8,9 @@ interpreter and prints min / median / max wall time in seconds, the exit code, a
 Pulumi or boto3 were imported (they must not be). Also prints the bare interpreter start-up
 for reference. Aim (issue 2): preflight under 0.5 s. Prints figures, asserts nothing.
 
-The scan throughput benchmark lives in ``benchmarks/scan.py``.
+Then runs the ``--scan`` throughput benchmark of ``benchmarks/scan.py`` (``bench_scan``: a
+generated tree of ``--files`` files, default 10,000, side by side with the detect-secrets CLI;
+``--files 0`` skips it).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def bench_preflight(runs: int = 5) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per file (default 5)")
+    parser.add_argument("--files", type=int, default=10_000, help="scan benchmark tree size (default 10000, 0 skips)")
     args = parser.parse_args(argv)
     base = statistics.median(_time([sys.executable, "-c", "pass"])[0] for _ in range(args.runs))
     print(f"python start-up (python -c pass): {base:.3f} s median of {args.runs}; load average "
@@ -77,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     best = min(r["min_s"] for r in rows)
     print(f"worst median wall: {worst:.3f} s, best wall: {best:.3f} s, worst median CPU: "
           f"{max(r['cpu_median_s'] for r in rows):.3f} s (aim < 0.5 s)")
+    if args.files:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from scan import bench_scan
+
+        print()
+        bench_scan(args.files)
     return 0
 
 

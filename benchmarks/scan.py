@@ -230,7 +230,10 @@ def compare(root: str, ours: dict, cli: dict) -> dict:
     (``references``). ``invented``: (file, type, hash) of built-in detect-secrets types we report
     but the CLI does not (the CLI keeps one line per file, type and secret, we keep all lines).
     """
-    mine = {(h["path"], h["line"], h["type"], h["hashed_secret"]) for h in ours["secrets"]}
+    def rel(path: str) -> str:
+        return os.path.relpath(path, root).replace(os.sep, "/") if os.path.isabs(path) else path
+
+    mine = {(rel(h["path"]), h["line"], h["type"], h["hashed_secret"]) for h in ours["secrets"]}
     theirs = {(r["filename"], r["line_number"], r["type"], r["hashed_secret"])
               for results in cli["results"].values() for r in results}
     lines: dict[str, list[str]] = {}

@@ -53,7 +53,8 @@ class Endpoints:
     ``postgres_*``: host, port, user, password reference, libpq sslmode; ``redis_*``: host, port,
     TLS flag, password reference (``None``: no AUTH, local network); ``keycloak_url``,
     ``spicedb_host``/``spicedb_port``/``spicedb_key_ref``, ``opa_url``; ``kafka_brokers``
-    (``host:port,…``) and ``milvus_host``/``milvus_port`` (None in StandAlone);
+    (``host:port,…``), ``kafka_tls``, ``kafka_auth`` (``iam`` | ``none``) and
+    ``milvus_host``/``milvus_port`` (None in StandAlone);
     ``brain_host``/``memory_host`` (None in StandAlone).
     """
 
@@ -72,6 +73,8 @@ class Endpoints:
     spicedb_key_ref: str
     opa_url: str
     kafka_brokers: str | None = None
+    kafka_tls: bool = False
+    kafka_auth: str = "none"
     milvus_host: str | None = None
     milvus_port: int | None = None
     brain_host: str | None = None
@@ -156,6 +159,13 @@ def render_app_env(app: str, ep: Endpoints, contract_env: Mapping[str, str], *, 
             token = contract_env.get("SOMA_API_TOKEN") or contract_env.get("SOMA_MEMORY_API_TOKEN")
             if token:
                 secrets["SOMA_API_TOKEN"] = token
+    if "SOMA_KAFKA_BROKERS" in rendered:
+        # Client security of the brokers (not in the seeds; names without a contract prefix):
+        # MSK IAM = SASL_SSL + OAUTHBEARER (aws-msk-iam-sasl-signer), TLS only = SSL.
+        rendered["KAFKA_SECURITY_PROTOCOL"] = ("SASL_SSL" if ep.kafka_auth == "iam"
+                                               else "SSL" if ep.kafka_tls else "PLAINTEXT")
+        if ep.kafka_auth == "iam":
+            rendered["KAFKA_SASL_MECHANISM"] = "OAUTHBEARER"
     env: dict[str, str] = {}
     for name, value in values.items():
         if name in rendered or name in secrets:

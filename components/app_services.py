@@ -57,6 +57,9 @@ class AppServicesArgs:
     images: Mapping[str, str]
     sizing: Sizing = Sizing()
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    #: IAM policy JSON by app key (e.g. MSK IAM access for agent and brain), attached to the
+    #: service's task/pod role by the runtime.
+    task_policies: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         expected = {f.name for f in fields(Endpoints)}
@@ -83,17 +86,21 @@ class AppServices(pulumi.ComponentResource):
         self.apps = apps_for(args.software_mode)
         contract_env = dict(args.contract_env)
         apps, target = self.apps, args.target
+
         def render(values: dict) -> dict[str, tuple[dict, dict]]:
+            """app → (env, secrets), each enforced by the contract; raises ContractAbort."""
+            from config_contract import ContractViolation
+
             ep = Endpoints(**values)
             out = {}
             for app in apps:
                 env, secrets = render_app_env(app, ep, contract_env, target=target)
                 try:
-                    enforce_app_env(app, env, secrets)
-                except Exception as err:  # ContractViolation
-                    if type(err).__name__ == "ContractViolation":
-                        raise ContractAbort(f"{app} environment", err) from None
-                    raise
+                    report = enforce_app_env(app, env, secrets)
+                except ContractViolation as err:
+                    raise ContractAbort(f"{app} environment", err) from None
+                for finding in report.warnings:  # messages never carry secret values
+                    pulumi.log.warn(f"{app}: {finding.rule}: {finding.message}")
                 out[app] = (env, secrets)
             return out
 
@@ -106,7 +113,8 @@ class AppServices(pulumi.ComponentResource):
 
         # Secret names are static (they depend on the mode and the config, not on endpoint values).
         placeholder = {f.name: ("${X}" if f.name.endswith("_ref") else "x") for f in fields(Endpoints)}
-        placeholder.update(postgres_port=1, redis_port=1, spicedb_port=1, milvus_port=1, redis_tls=False)
+        placeholder.update(postgres_port=1, redis_port=1, spicedb_port=1, milvus_port=1, redis_tls=False,
+                           kafka_tls=False, kafka_auth="none")
         if endpoint_inputs.get("redis_password_ref") is None:
             placeholder["redis_password_ref"] = None
 
@@ -120,7 +128,7 @@ class AppServices(pulumi.ComponentResource):
             spec = ServiceSpec(
                 key=app, image=args.images[app], port=APP_PORTS[app], protocol="http", env=env, secrets=secrets,
                 health=HealthCheck(path=APP_HEALTH[app], start_period_s=120), sizing=args.sizing,
-                public=(app == "agent"),
+                public=(app == "agent"), task_policy=args.task_policies.get(app),
                 init=(create_database_task(APP_DATABASES[app], host=pg["postgres_host"], port=pg["postgres_port"],
                                            user=pg["postgres_user"], password_ref=pg["postgres_password_ref"],
                                            sslmode=pg["postgres_sslmode"]),

@@ -11,12 +11,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
 TYPE = "somastack:messaging:Kafka"
 #: MSK SASL/IAM listener port (MSK docs "Port information").
 IAM_PORT = 9098
+
+
+def client_policy(cluster_arn: str) -> str:
+    """IAM policy document (JSON) letting a client connect, produce, consume and manage its
+    topics/groups on the MSK cluster ``cluster_arn`` (MSK docs "IAM access control": actions
+    ``kafka-cluster:*`` on the cluster, ``topic/…`` and ``group/…`` ARNs)."""
+    if ":cluster/" not in cluster_arn:
+        raise ValueError("not an MSK cluster ARN")
+    topics = cluster_arn.replace(":cluster/", ":topic/", 1) + "/*"
+    groups = cluster_arn.replace(":cluster/", ":group/", 1) + "/*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+         "Resource": [cluster_arn]},
+        {"Effect": "Allow", "Action": ["kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic",
+                                       "kafka-cluster:ReadData", "kafka-cluster:WriteData"], "Resource": [topics]},
+        {"Effect": "Allow", "Action": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
+         "Resource": [groups]},
+    ]}, sort_keys=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +57,8 @@ class KafkaArgs:
 
 class Kafka(pulumi.ComponentResource):
     """Outputs: ``arn``, ``bootstrap_brokers`` (comma-separated ``host:9098`` list, SASL/IAM
-    over TLS), ``broker_count`` (3), ``port`` (9098), ``tls`` (True), ``auth`` (``iam``)."""
+    over TLS), ``broker_count`` (3), ``port`` (9098), ``tls`` (True), ``auth`` (``iam``),
+    ``client_policy`` (IAM policy JSON for the clients' roles, :func:`client_policy`)."""
 
     arn: pulumi.Output[str]
     bootstrap_brokers: pulumi.Output[str]
@@ -45,6 +66,7 @@ class Kafka(pulumi.ComponentResource):
     port: int
     tls: bool
     auth: str
+    client_policy: pulumi.Output[str]
 
     def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
@@ -76,7 +98,9 @@ class Kafka(pulumi.ComponentResource):
         self.port = IAM_PORT
         self.tls = True
         self.auth = "iam"
+        self.client_policy = cluster.arn.apply(client_policy)
         self.register_outputs({
             "arn": self.arn, "bootstrap_brokers": self.bootstrap_brokers,
             "broker_count": self.broker_count, "port": self.port, "tls": self.tls, "auth": self.auth,
+            "client_policy": self.client_policy,
         })

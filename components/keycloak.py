@@ -74,7 +74,7 @@ class Keycloak(pulumi.ComponentResource):
                                        password_ref=db.password_ref, sslmode=db.sslmode),),
             extra_ports=(MANAGEMENT_PORT,), entrypoint=("/opt/keycloak/bin/kc.sh",),
         )
-        deployed = args.runtime.deploy(f"{name}-service", spec, parent=self)
+        deployed = args.runtime.deploy(name, spec, parent=self)
         self.host = deployed.host
         self.port = PORT
         self.protocol = "http"

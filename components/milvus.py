@@ -72,7 +72,7 @@ class Milvus(pulumi.ComponentResource):
             sizing=args.sizing, volumes={} if args.region else {"milvus-data": "/var/lib/milvus"},
             task_policy=policy, extra_ports=(HEALTH_PORT,),
         )
-        deployed = args.runtime.deploy(f"{name}-service", spec, parent=self)
+        deployed = args.runtime.deploy(name, spec, parent=self)
         self.host = deployed.host
         self.port = PORT
         self.protocol = "grpc"

@@ -77,7 +77,7 @@ class OPA(pulumi.ComponentResource):
                                                          f"http://127.0.0.1:{PORT}/health")),
             sizing=args.sizing, volumes=volumes, task_policy=policy,
         )
-        deployed = args.runtime.deploy(f"{name}-service", spec, parent=self)
+        deployed = args.runtime.deploy(name, spec, parent=self)
         self.host = deployed.host
         self.port = PORT
         self.protocol = "http"

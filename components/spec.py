@@ -221,8 +221,10 @@ class RedisEndpoint:
 @dataclass(kw_only=True)
 class KafkaEndpoint:
     """How services reach Kafka: ``brokers`` (comma-separated ``host:port``), ``tls``, ``auth``
-    (``iam`` for MSK SASL/IAM, ``none`` on the local network)."""
+    (``iam`` for MSK SASL/IAM, ``none`` on the local network); ``client_policy``: IAM policy
+    JSON the clients' roles need (MSK IAM), else None."""
 
     brokers: pulumi.Input[str]
     tls: bool
     auth: str
+    client_policy: pulumi.Input[str] | None = None

@@ -61,7 +61,7 @@ class SpiceDB(pulumi.ComponentResource):
                                        password_ref=db.password_ref, sslmode=db.sslmode),
                   OneOffTask(name="migrate", command=("migrate", "head"))),
         )
-        deployed = args.runtime.deploy(f"{name}-service", spec, parent=self)
+        deployed = args.runtime.deploy(name, spec, parent=self)
         self.host = deployed.host
         self.port = PORT
         self.protocol = "grpc"

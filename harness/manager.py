@@ -102,6 +102,8 @@ class Harness:
         self.stack = stack
         self.specs: dict[str, ServiceSpec] = {}
         self._popen: dict[str, subprocess.Popen] = {}
+        #: Seconds from spawn to ready (post-start included) of the last start of each service.
+        self.start_times: dict[str, float] = {}
         self._lock = threading.RLock()  # public operations
         self._state_lock = threading.Lock()  # state.json read-modify-write (worker threads)
         ctx.state_dir.mkdir(parents=True, exist_ok=True)
@@ -115,8 +117,15 @@ class Harness:
                 path=str(ctx.state_dir), variable="--port-offset",
             )
         for name, entry in state.get("services", {}).items():
-            if entry.get("options") and name not in ctx.options:
-                ctx.options[name] = entry["options"]
+            stored = entry.get("options") or {}
+            running = bool(entry.get("proc")) and process.leader_alive(process.ProcRecord.from_json(entry["proc"]))
+            if name in ctx.options and running and ctx.options[name] != stored:
+                from config_contract.errors import InputError
+
+                raise InputError(f"{name} is running with options {stored}; stop it before changing them",
+                                 path=str(ctx.state_dir), variable=f"-o {name}")
+            if stored and name not in ctx.options:
+                ctx.options[name] = stored
 
     # -- state -----------------------------------------------------------------------------
 
@@ -267,6 +276,7 @@ class Harness:
             raise HarnessError(f"{name}: prepare failed: {err}; log: {log}", log) from None
         env = dict(os.environ)
         env.update(extra_env)
+        t_spawn = time.monotonic()
         try:
             popen, rec = process.spawn(argv, env, ctx.data_dir(name), log)
         except OSError as err:
@@ -283,6 +293,7 @@ class Harness:
             code = popen.poll()
             why = f"exited with code {code}" if code is not None else "not ready after post-start setup"
             raise HarnessError(f"{name}: {why}; log: {log}", log)
+        self.start_times[name] = time.monotonic() - t_spawn
 
     def _post_start(self, name: str, spec: ServiceSpec, log: Path) -> None:
         try:

@@ -21,9 +21,10 @@ Marker::
 
 ``harness`` (session scope) -> :class:`harness.manager.Harness`
     The session's running stack: ``state_dir`` under pytest's session tmp dir, port offset
-    ``SOMASTACK_TEST_PORT_OFFSET`` (default +10000: postgres 15432, redis 16379, vault
-    18200, …) so it never clashes with a developer's own stack; the plug-in fails the
-    test when a needed port is taken. Use it for fault tests: ``harness.kill(name)``,
+    ``SOMASTACK_TEST_PORT_OFFSET`` if set, else the first of +10000, +11000, … at which all
+    service ports are free (+10000: postgres 15432, redis 16379, vault 18200, …), so it
+    never clashes with a developer's own stack; read ``harness.ctx.port_offset``, never
+    assume it. A start fails the test when a needed port is taken meanwhile. Use it for fault tests: ``harness.kill(name)``,
     ``harness.stop(name)``, ``harness.start(name) -> Topology``, ``harness.status()``,
     ``harness.credentials()`` (dict, never print it), ``harness.ctx`` (the Context). A
     test that kills/stops a service must leave it running again (``harness.start(name)``)
@@ -45,6 +46,8 @@ import pytest
 
 from harness.base import Context
 from harness.manager import Harness, HarnessError, default_cache_dir
+from harness.process import port_free
+from harness.registry import ALL_SERVICES, PluginError, load_spec
 
 #: Default port offset of the test stack (seed 001 ports + 10000).
 DEFAULT_TEST_PORT_OFFSET = 10000
@@ -58,18 +61,39 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _ports_free(offset: int) -> bool:
+    """True when every loopback port of every loadable plug-in is free at ``offset``."""
+    ctx = Context(state_dir=Path("/nonexistent"), cache_dir=default_cache_dir(), port_offset=offset)
+    for name in ALL_SERVICES:
+        try:
+            spec = load_spec(name)
+        except PluginError:
+            continue
+        if not all(port_free(ctx.host, p) for p in spec.loopback_ports(ctx)):
+            return False
+    return True
+
+
 def _port_offset() -> int:
-    """``SOMASTACK_TEST_PORT_OFFSET`` (default 10000), plus 1000 per pytest-xdist worker
-    (``gw0`` → +1000) so parallel workers run separate stacks."""
-    raw = os.environ.get("SOMASTACK_TEST_PORT_OFFSET", str(DEFAULT_TEST_PORT_OFFSET))
-    try:
-        offset = int(raw)
-    except ValueError:
-        raise pytest.UsageError(f"SOMASTACK_TEST_PORT_OFFSET: not an integer: {raw!r}") from None
+    """The session stack's port offset.
+
+    ``SOMASTACK_TEST_PORT_OFFSET`` when set (used as is). Otherwise the first of 10000, 11000,
+    … 39000 at which every service port is free (another test session or a developer's stack
+    may hold some), each pytest-xdist worker taking its own residue class of candidates."""
+    raw = os.environ.get("SOMASTACK_TEST_PORT_OFFSET")
+    if raw is not None:
+        try:
+            return int(raw)
+        except ValueError:
+            raise pytest.UsageError(f"SOMASTACK_TEST_PORT_OFFSET: not an integer: {raw!r}") from None
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker.startswith("gw") and worker[2:].isdigit():
-        offset += 1000 * (int(worker[2:]) + 1)
-    return offset
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
+    candidates = [DEFAULT_TEST_PORT_OFFSET + 1000 * k for k in range(index, 30, count)]
+    for offset in candidates:
+        if _ports_free(offset):
+            return offset
+    return candidates[0]  # all taken: the start fails, naming the port
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,8 @@ def build_aws_data(ctx: StackContext, network: Network) -> AwsData:
     }
     kafka_endpoint = None
     if kafka is not None:
-        kafka_endpoint = KafkaEndpoint(brokers=kafka.bootstrap_brokers, tls=True, auth="iam")
+        kafka_endpoint = KafkaEndpoint(brokers=kafka.bootstrap_brokers, tls=True, auth="iam",
+                                       client_policy=kafka.client_policy)
         entries["kafka"] = outputs.service(
             kafka.bootstrap_brokers.apply(lambda b: [
                 outputs.endpoint("kafka", host=hp.rsplit(":", 1)[0], port=int(hp.rsplit(":", 1)[1]), tls=True)

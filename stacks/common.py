@@ -106,12 +106,15 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
     }
     if ctx.cluster:
         endpoints.update(kafka_brokers=kafka.brokers if kafka else None, milvus_host=milvus.host,
-                         milvus_port=milvus.port)
+                         milvus_port=milvus.port, kafka_tls=kafka.tls if kafka else False,
+                         kafka_auth=kafka.auth if kafka else "none")
+    kafka_policies = ({app: kafka.client_policy for app in ("agent", "brain")}
+                      if ctx.cluster and kafka is not None and kafka.client_policy is not None else {})
     apps = AppServices("apps", AppServicesArgs(
         runtime=runtime, software_mode=ctx.dimensions.software_mode, target=ctx.dimensions.target,
         contract_env=ctx.contract_env, endpoints=endpoints, images={k: v for k, v in s.images.items()
                                                                     if k in ("agent", "brain", "memory")},
-        sizing=overrides.get("apps", s.sizing), depends_on=[*keycloak.ready, *spicedb.ready, *opa.ready,
+        sizing=overrides.get("apps", s.sizing), task_policies=kafka_policies, depends_on=[*keycloak.ready, *spicedb.ready, *opa.ready,
                                      *(milvus.ready if milvus else [])]))
 
     entries: dict[str, dict] = dict(infra or {})

@@ -33,11 +33,13 @@ def main() -> None:
     from config_contract import ContractViolation
 
     stack = pulumi.get_stack()
-    env = contract_env_from_config()
+    env = contract_env_from_config(stack)
     try:
         report = check_stack_config(env)
     except ContractViolation as err:
         raise ContractAbort(f"stack config of {stack}", err) from None
+    for finding in report.warnings:  # messages never carry secret values
+        pulumi.log.warn(f"{finding.rule}: {finding.message}")
     dims = report.dimensions
     module_name = TARGETS.get(dims.target)
     if module_name is None:

@@ -51,8 +51,15 @@ def _raw_config() -> dict[str, Any]:
     return merged
 
 
-def contract_env_from_config() -> dict[str, str]:
-    """The contract variables of the running stack: ``somastack:UPPER_CASE`` keys → str."""
+def contract_env_from_config(stack: str | None = None) -> dict[str, str]:
+    """The contract variables of the running stack: ``somastack:UPPER_CASE`` keys → str.
+
+    Raises :class:`StackConfigError` for a Pulumi-encrypted (``secure:``) contract variable:
+    the stacks pass secrets to the services as references only (Secrets Manager ARNs,
+    secret files), which an encrypted config value cannot become.
+    """
+    from pulumi.runtime import config as rc
+
     env: dict[str, str] = {}
     prefix = NAMESPACE + ":"
     for key, value in sorted(_raw_config().items()):
@@ -60,8 +67,17 @@ def contract_env_from_config() -> dict[str, str]:
             continue
         name = key[len(prefix):]
         if _ENV_NAME.match(name):
+            if rc.is_config_secret(key):
+                raise StackConfigError("Pulumi-encrypted values are not supported for contract variables: set a "
+                                       "reference (ref+awssecrets://NAME#/KEY, ref+vault://PATH#/KEY, ${VAR})",
+                                       path=f"Pulumi.{stack}.yaml" if stack else None, variable=key)
             env[name] = "" if value is None else str(value)
     return env
+
+
+#: CloudWatch Logs retention values (``PutRetentionPolicy`` API), days.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,16 +155,35 @@ def read_settings(stack: str, environment: str) -> StackSettings:
             raise StackConfigError("must be an integer", path=where, variable=f"{NAMESPACE}:{key}") from None
         return default if value is None else value
 
+    def bad(key: str, reason: str) -> StackConfigError:
+        return StackConfigError(reason, path=where, variable=f"{NAMESPACE}:{key}")
+
     zones = obj("availabilityZones") or []
     if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
-        raise StackConfigError("must be a list of availability zone names", path=where,
-                               variable=f"{NAMESPACE}:availabilityZones")
+        raise bad("availabilityZones", "must be a list of availability zone names")
+    if zones and len(zones) != 3:
+        raise bad("availabilityZones", f"exactly 3 availability zones are required, got {len(zones)}")
+    cert = cfg.get("certificateArn")
+    if cert and (not cert.startswith("arn:aws") or ":acm:" not in cert):
+        raise bad("certificateArn", "must be an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)")
     images = obj("images") or {}
     tags = obj("tags") or {}
     eks = obj("eks") or {}
     for key, value in (("images", images), ("tags", tags), ("eks", eks)):
         if not isinstance(value, dict):
-            raise StackConfigError("must be a mapping", path=where, variable=f"{NAMESPACE}:{key}")
+            raise bad(key, "must be a mapping")
+    for key, image in images.items():
+        if not isinstance(image, str) or ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
+            raise bad("images", f"{key}: pin the image by tag (repo:tag, not latest)")
+    from config_contract.topology import is_reference
+
+    for key in ("redisAuthToken", "keycloakAdminPassword", "postgresPassword"):
+        value = cfg.get(key)
+        if value is not None and not is_reference(value):
+            raise bad(key, "must be a secret reference (ref+awssecrets://NAME#/KEY, ${VAR}), not a value")
+    retention = integer("logRetentionDays", 90 if prod else 14)
+    if retention not in LOG_RETENTION_DAYS:
+        raise bad("logRetentionDays", f"must be one of the CloudWatch retention values {LOG_RETENTION_DAYS}")
     return StackSettings(
         stack=stack,
         region=pulumi.Config("aws").get("region"),
@@ -163,7 +198,7 @@ def read_settings(stack: str, environment: str) -> StackSettings:
         db_instance_class=cfg.get("dbInstanceClass") or ("db.r6g.xlarge" if prod else "db.t4g.medium"),
         cache_node_type=cfg.get("cacheNodeType") or ("cache.r7g.large" if prod else "cache.t4g.small"),
         kafka_instance_type=cfg.get("kafkaInstanceType") or ("kafka.m7g.large" if prod else "kafka.t3.small"),
-        log_retention_days=integer("logRetentionDays", 90 if prod else 14),
+        log_retention_days=retention,
         eks=eks,
         secrets_dir=cfg.get("secretsDir"),
         tags={"Project": "somastack", "Stack": stack, "Environment": environment, "ManagedBy": "pulumi",

@@ -51,6 +51,8 @@ class DriftItem:
 
     def message(self) -> str:
         what = f"{self.object} {self.field}".strip()
+        if not self.field:
+            return f"{what}: {'declared but missing live' if self.change == MISSING else 'live but not declared'}"
         if self.change == MISSING:
             return f"{what}: declared {self.expected!s} but missing live"
         if self.change == EXTRA:

@@ -201,7 +201,7 @@ REALM_FIELDS = ("enabled", "sslRequired", "registrationAllowed", "loginWithEmail
 def keycloak_admin_token(ctx: ProbeContext, c, base: str) -> str:
     """An admin access token from the master realm (``admin_username`` / ``admin_password``
     credentials, client ``admin-cli``)."""
-    user = ctx.ident("admin_username") or ctx.ident("admin_user")
+    user = ctx.ident("admin_username") or ctx.ident("admin_user") or ctx.ident("username")
     password = ctx.secret("admin_password")
     if not (user and password):
         from checks.probes.base import BAD_INPUT, ProbeFailure
@@ -249,9 +249,35 @@ def keycloak_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
             items.append(DriftItem("service", "keycloak", f"client {cid}", "", MISSING, "declared", None, source=src))
             continue
         fields = [f for f in CLIENT_FIELDS if f in cl]
-        items += compare_maps("service", "keycloak", f"client {cid}", {f: cl[f] for f in fields},
-                              {f: live.get(f) for f in fields}, source=src, only_declared=True)
+        expected = {f: cl[f] for f in fields}
+        actual = {f: live.get(f) for f in fields}
+        for k, v in (cl.get("attributes") or {}).items():
+            expected[f"attributes.{k}"] = v
+            actual[f"attributes.{k}"] = (live.get("attributes") or {}).get(k)
+        items += compare_maps("service", "keycloak", f"client {cid}", expected, actual, source=src, only_declared=True)
+        if cid == ctx.ident("client_id") and ctx.service.credentials.get("client_secret"):
+            items += _client_secret_drift(ctx, base, realm, live["id"], cid, src)
     return items
+
+
+def _client_secret_drift(ctx: ProbeContext, base: str, realm: str, uuid: str, cid: str, src: str) -> list[DriftItem]:
+    """Compare the client's live secret with the topology's reference by fingerprint only."""
+    import httpx
+
+    from config_contract.masking import fingerprint
+
+    with httpx.Client(timeout=ctx.timeout_s) as c:
+        tok = keycloak_admin_token(ctx, c, base)
+        r = c.get(f"{base}/admin/realms/{realm}/clients/{uuid}/client-secret", headers={"Authorization": f"Bearer {tok}"})
+        r.raise_for_status()
+        live = r.json().get("value") or ""
+    if live:
+        ctx.secrets.add(live)
+    expected = ctx.secret("client_secret") or ""
+    if fingerprint(expected) == fingerprint(live):
+        return []
+    return [DriftItem("service", "keycloak", f"client {cid}", "secret", CHANGED,
+                      ctx.service.credentials["client_secret"], fingerprint(live), True, src)]
 
 
 # -- PostgreSQL, Redis, Milvus (declared in the topology) -----------------------------------

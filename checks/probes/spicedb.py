@@ -12,7 +12,7 @@ import re
 
 from .base import MISSING, PROTOCOL, ProbeContext, ProbeFailure, register
 
-_DEF = re.compile(r"definition\s+([\w/]+)\s*\{(.*?)\n\}", re.S)
+_DEF = re.compile(r"definition\s+([\w/]+)\s*\{([^{}]*)\}", re.S)
 _PERM = re.compile(r"^\s*permission\s+(\w+)", re.M)
 _REL = re.compile(r"^\s*relation\s+(\w+)\s*:\s*([^\n]+)", re.M)
 
@@ -31,8 +31,8 @@ def client(ctx: ProbeContext):
 
 
 def definitions(schema: str) -> dict[str, str]:
-    """``{definition name: body}`` parsed from schema text (bodies end at a ``}`` on its own
-    line, as ``zed``/SpiceDB write them)."""
+    """``{definition name: body}`` parsed from schema text (definition bodies hold no braces;
+    caveats, which do, are not definitions and are skipped)."""
     return {m.group(1): m.group(2) for m in _DEF.finditer(schema + "\n")}
 
 

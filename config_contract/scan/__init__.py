@@ -12,7 +12,8 @@ same job without grep's false hits:
   :mod:`.plugins`).
 
 Accepted findings live in a detect-secrets-format baseline (:mod:`.baseline`). Findings carry the
-file path (relative to PATH, '/'-separated) and line; messages never contain a secret value.
+file path (PATH as given joined with the path below it, '/'-separated, as grep prints it) and
+line; messages never contain a secret value.
 Severity follows the environment dimension: ``error`` in PROD, ``warning`` in DEV (seed 000 §4:
 dev defaults allowed only in DEV, with warnings).
 """
@@ -57,11 +58,15 @@ class ScanResult:
 
 
 def list_files(root: str) -> list[tuple[str, str, int]]:
-    """Regular files under ``root`` as ``(absolute path, relative path, size in bytes)``,
-    sorted, skipping :data:`EXCLUDED_DIRS` and symlinks. A file ``root`` yields itself."""
+    """Regular files under ``root`` as ``(absolute path, display path, size in bytes)``, sorted,
+    skipping :data:`EXCLUDED_DIRS` and symlinks. The display path is ``root`` as given joined
+    with the path below it, normalised, with ``/`` separators (``--scan .`` gives
+    ``app/settings.py``, ``--scan src`` gives ``src/app/settings.py``, as grep would print);
+    a file ``root`` yields itself."""
+    given = root
     root = os.path.abspath(root)
     if os.path.isfile(root):
-        return [(root, os.path.basename(root), os.path.getsize(root))]
+        return [(root, _display(given), os.path.getsize(root))]
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS)
@@ -73,9 +78,13 @@ def list_files(root: str) -> list[tuple[str, str, int]]:
                 continue
             if not os.path.isfile(abs_path) or os.path.islink(abs_path):
                 continue
-            out.append((abs_path, os.path.relpath(abs_path, root).replace(os.sep, "/"), st.st_size))
+            out.append((abs_path, _display(os.path.join(given, os.path.relpath(abs_path, root))), st.st_size))
     out.sort(key=lambda item: item[1])
     return out
+
+
+def _display(path: str) -> str:
+    return os.path.normpath(path).replace(os.sep, "/")
 
 
 def _scan_one(abs_path: str, rel_path: str) -> tuple[list, list, list]:
@@ -113,7 +122,7 @@ def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 64,
               exclude: set[str] | None = None) -> ScanResult:
     """Scan every file under ``path`` (raw results, no baseline, no severity).
 
-    ``processes``: worker processes (default: CPUs; 1 = in this process). ``exclude``: relative
+    ``processes``: worker processes (default: CPUs; 1 = in this process). ``exclude``: absolute
     paths to skip (e.g. the baseline file). Raises :class:`InputError` when ``path`` does not
     exist.
     """
@@ -121,7 +130,7 @@ def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 64,
 
     if not os.path.exists(path):
         raise InputError("scan path does not exist", path=path)
-    listed = [item for item in list_files(path) if not exclude or item[1] not in exclude]
+    listed = [item for item in list_files(path) if not exclude or item[0] not in exclude]
     files = [(a, r) for a, r, _ in listed]
     result = ScanResult(files=len(listed), bytes=sum(size for *_, size in listed))
     processes = processes or os.cpu_count() or 1
@@ -159,8 +168,8 @@ def to_findings(result: ScanResult, *, environment: str = "PROD",
                 accepted: dict[str, set[str]] | None = None) -> list[Finding]:
     """Turn raw results into findings: one VIBE-164 finding per (file, line, secret) listing the
     detectors that saw it, one VIBE-91 finding per fallback, a ``SCAN-UNPARSED`` warning per
-    Python file that does not parse. Entries of ``accepted`` (see :func:`.baseline.load`) are
-    dropped."""
+    Python file that does not parse. Entries of ``accepted`` (see :func:`.baseline.load`,
+    keyed by absolute path) are dropped."""
     from .baseline import fallback_hash
 
     accepted = accepted or {}
@@ -168,7 +177,7 @@ def to_findings(result: ScanResult, *, environment: str = "PROD",
     findings: list[Finding] = []
     grouped: dict[tuple[str, int, str], list] = {}
     for hit in result.secrets:
-        if hit.hashed_secret in accepted.get(hit.path, ()):
+        if hit.hashed_secret in accepted.get(os.path.abspath(hit.path), ()):
             continue
         grouped.setdefault((hit.path, hit.line, hit.hashed_secret), []).append(hit)
     for (path, line, _), hits in sorted(grouped.items()):
@@ -181,7 +190,7 @@ def to_findings(result: ScanResult, *, environment: str = "PROD",
                      "ref+vault://PATH#/KEY, ref+awssecrets://NAME#/KEY or ${VAR} "
                      "(seed 000 §4 Rule 164, seed 002 §3.2)")))
     for hit in sorted(result.fallbacks, key=lambda h: (h.path, h.line)):
-        if fallback_hash(hit.variable, hit.fallback) in accepted.get(hit.path, ()):
+        if fallback_hash(hit.variable, hit.fallback) in accepted.get(os.path.abspath(hit.path), ()):
             continue
         name = hit.variable or "environment lookup"
         findings.append(Finding(
@@ -204,11 +213,8 @@ def _baseline_path(path: str, baseline: str | None) -> str | None:
     return candidate if os.path.isdir(path) and os.path.isfile(candidate) else None
 
 
-def _exclusions(path: str, baseline_file: str | None) -> set[str]:
-    if not baseline_file or not os.path.isdir(path):
-        return set()
-    rel = os.path.relpath(os.path.abspath(baseline_file), os.path.abspath(path))
-    return {rel.replace(os.sep, "/")} if not rel.startswith("..") else set()
+def _exclusions(baseline_file: str | None) -> set[str]:
+    return {os.path.abspath(baseline_file)} if baseline_file else set()
 
 
 def run_scan(path: str, *, baseline: str | None = None, environment: str = "PROD",
@@ -229,7 +235,7 @@ def run_scan(path: str, *, baseline: str | None = None, environment: str = "PROD
         raise InputError("scan path does not exist", path=path)
     baseline_file = _baseline_path(path, baseline)
     accepted = baseline_mod.load(baseline_file) if baseline_file else {}
-    result = scan_tree(path, processes=processes, exclude=_exclusions(path, baseline_file))
+    result = scan_tree(path, processes=processes, exclude=_exclusions(baseline_file))
     findings = to_findings(result, environment=environment, accepted=accepted)
     return sorted(findings, key=lambda f: (f.path or "", f.line or 0, f.rule))
 
@@ -239,10 +245,15 @@ def write_baseline(path: str, baseline: str, *, processes: int | None = None) ->
     the number of entries. Existing entries are replaced. The baseline file is not scanned."""
     from .baseline import FALLBACK_TYPE, dump, fallback_hash
 
-    result = scan_tree(path, processes=processes, exclude=_exclusions(path, baseline))
-    entries = [{"type": h.type, "filename": h.path, "hashed_secret": h.hashed_secret, "line_number": h.line}
+    result = scan_tree(path, processes=processes, exclude=_exclusions(baseline))
+    base = os.path.dirname(os.path.abspath(baseline))
+
+    def name(display: str) -> str:  # baseline paths are relative to the baseline's directory
+        return os.path.relpath(os.path.abspath(display), base).replace(os.sep, "/")
+
+    entries = [{"type": h.type, "filename": name(h.path), "hashed_secret": h.hashed_secret, "line_number": h.line}
                for h in result.secrets]
-    entries += [{"type": FALLBACK_TYPE, "filename": h.path, "hashed_secret": fallback_hash(h.variable, h.fallback),
-                 "line_number": h.line} for h in result.fallbacks]
+    entries += [{"type": FALLBACK_TYPE, "filename": name(h.path), "line_number": h.line,
+                 "hashed_secret": fallback_hash(h.variable, h.fallback)} for h in result.fallbacks]
     dump(entries, baseline)
     return len(entries)

@@ -6,6 +6,9 @@ as is. ``results`` maps a path (relative to the scanned directory) to entries
 ``{"type", "filename", "hashed_secret", "is_verified", "line_number"}``; ``hashed_secret`` is the
 SHA-1 hex of the secret (detect-secrets' convention). The secret itself is never stored.
 
+Paths in ``results`` are relative to the baseline file's directory (detect-secrets writes them
+relative to where it ran, normally the repository root next to ``.secrets.baseline``).
+
 SomaStack additions use the same entry shape: types ``SomaStack Dev Default`` and ``SomaStack
 Secret Assignment`` (plugins of :mod:`config_contract.scan.plugins`), and ``VIBE-91 Loopback
 Fallback`` whose ``hashed_secret`` is the SHA-1 of ``VARIABLE=fallback``.
@@ -35,7 +38,8 @@ def fallback_hash(variable: str | None, fallback: str) -> str:
 
 
 def load(path: str) -> dict[str, set[str]]:
-    """Read a baseline: ``{relative path: {hashed_secret, …}}``.
+    """Read a baseline: ``{absolute path: {hashed_secret, …}}`` (entries resolved against the
+    baseline file's directory).
 
     Raises :class:`InputError` (exit 2) naming the file when it is missing, unreadable, not
     JSON or not a baseline (no ``results`` object).
@@ -51,10 +55,11 @@ def load(path: str) -> dict[str, set[str]]:
     if not isinstance(results, dict):
         raise InputError("not a detect-secrets baseline (no \"results\" object)", path=path)
     accepted: dict[str, set[str]] = {}
+    base = os.path.dirname(os.path.abspath(path))
     for filename, entries in results.items():
         if not isinstance(entries, list):
             raise InputError(f"results[{filename!r}] is not a list", path=path)
-        hashes = accepted.setdefault(filename.replace(os.sep, "/"), set())
+        hashes = accepted.setdefault(os.path.normpath(os.path.join(base, filename)), set())
         for entry in entries:
             if isinstance(entry, dict) and isinstance(entry.get("hashed_secret"), str):
                 hashes.add(entry["hashed_secret"])

@@ -26,6 +26,7 @@ literal parts) and module-level string constants are evaluated; anything else is
 from __future__ import annotations
 
 import ast
+import bisect
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class FallbackHit:
     """A loopback fallback: ``path`` (relative), ``line`` (1-based), ``variable`` (the
     environment variable or settings field, upper-cased; ``None`` when not a constant),
     ``fallback`` (the default as written; loopback addresses are not secrets), ``kind``
-    (``getenv``, ``or-default``, ``settings-lookup``, ``settings-field``)."""
+    (``getenv``, ``or-default``, ``settings-lookup``, ``settings-field``, ``shell-default``)."""
 
     path: str
     line: int
@@ -92,6 +93,23 @@ def _host_is_loopback(host: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
+_LISTEN_NAME = re.compile(r"BIND|LISTEN", re.IGNORECASE)
+
+
+def _is_listen_default(variable: str | None, value: str) -> bool:
+    """``0.0.0.0`` / ``::`` as the default of a ``*BIND*`` / ``*LISTEN*`` variable is the
+    address a server listens on, not a service it connects to (not a VIBE-91 fallback)."""
+    if not variable or not _LISTEN_NAME.search(variable):
+        return False
+    host = value.split("://", 1)[-1].rsplit("@", 1)[-1]
+    host = host.split("/", 1)[0]
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
 _ENV_GETTERS = {("os", "getenv"), ("os.environ", "get"), ("os.environ", "setdefault"), ("environ", "get"),
                 ("environ", "setdefault")}
 _SETTINGS_FUNCS = {"env", "config", "environ"}
@@ -107,7 +125,7 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-class _Visitor(ast.NodeVisitor):
+class _Visitor:
     def __init__(self, path: str, constants: dict[str, str], getenv_names: set[str]):
         self.path, self.constants, self.getenv_names = path, constants, getenv_names
         self.hits: list[FallbackHit] = []
@@ -131,7 +149,7 @@ class _Visitor(ast.NodeVisitor):
 
     def _report(self, node: ast.AST, variable: str | None, default: ast.AST | None, kind: str) -> None:
         value = self._string(default)
-        if value is not None and is_loopback(value):
+        if value is not None and is_loopback(value) and not _is_listen_default(variable, value):
             self.hits.append(FallbackHit(self.path, getattr(default, "lineno", node.lineno),
                                          variable.upper() if variable else None, value, kind))
 
@@ -159,6 +177,27 @@ class _Visitor(ast.NodeVisitor):
                 variable = self._name(kw.value)
         return variable, default
 
+    # -- traversal ------------------------------------------------------------------------
+    def run(self, tree: ast.Module, lines: list[int] | None) -> None:
+        """Visit the lookups in ``tree``; with ``lines`` (sorted 1-based numbers), only the
+        subtrees whose line span contains one of them (a default must be written there)."""
+        stack: list[ast.AST] = [tree]
+        while stack:
+            node = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                start = getattr(child, "lineno", None)
+                if lines is not None and start is not None:
+                    i = bisect.bisect_left(lines, start)
+                    if i == len(lines) or lines[i] > (child.end_lineno or start):
+                        continue
+                if isinstance(child, ast.Call):
+                    self.visit_Call(child)
+                elif isinstance(child, ast.BoolOp):
+                    self.visit_BoolOp(child)
+                elif isinstance(child, ast.ClassDef):
+                    self.visit_ClassDef(child)
+                stack.append(child)
+
     def visit_Call(self, node: ast.Call) -> None:
         lookup = self._env_lookup(node)
         if lookup is not None:
@@ -172,7 +211,6 @@ class _Visitor(ast.NodeVisitor):
                 default = next((kw.value for kw in node.keywords if kw.arg == "default"), None)
                 if default is not None:
                     self._report(node, self._name(node.args[0]) if node.args else None, default, "settings-lookup")
-        self.generic_visit(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         if isinstance(node.op, ast.Or):
@@ -180,12 +218,10 @@ class _Visitor(ast.NodeVisitor):
                 lookup = self._env_lookup(left)
                 if lookup is not None and lookup[1] is None:
                     self._report(node, lookup[0], right, "or-default")
-        self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if any((_dotted(base) or "").endswith("Settings") for base in node.bases):
             self._settings_class(node)
-        self.generic_visit(node)
 
     def _settings_class(self, node: ast.ClassDef) -> None:
         prefix = ""
@@ -241,8 +277,13 @@ def scan_source(source: str, path: str) -> list[FallbackHit]:
     caller reports that as unscannable rather than guessing with a regex.
     """
     tree = ast.parse(source, filename=path)
-    visitor = _Visitor(path, _module_constants(tree), _getenv_aliases(tree, source))
-    visitor.visit(tree)
+    constants = _module_constants(tree)
+    visitor = _Visitor(path, constants, _getenv_aliases(tree, source))
+    # A default is written on a line holding a loopback word, unless it is a module constant
+    # defined elsewhere (then every subtree is visited).
+    lines = None if any(is_loopback(v) for v in constants.values()) else [
+        number for number, text in enumerate(source.splitlines(), start=1) if _LOOPBACK_WORDS.search(text)]
+    visitor.run(tree, lines)
     return sorted(set(visitor.hits), key=lambda h: (h.line, h.variable or ""))
 
 

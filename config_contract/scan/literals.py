@@ -113,6 +113,15 @@ def prefilter():
     return _prefilter_cache["p"]
 
 
+def builtin_plugins() -> set[int]:
+    """Indices (in ``get_plugins()``) of detect-secrets' own plugins (not SomaStack's)."""
+    if "b" not in _prefilter_cache:
+        from detect_secrets.settings import get_plugins
+
+        _prefilter_cache["b"] = {i for i, p in enumerate(get_plugins()) if p.secret_type not in SOMASTACK_TYPES}
+    return _prefilter_cache["b"]
+
+
 def _scan_candidate_lines(lines: list[str], candidates: dict[int, set[int]], filename: str):
     """detect-secrets' ``_process_line_based_plugins``, restricted to the candidate lines and,
     on each, to the plugins that could report it (same filters, same order)."""
@@ -188,8 +197,13 @@ def scan_file(abs_path: str, rel_path: str) -> list[SecretHit]:
             hits.append(SecretHit(rel_path, secret.line_number, secret.type, secret.secret_hash,
                                   _variable_on(line)))
         # detect-secrets tries the eager transformers only when the first pass found nothing;
-        # decide on the built-in plugins' hits alone so their results match the CLI's.
+        # decide on the built-in plugins' hits alone so their results match the CLI's. The eager
+        # (ini) transform only re-reads the same keys and values, adding quotes: when no built-in
+        # plugin has a candidate in the raw text (entropy runs counted without quotes), it cannot
+        # give them one either. The SomaStack plugins already saw the raw lines.
         if any(hit.type not in SOMASTACK_TYPES for hit in hits):
+            break
+        if not gates.file_may_match(text, builtin_plugins()):
             break
     return sorted(set(hits), key=lambda h: (h.line, h.type))
 

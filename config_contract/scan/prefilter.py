@@ -19,6 +19,7 @@ parts every match must pass through. ``benchmarks/scan.py`` checks it against th
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -34,34 +35,51 @@ except ImportError:  # pragma: no cover
 MIN_LITERAL = 2
 
 
-def necessary_literals(pattern: re.Pattern) -> set[tuple[str, bool]] | None:
-    """Literal strings one of which every match of ``pattern`` contains, as
-    ``(text, case_insensitive)`` pairs (case-insensitive ones are lower-cased); ``None`` when
-    none can be derived."""
+Literal = tuple[str, bool]  # (text, case_insensitive); case-insensitive texts are lower-case
+Requirement = list[frozenset[Literal]]  # any of these alternatives, each needing all its literals
+
+#: Cap on alternatives while combining a sequence; past it an element is left unconstrained
+#: (which only weakens the requirement, so stays sound).
+MAX_ALTERNATIVES = 64
+
+
+def necessary_literals(pattern: re.Pattern) -> Requirement | None:
+    """What every match of ``pattern`` contains: a list of alternatives, each a set of literals
+    that all occur in the match (e.g. ``api_?key|password`` → ``[{api, key}, {password}]``);
+    ``None`` when nothing can be derived. Only selective literals are kept
+    (see :data:`MIN_LITERAL`); an alternative left empty makes the result ``None``."""
     try:
         tree = P.parse(pattern.pattern, pattern.flags)
     except Exception:  # noqa: BLE001 - any parser trouble: no literals, search the pattern
         return None
-    return _necessary(list(tree), bool(tree.state.flags & re.IGNORECASE))
+    requirement = _requirement(list(tree), bool(tree.state.flags & re.IGNORECASE))
+    if requirement is None:
+        return None
+    kept = [frozenset(lit for lit in alt if _selective(lit)) for alt in requirement]
+    if not kept or any(not alt for alt in kept):
+        return None
+    return kept
 
 
-def _shortest(candidate: set[tuple[str, bool]]) -> int:
-    return min(len(text) for text, _ in candidate)
+def _selective(literal: Literal) -> bool:
+    text = literal[0]
+    return len(text) >= MIN_LITERAL and any(ch.isalpha() for ch in text)
 
 
-def _necessary(items, icase: bool) -> set[tuple[str, bool]] | None:
-    best: set[tuple[str, bool]] | None = None
+def _requirement(items, icase: bool) -> Requirement | None:
+    alternatives: Requirement = [frozenset()]
     run: list[str] = []
 
-    def consider(candidate: set[tuple[str, bool]] | None) -> None:
-        nonlocal best
-        if candidate and all(text for text, _ in candidate) and (best is None or _shortest(candidate) > _shortest(best)):
-            best = candidate
+    def combine(requirement: Requirement | None) -> None:
+        nonlocal alternatives
+        if requirement is None or len(alternatives) * len(requirement) > MAX_ALTERNATIVES:
+            return
+        alternatives = [a | b for a in alternatives for b in requirement]
 
     def flush() -> None:
         if run:
             text = "".join(run)
-            consider({(text.lower(), True) if icase else (text, False)})
+            combine([frozenset({(text.lower(), True) if icase else (text, False)})])
             run.clear()
 
     for op, av in items:
@@ -72,19 +90,17 @@ def _necessary(items, icase: bool) -> set[tuple[str, bool]] | None:
         if op is C.SUBPATTERN:
             _, add_flags, del_flags, sub = av
             inner = (icase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-            consider(_necessary(list(sub), inner))
+            combine(_requirement(list(sub), inner))
         elif op is C.BRANCH:
-            parts = [_necessary(list(branch), icase) for branch in av[1]]
-            if all(parts):
-                consider(set().union(*parts))
+            parts = [_requirement(list(branch), icase) for branch in av[1]]
+            if all(part is not None for part in parts):
+                combine([alt for part in parts for alt in part])
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
-            consider(_necessary(list(av[2]), icase))
+            combine(_requirement(list(av[2]), icase))
     flush()
-    return best
-
-
-def _selective(literals: set[tuple[str, bool]]) -> bool:
-    return all(len(text) >= MIN_LITERAL and any(ch.isalpha() for ch in text) for text, _ in literals)
+    if any(not alt for alt in alternatives):
+        return None
+    return alternatives
 
 
 _LEADING_LOOKBEHIND = re.compile(r"^(?:\(\?:\(\?<=\\W\)\|\(\?<=\^\)\)|\(\?<!\[[^\]]*\]\))")
@@ -99,14 +115,23 @@ def _search_form(regex: re.Pattern) -> re.Pattern:
     return re.compile(source, regex.flags | re.MULTILINE)
 
 
+#: Hand-derived necessary patterns for plugin patterns without selective literals, keyed by
+#: (plugin class, SHA-1 of the pattern source) so that a changed pattern falls back to being
+#: searched itself. IPPublicDetector: ``(?:octet\.){3}octet`` with octets of 1-3 digits
+#: always contains ``.d{1,3}.d{1,3}.`` (tested in tests/scan/test_parity.py).
+HAND_GATES: dict[tuple[str, str], str] = {
+    ("IPPublicDetector", "c846407f510ad4dda6afdcab8a65acf78051d659"): r"\.\d{1,3}\.\d{1,3}\.",
+}
+
+
 @dataclass(frozen=True)
 class Gate:
     """One condition that lets plugin ``plugin`` (an index into the plugin list) see a line:
-    a necessary ``literals`` set (lower-case) or a ``line_pattern`` to search (on raw file text
-    ``file_pattern`` is used)."""
+    a ``requirement`` (any alternative whose literals all occur on the line) or a
+    ``line_pattern`` to search (``file_pattern`` / ``yaml_pattern`` on raw file text)."""
 
     plugin: int
-    literals: tuple[tuple[str, bool], ...] = ()
+    requirement: tuple[frozenset, ...] = ()
     line_pattern: re.Pattern | None = None
     file_pattern: re.Pattern | None = None
     yaml_pattern: re.Pattern | None = None
@@ -138,40 +163,44 @@ class Prefilter:
                     self._add(index, regex)
             else:
                 self.every_line = True
-        #: case-insensitive literals (lower-case, searched in the lower-cased text) and exact ones
-        self.literals: dict[str, list[int]] = {}
-        self.exact_literals: dict[str, list[int]] = {}
-        for gate in self.gates:
-            for text, icase in gate.literals:
-                (self.literals if icase else self.exact_literals).setdefault(text, []).append(gate.plugin)
+        self.literal_gates = [gate for gate in self.gates if gate.requirement]
+        self.gates = [Gate(g.plugin, tuple(dict.fromkeys(g.requirement)), g.line_pattern, g.file_pattern, g.yaml_pattern) for g in self.gates]
+        self.literal_gates = [gate for gate in self.gates if gate.requirement]
+        self.pattern_gates = [gate for gate in self.gates if not gate.requirement]
+        literals = {lit for gate in self.literal_gates for alt in gate.requirement for lit in alt}
+        self.folded = sorted(text for text, icase in literals if icase)
+        self.exact = sorted(text for text, icase in literals if not icase)
 
     def _add(self, index: int, regex: re.Pattern) -> None:
-        literals = necessary_literals(regex)
-        if literals and _selective(literals):
-            self.gates.append(Gate(index, literals=tuple(sorted(literals))))
+        requirement = necessary_literals(regex)
+        if requirement:
+            self.gates.append(Gate(index, requirement=tuple(requirement)))
         else:
-            pattern = _search_form(regex)
+            key = (type(self.plugins[index]).__name__, hashlib.sha1(regex.pattern.encode("utf-8")).hexdigest())
+            pattern = re.compile(HAND_GATES[key]) if key in HAND_GATES else _search_form(regex)
             self.gates.append(Gate(index, line_pattern=pattern, file_pattern=pattern))
 
-    def file_may_match(self, text: str) -> bool:
-        """False when no plugin can report anything in ``text`` (raw file content)."""
-        if self.every_line:
-            return True
+    def _literals_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
         lowered = text.lower()
-        if any(literal in lowered for literal in self.literals) or any(lit in text for lit in self.exact_literals):
+        present = {(t, True) for t in self.folded if t in lowered} | {(t, False) for t in self.exact if t in text}
+        return any(alt <= present for gate in self.literal_gates if plugins is None or gate.plugin in plugins
+                   for alt in gate.requirement)
+
+    def file_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
+        """False when no plugin (of ``plugins``, indices; default all) can report anything in
+        ``text`` (raw file content, before any transformer)."""
+        if self.every_line or self._literals_may_match(text, plugins):
             return True
-        return any(gate.file_pattern.search(text) for gate in self.gates if gate.file_pattern is not None)
+        return any(gate.file_pattern.search(text) for gate in self.pattern_gates
+                   if gate.file_pattern is not None and (plugins is None or gate.plugin in plugins))
 
     def yaml_may_match(self, text: str) -> bool:
         """:meth:`file_may_match` for a YAML file, whose plugins see detect-secrets' YAML
         transform (``key: "value"`` per scalar): an entropy run must be a whole scalar there,
         so on the raw text it must stand between blanks, quotes, flow indicators or line ends."""
-        if self.every_line:
+        if self.every_line or self._literals_may_match(text):
             return True
-        lowered = text.lower()
-        if any(literal in lowered for literal in self.literals) or any(lit in text for lit in self.exact_literals):
-            return True
-        for gate in self.gates:
+        for gate in self.pattern_gates:
             pattern = gate.yaml_pattern or gate.file_pattern
             if pattern is not None and pattern.search(text):
                 return True
@@ -188,9 +217,7 @@ class Prefilter:
         out: dict[int, set[int]] = {}
         text = "\n".join(entries)
         starts = _starts(entries)
-        for gate in self.gates:
-            if gate.line_pattern is None:
-                continue
+        for gate in self.pattern_gates:
             for match in gate.line_pattern.finditer(text):
                 first = bisect.bisect_right(starts, match.start())
                 last = bisect.bisect_right(starts, max(match.start(), match.end() - 1))
@@ -199,16 +226,31 @@ class Prefilter:
         lowered_entries = [entry.lower() for entry in entries]
         lowered = "\n".join(lowered_entries)
         lower_starts = starts if len(lowered) == len(text) else _starts(lowered_entries)
-        for haystack, line_starts, table in ((lowered, lower_starts, self.literals),
-                                             (text, starts, self.exact_literals)):
-            for literal, plugin_indices in table.items():
+        occurrences: dict[Literal, set[int]] = {}
+        for haystack, line_starts, texts, icase in ((lowered, lower_starts, self.folded, True),
+                                                    (text, starts, self.exact, False)):
+            for literal in texts:
                 pos = haystack.find(literal)
+                if pos == -1:
+                    continue
+                found = occurrences[(literal, icase)] = set()
                 while pos != -1:
                     number = bisect.bisect_right(line_starts, pos)
-                    out.setdefault(number, set()).update(plugin_indices)
-                    # the rest of this line is already a candidate for these plugins
+                    found.add(number)
                     end = line_starts[number] if number < len(line_starts) else len(haystack)
-                    pos = haystack.find(literal, max(pos + 1, end))
+                    pos = haystack.find(literal, max(pos + 1, end))  # rest of this line is known
+        if occurrences:
+            empty: set[int] = set()
+            for gate in self.literal_gates:
+                for alt in gate.requirement:
+                    numbers = None
+                    for literal in alt:
+                        where = occurrences.get(literal, empty)
+                        numbers = where if numbers is None else numbers & where
+                        if not numbers:
+                            break
+                    for number in numbers or ():
+                        out.setdefault(number, set()).add(gate.plugin)
         return out
 
 

@@ -15,9 +15,9 @@ The proof (:func:`yaml_is_clean`) holds when all of these hold:
 2. the plugins that the prefilter selects find nothing on the raw lines (what detect-secrets
    scans when the transform fails or is empty);
 3. the file composes as one document with libyaml (``yaml.CSafeLoader``, same resolver and
-   tags as the pure-Python loader) and constructs with the safe constructor; and the plugins
-   find nothing on the ``KEY: "VALUE"`` strings of all its mapping entries with ``str`` or
-   ``binary`` values.
+   tags as the pure-Python loader), and the plugins find nothing on the ``KEY: "VALUE"``
+   strings of all its mapping entries with ``str`` or ``binary`` values. (Where detect-secrets'
+   own parse or construction would fail, it scans the raw lines, which 2. covers.)
 
 Plugins run with their secret filters but without line filters (allowlist pragmas, indirect
 references), which can only remove results, so the check errs towards the exact path.
@@ -94,11 +94,11 @@ def yaml_is_clean(text: str, filename: str, gates) -> bool:
         return False
     if _any_secret(raw_lines, gates, filename):
         return False
+    # If detect-secrets' own parse or construction fails, it scans the raw lines: covered above.
+    # So only the composed node graph is needed here (no construction).
     loader = yaml.CSafeLoader(text) if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        if node is not None:
-            loader.construct_document(node)
     except Exception:  # noqa: BLE001 - anything unusual: take the exact path
         return False
     finally:

@@ -36,6 +36,8 @@ from ..pypi import pip_install_target, target_dir
 MILVUS_VERSION = "2.3.5"
 #: Private range for the namespaces' veth /30 pairs (one per stack).
 NETNS_RANGE = ipaddress.ip_network("10.213.0.0/16")
+#: ``common.session.ttl`` (s); Milvus' default is 30.
+SESSION_TTL_S = 8
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -168,6 +170,9 @@ class Milvus(ServiceSpec):
             return values.get(key.split("(")[0].strip(), default.strip())
 
         text = re.sub(r"\{\{(.*?)\}\}", fill, self.template(ctx).read_text())
+        # Etcd session lease: a start after a SIGKILL waits for the old sessions to expire
+        # (30 s by default).
+        text = re.sub(r"(?m)^(    ttl: )30( #.*)$", rf"\g<1>{SESSION_TTL_S}\2", text)
         (data / "configs" / "milvus.yaml").write_text(text)
         shutil.copy(self.template(ctx).with_name("glog.conf"), data / "configs" / "glog.conf")
 

@@ -114,4 +114,16 @@ def build(ctx: StackContext) -> pulumi.Output:
                              agent_public_url=None, service_sizing=s.sizing, images=images, infra=infra,
                              sizing_overrides=overrides)
     pulumi.export("dockerNetwork", network.name)
-    return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)
+    return outputs.export_outputs(ctx.stack, ctx.dimensions, with_published_endpoints(entries))
+
+
+def with_published_endpoints(entries: dict[str, dict]) -> dict[str, dict]:
+    """Put the port published on the host (``127.0.0.1``, same number) first in every service's
+    endpoints, followed by the in-network one (``<key>:<port>``): post-deploy checks and the
+    developer run on the host, the services among themselves use the network names."""
+    out = {}
+    for key, entry in entries.items():
+        eps = list(entry["endpoints"])
+        published = [{**ep, "host": "127.0.0.1"} for ep in eps if "port" in ep and "host" in ep]
+        out[key] = {**entry, "endpoints": published[:1] + eps}
+    return out

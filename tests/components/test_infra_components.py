@@ -145,6 +145,16 @@ def test_kafka_msk_three_brokers_tls_iam(run_program):
     assert len(brokers) == 3 and all(b.endswith(":9098") for b in brokers)
     (logs,) = plan.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert logs.props["retentionInDays"] == 30
+    import json
+
+    from components.kafka import client_policy
+
+    (comp,) = plan.of_type("somastack:messaging:Kafka")
+    doc = json.loads(comp.outputs["client_policy"])
+    assert doc == json.loads(client_policy(msk.outputs["arn"]))
+    assert doc["Statement"][1]["Resource"] == [msk.outputs["arn"].replace(":cluster/", ":topic/") + "/*"]
+    with pytest.raises(ValueError):
+        client_policy("arn:aws:s3:::bucket")
 
 
 def test_private_bucket_blocks_public_access(run_program):

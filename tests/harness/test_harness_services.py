@@ -22,8 +22,21 @@ from config_contract.topology import Topology, load_topology
 from harness.base import Context
 from harness.manager import Harness, default_cache_dir
 
-OFFSET = 12000
 MINE = ("postgres", "redis", "vault", "milvus")
+
+
+def _free_offset() -> int:
+    """First of 12500, 13500, … at which this module's loopback ports are free (the session
+    stack of the pytest plug-in uses multiples of 1000, other sessions may run meanwhile)."""
+    from harness.process import port_free
+
+    for offset in range(12500, 40000, 1000):
+        if all(port_free("127.0.0.1", base + offset) for base in (5432, 6379, 8200, 8201)):
+            return offset
+    raise RuntimeError("no free port offset")
+
+
+OFFSET = _free_offset()
 
 
 def cli(state_dir, *args: str) -> subprocess.CompletedProcess:

@@ -21,7 +21,7 @@ def _write(tmp_path, name: str, text: str):
 
 
 def _vibe91(tmp_path, **kw):
-    return [(f.path, f.line, f.variable) for f in run_scan(str(tmp_path), **kw) if f.rule == "VIBE-91"]
+    return [(f.path, f.line, f.variable) for f in run_scan(".", **kw) if f.rule == "VIBE-91"]
 
 
 @pytest.mark.parametrize("value", ["localhost", "LOCALHOST", "localhost:6379", "http://localhost:9696",
@@ -131,8 +131,8 @@ def test_compose_interpolation_defaults(tmp_path):
 
 def test_severity_follows_environment_and_message_names_variable(tmp_path):
     _write(tmp_path, "a.py", 'import os\nX = os.getenv("SOMABRAIN_URL", "http://localhost:9696")\n')
-    prod, = run_scan(str(tmp_path))
-    dev, = run_scan(str(tmp_path), environment="DEV")
+    prod, = run_scan(".")
+    dev, = run_scan(".", environment="DEV")
     assert (prod.severity, dev.severity) == ("error", "warning")
     assert prod.rule == "VIBE-91" and "SOMABRAIN_URL" in prod.message and "Rule 91" in prod.message
     assert prod.service == "agent"
@@ -140,8 +140,14 @@ def test_severity_follows_environment_and_message_names_variable(tmp_path):
 
 def test_unparsable_python_is_reported_not_crashed(tmp_path):
     _write(tmp_path, "broken.py", 'import os\nX = os.getenv("A", "localhost"\n')
-    findings = run_scan(str(tmp_path))
+    findings = run_scan(".")
     assert [(f.rule, f.severity, f.path) for f in findings] == [("SCAN-UNPARSED", "warning", "broken.py")]
+
+
+def test_listen_address_defaults_are_not_fallbacks():
+    source = ('import os\nA = os.getenv("SA01_BIND_HOST", "0.0.0.0")\nB = os.getenv("LISTEN_ADDR", "0.0.0.0:8080")\n'
+              'C = os.getenv("SA01_BIND_HOST", "127.0.0.1")\nD = os.getenv("SOMA_DB_HOST", "0.0.0.0")\n')
+    assert [(h.line, h.variable) for h in scan_source(source, "m.py")] == [(4, "SA01_BIND_HOST"), (5, "SOMA_DB_HOST")]
 
 
 def test_scan_source_direct():

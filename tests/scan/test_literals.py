@@ -26,7 +26,7 @@ def _write(tmp_path, name: str, text: str):
 
 
 def _hits(tmp_path, **kw):
-    return [(f.path, f.line, f.variable) for f in run_scan(str(tmp_path), **kw) if f.rule == "VIBE-164"]
+    return [(f.path, f.line, f.variable) for f in run_scan(".", **kw) if f.rule == "VIBE-164"]
 
 
 def test_somastack_dev_defaults_everywhere(tmp_path):
@@ -85,8 +85,8 @@ def test_allowlist_pragma_is_honoured(tmp_path):
 
 def test_severity_prod_error_dev_warning(tmp_path):
     _write(tmp_path, "a.py", 'API_TOKEN = "dev-token-1"\n')
-    assert [f.severity for f in run_scan(str(tmp_path))] == ["error"]
-    assert [f.severity for f in run_scan(str(tmp_path), environment="DEV")] == ["warning"]
+    assert [f.severity for f in run_scan(".")] == ["error"]
+    assert [f.severity for f in run_scan(".", environment="DEV")] == ["warning"]
 
 
 def test_planted_secrets_never_in_output(tmp_path):
@@ -99,14 +99,14 @@ def test_planted_secrets_never_in_output(tmp_path):
     _write(tmp_path, "a.py", f'API_TOKEN = "{planted["py"]}"\nAWS_KEY = "{planted["aws"]}"\n')
     _write(tmp_path, "b.env", f"SOMA_DB_PASSWORD={planted['env']}\n")
     _write(tmp_path, "c.yml", f"db:\n  password: {planted['yaml']}\n")
-    findings = run_scan(str(tmp_path))
+    findings = run_scan(".")
     assert len(findings) == 4
     dumped = json.dumps([f.to_dict() for f in findings]) + "".join(repr(f) for f in findings)
     proc = subprocess.run([sys.executable, "-m", "config_contract.scan", str(tmp_path)], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 1 and proc.stdout.count("VIBE-164") == 4
     baseline = tmp_path / "accepted.json"
-    write_baseline(str(tmp_path), str(baseline))
+    write_baseline(".", str(baseline))
     for value in planted.values():
         assert value not in dumped
         assert value not in proc.stdout + proc.stderr
@@ -116,15 +116,15 @@ def test_planted_secrets_never_in_output(tmp_path):
 def test_baseline_suppresses_accepted_and_reports_new(tmp_path):
     _write(tmp_path, "src/a.py", 'import os\nAPI_TOKEN = "dev-token-old"\nURL = os.getenv("SOMABRAIN_URL", "http://localhost:9696")\n')
     baseline = tmp_path / ".somastack-scan-baseline.json"
-    assert write_baseline(str(tmp_path), str(baseline)) >= 2
+    assert write_baseline(".", str(baseline)) >= 2
     data = json.loads(baseline.read_text())
     assert set(data) >= {"version", "plugins_used", "filters_used", "results"}
     assert {e["type"] for e in data["results"]["src/a.py"]} >= {"SomaStack Dev Default", "VIBE-91 Loopback Fallback"}
-    assert run_scan(str(tmp_path), baseline=str(baseline)) == []
+    assert run_scan(".", baseline=str(baseline)) == []
     # a line moved and a new secret added: only the new one is reported
     _write(tmp_path, "src/a.py", '\nimport os\nAPI_TOKEN = "dev-token-old"\nNEW_TOKEN = "dev-token-new"\n'
                                  'URL = os.getenv("SOMABRAIN_URL", "http://localhost:9696")\n')
-    assert [(f.rule, f.line) for f in run_scan(str(tmp_path), baseline=str(baseline))] == [("VIBE-164", 4)]
+    assert [(f.rule, f.line) for f in run_scan(".", baseline=str(baseline))] == [("VIBE-164", 4)]
 
 
 def test_detect_secrets_cli_baseline_works_and_default_name_is_found(tmp_path):
@@ -132,14 +132,14 @@ def test_detect_secrets_cli_baseline_works_and_default_name_is_found(tmp_path):
     exe = os.path.join(os.path.dirname(sys.executable), "detect-secrets")
     out = subprocess.run([exe, "scan", "--all-files", "."], cwd=tmp_path, capture_output=True, text=True, check=True)
     (tmp_path / ".secrets.baseline").write_text(out.stdout)
-    assert run_scan(str(tmp_path)) == []  # .secrets.baseline picked up, and not scanned itself
+    assert run_scan(".") == []  # .secrets.baseline picked up, and not scanned itself
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"results": []}', "[]"])
 def test_unusable_baseline_is_input_error(tmp_path, content):
     (tmp_path / "b.json").write_text(content)
     with pytest.raises(InputError) as err:
-        run_scan(str(tmp_path), baseline=str(tmp_path / "b.json"))
+        run_scan(".", baseline=str(tmp_path / "b.json"))
     assert "b.json" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -147,7 +147,7 @@ def test_missing_path_and_baseline_are_input_errors(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         run_scan(str(tmp_path / "nope"))
     with pytest.raises(InputError, match="cannot read baseline"):
-        run_scan(str(tmp_path), baseline=str(tmp_path / "missing.json"))
+        run_scan(".", baseline=str(tmp_path / "missing.json"))
     proc = subprocess.run([sys.executable, "-m", "config_contract.scan", str(tmp_path / "nope")], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
@@ -157,10 +157,24 @@ def test_binary_and_excluded_dirs_are_skipped(tmp_path):
     (tmp_path / "blob.bin").write_bytes(b"\xff\xfe\x00API_TOKEN = \"dev-token-bin\"\x00\x80")
     _write(tmp_path, ".git/config", 'token = "dev-token-git"\n')
     _write(tmp_path, "node_modules/x/index.js", 'const API_TOKEN = "dev-token-js";\n')
-    result = scan_tree(str(tmp_path), processes=1)
+    result = scan_tree(".", processes=1)
     assert result.files == 1 and result.secrets == []
+
+
+def test_paths_are_shown_as_given(tmp_path):
+    _write(tmp_path, "src/app/one.py", 'API_TOKEN = "dev-token-1"\n')
+    assert [f.path for f in run_scan("src")] == ["src/app/one.py"]
+    assert [f.path for f in run_scan("./src/app/")] == ["src/app/one.py"]
+    assert [f.path for f in run_scan(str(tmp_path / "src"))] == [str(tmp_path / "src/app/one.py")]
+
+
+def test_baseline_paths_are_relative_to_the_baseline_file(tmp_path):
+    _write(tmp_path, "repo/src/a.py", 'API_TOKEN = "dev-token-1"\n')
+    write_baseline("repo", "repo/.secrets.baseline")
+    assert list(json.loads((tmp_path / "repo/.secrets.baseline").read_text())["results"]) == ["src/a.py"]
+    assert run_scan("repo") == [] and run_scan("repo/src", baseline="repo/.secrets.baseline") == []
 
 
 def test_single_file_path(tmp_path):
     path = _write(tmp_path, "one.py", 'API_TOKEN = "dev-token-1"\n')
-    assert [(f.path, f.line) for f in run_scan(str(path))] == [("one.py", 1)]
+    assert [(f.path, f.line) for f in run_scan("one.py")] == [("one.py", 1)]

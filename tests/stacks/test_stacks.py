@@ -57,9 +57,11 @@ def test_every_service_of_the_software_mode(plans, stack):
         assert "cognitive plane" not in tree and "somastack:vector:Milvus" not in plan.types()
     # every endpoint output is host+port+protocol (or a URL) and credentials are references
     for key, svc in topo.services.items():
-        for ep in svc.endpoints:
+        for i, ep in enumerate(svc.endpoints):
             assert ep.url or (ep.host and ep.port), key
-            assert "localhost" not in (ep.host or "") and "127.0.0.1" not in (ep.host or "")
+            assert "localhost" not in (ep.host or "")
+            # only the local stack publishes on the host's loopback, as its first endpoint
+            assert (ep.host == "127.0.0.1") == (stack == "local-dev" and i == 0), (key, ep)
         for name, ref in svc.credentials.items():
             assert name in {"username", "realm"} or is_reference(ref), (key, name)
 
@@ -117,6 +119,7 @@ def test_ports_match_seed_001(plans):
         assert ports[0]["internal"] == port and ports[0]["external"] == port and ports[0]["ip"] == "127.0.0.1"
     topo = plans["local-dev"].stack_outputs["topology"]["services"]
     assert {k: v["endpoints"][0]["port"] for k, v in topo.items()} == SEED_PORTS
+    assert {k: v["endpoints"][1]["host"] for k, v in topo.items()} == {k: k for k in SEED_PORTS}
 
 
 def _assert_no_secret(name: str, value: str, planted: list[str]):
@@ -334,3 +337,69 @@ def test_pulumi_entry_point_runs_the_program():
     finally:
         sys.path[:] = saved
     assert plan.stack_outputs["topology"]["stack"] == "fargate-dev"
+
+
+def test_msk_iam_clients_get_a_kafka_policy_and_security_settings(plans):
+    plan = plans["fargate-prod"]
+    policies = {r.name: json.loads(r.props["policy"]) for r in plan.of_type("aws:iam/rolePolicy:RolePolicy")}
+    for app in ("agent", "brain"):
+        statements = policies[f"apps-{app}-task-policy"]["Statement"]
+        assert any("kafka-cluster:Connect" in st["Action"] and st["Resource"][0].startswith("arn:aws:kafka:")
+                   for st in statements)
+    assert "apps-memory-task-policy" not in policies
+    env = {e["name"]: e["value"] for e in _ecs_containers(plan)["agent"]["environment"]}
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and env["KAFKA_SASL_MECHANISM"] == "OAUTHBEARER"
+    assert all(b.endswith(":9098") for b in env["SOMA_KAFKA_BROKERS"].split(","))
+    # execution roles may read exactly the referenced secrets
+    exec_policy = policies["apps-agent-exec-secrets"]["Statement"][0]
+    assert exec_policy["Action"] == ["secretsmanager:GetSecretValue"]
+    assert "arn:aws:secretsmanager:us-east-1:123456789012:secret:somastack/prod/django-*" in exec_policy["Resource"]
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("somastack:availabilityZones", ["us-east-1a", "us-east-1b"], "exactly 3 availability zones"),
+    ("somastack:certificateArn", "not-an-arn", "ACM certificate ARN"),
+    ("somastack:images", {"agent": "reg/agent:latest"}, "pin the image by tag"),
+    ("somastack:redisAuthToken", "hunter2-literal-token", "must be a secret reference"),
+    ("somastack:logRetentionDays", "10", "CloudWatch retention"),
+])
+def test_bad_stack_settings_are_one_line_errors_naming_the_key(key, value, message):
+    from stacks.settings import StackConfigError
+
+    config = {**stack_config("fargate-dev"), key: value}
+    err = run_expecting(StackConfigError, "fargate-dev", config)
+    text = str(err.value)
+    assert text.startswith(f"Pulumi.fargate-dev.yaml: {key}: ") and message in text and "\n" not in text
+    assert "hunter2" not in text
+
+
+def test_pulumi_encrypted_contract_variable_is_rejected():
+    from somastack_deploy.plan.runner import SecretValue
+    from stacks.settings import StackConfigError
+
+    config = {**stack_config("fargate-dev"), "somastack:SECRET_KEY": SecretValue("planted-django-key-0123456789")}
+    err = run_expecting(StackConfigError, "fargate-dev", config)
+    assert "somastack:SECRET_KEY" in str(err.value) and "planted-django-key" not in str(err.value)
+
+
+def test_component_outputs_equal_their_typed_attributes(plans):
+    """Every component registers exactly its annotated output attributes, with type tokens
+    ``somastack:<area>:<Name>`` and children named after it."""
+    import typing
+
+    from components import (app_services, bucket, cache, database, kafka, keycloak, load_balancer, milvus,
+                            network, opa, spicedb)
+
+    classes = {m.TYPE: getattr(m, m.TYPE.rsplit(":", 1)[1]) for m in (
+        app_services, bucket, cache, database, kafka, keycloak, load_balancer, milvus, network, opa, spicedb)}
+    seen = set()
+    for stack in ("fargate-prod", "eks-prod"):
+        plan = plans[stack]
+        for comp in plan.resources:
+            if comp.type not in classes:
+                continue
+            seen.add(comp.type)
+            cls = classes[comp.type]
+            assert set(comp.outputs) == set(typing.get_type_hints(cls)) - {"urn"}, comp.type
+            assert all(child.name.startswith(comp.name + "-") for child in plan.children(comp)), comp.name
+    assert seen == set(classes)

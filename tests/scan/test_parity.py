@@ -1,0 +1,110 @@
+"""No finding lost: the fast scan against the detect-secrets CLI on the same tree.
+
+The tree is the benchmark's generator (``benchmarks/scan.py``, small) plus files that exercise
+detect-secrets' transformers and the scan's shortcuts: YAML (unquoted, block, flow, binary,
+multi-document, custom tags), ini, env files (eager ini transform), JSON, CRLF, non-UTF-8.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from config_contract.scan import scan_tree
+from config_contract.scan import literals
+from config_contract.scan.prefilter import necessary_literals
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("scan_bench", os.path.join(REPO, "benchmarks", "scan.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+B64 = "c29tYXN0YWNrLXNlY3JldC1rZXktZm9yLXRlc3RzLW9ubHkx"
+HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+TRICKY = {
+    "cfg/unquoted.yaml": f"app:\n  signing: {B64}\n  name: plain\n",
+    "cfg/block.yaml": f"app:\n  note: |\n    first line\n  blob: >-\n    {B64}\n",
+    "cfg/flow.yml": "db: {password: Xq9vLm2pRt7w, user: soma}\nlist: [a, b]\n",
+    "cfg/binary.yaml": "cert: !!binary |\n  " + base64.b64encode(bytes(range(40))).decode() + "\n",
+    "cfg/multi.yaml": f"a: 1\n---\nb:\n  secret: '{B64}'\n",
+    "cfg/cfn.yaml": "Resources:\n  Db:\n    Properties:\n      MasterUserPassword: !Ref DbPass\n"
+                    f"      Other: '{HEX}'\n",
+    "cfg/comment.yaml": "app:\n  name: x  # api_key = 'AKIAIOSFODNN7EXAMPLE'\n",
+    "cfg/settings.ini": "[db]\npassword = Xq9vLm2pRt7w\nhost = db.internal\n",
+    "cfg/app.env": "DB_PASSWORD=Xq9vLm2pRt7w\nLOG=info\n",
+    "cfg/data.json": '{"client_secret": "Xq9vLm2pRt7wZ", "id": "' + HEX + '"}\n',
+    "src/keys.py": 'K = """-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"""\n'
+                   f'H = "{HEX}"\nT = "ghp_' + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + '"\n',
+    "src/crlf.py": 'password = "Xq9vLm2pRt7w"\r\nA = "AKIAIOSFODNN7EXAMPLE"\r\n',
+    "src/allow.py": 'password = "Xq9vLm2pRt7w"  # pragma: allowlist secret\n',
+    "src/slack.txt": "hook https://hooks.slack.com/services/T01234567/B01234567/abcdefghijklmnopqrstuvwx\n",
+    "src/ip.md": "public server 8.8.8.8:53 and private 10.0.0.1\n",
+}
+
+
+def _cli(root: str) -> dict:
+    exe = os.path.join(os.path.dirname(sys.executable), "detect-secrets")
+    out = subprocess.run([exe, "scan", "--all-files", "."], cwd=root, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_no_finding_lost_against_detect_secrets_cli(tmp_path):
+    bench = _bench()
+    root = str(tmp_path)
+    bench.generate_tree(root, files=150, seed=7)
+    for rel, text in TRICKY.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    (tmp_path / "src" / "latin1.py").write_bytes('password = "caf\xe9-Xq9vLm2p"\n'.encode("latin-1"))
+    result = scan_tree(root, processes=2, chunk_size=16)
+    ours = {"secrets": [h.__dict__ for h in result.secrets], "fallbacks": result.fallbacks}
+    cli = _cli(root)
+    cmp = bench.compare(root, ours, cli)
+    assert cmp["cli"] > 30  # the tree has real work in it
+    assert cmp["lost"] == []
+    assert cmp["invented"] == []
+    # the one-process path gives the same hits
+    single = scan_tree(root, processes=1)
+    assert sorted(map(repr, single.secrets)) == sorted(map(repr, result.secrets))
+
+
+@pytest.mark.parametrize("pattern, must_contain", [
+    (r"api_?key|password", [{"api", "key"}, {"password"}]),
+    (r"(?:A3T[A-Z0-9]|ABIA|AKIA)[0-9A-Z]{16}", None),
+    (r"xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-z0-9]+", None),
+])
+def test_necessary_literals(pattern, must_contain):
+    requirement = necessary_literals(re.compile(pattern, re.IGNORECASE if "api" in pattern else 0))
+    assert requirement
+    if must_contain is not None:
+        assert [{text for text, _ in alt} for alt in requirement] == must_contain
+
+
+@pytest.mark.parametrize("pattern", [r"\d+\.\d+", r"(?:x|)y", r"a?b?", r"[A-Z]{5}"])
+def test_no_literals_when_none_are_required(pattern):
+    assert necessary_literals(re.compile(pattern)) is None
+
+
+def test_every_builtin_regex_plugin_gets_a_gate():
+    """Every configured plugin is either gated (literals or its own pattern) or scanned on every
+    line; nothing is silently dropped."""
+    from detect_secrets.settings import get_plugins
+
+    with literals.scan_settings():
+        gates = literals.prefilter()
+        assert not gates.every_line
+        gated = {gate.plugin for gate in gates.gates}
+        assert gated == set(range(len(get_plugins())))
