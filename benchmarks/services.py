@@ -8,8 +8,9 @@ Usage::
 Measures, on a stack of its own (temporary state dir, port offset 21000 by default):
 
 - ``install_s``: per service, seconds of ``ServiceSpec.install`` into the cache. With ``--cold``
-  the cache is a fresh temporary directory and pip's own cache is off (``PIP_NO_CACHE_DIR``),
-  so PyPI/Maven/Go downloads are included; Redis comes from Debian (``apt-get``) and is only
+  the cache is a fresh temporary directory, pip's cache is off (``PIP_NO_CACHE_DIR``) and Go's
+  module and build caches are fresh (``GOMODCACHE``, ``GOCACHE``), so PyPI/Maven/Go downloads
+  and builds are included; Redis comes from Debian (``apt-get``) and is only
   reinstalled when ``--cold`` and ``--apt`` are both given. Without ``--cold``: 0.0 when cached.
 - ``first_up_s``: ``Harness.up`` on an empty state dir (initdb, OpenBao init, ...).
 - ``warm_up_s``: ``down`` then ``up`` again on the same state dir: installs cached, data kept.
@@ -47,8 +48,10 @@ def measure(services: list[str], *, cold: bool, apt: bool, port_offset: int) -> 
     figures: dict = {"services": services, "cold": cold, "install_s": {}}
     with tempfile.TemporaryDirectory(prefix="soma-bench-") as tmp:
         cache = Path(tmp) / "cache" if cold else default_cache_dir()
-        if cold:
+        if cold:  # no pip, Go module or Go build cache either: downloads and builds included
             os.environ["PIP_NO_CACHE_DIR"] = "1"
+            os.environ["GOMODCACHE"] = str(Path(tmp) / "gomod")
+            os.environ["GOCACHE"] = str(Path(tmp) / "gobuild")
         ctx = Context(state_dir=Path(tmp) / "state", cache_dir=cache, port_offset=port_offset)
         h = Harness(ctx)
         for name in services:

@@ -93,6 +93,17 @@ def _routed(contract_env: Mapping[str, str], app: str) -> dict[str, str]:
     return out
 
 
+def _saas_bridge(values: Mapping[str, str]) -> bool:
+    """SOMA_SAAS_MODE (or its alias SOMA_AAAS_MODE) as a bool; an invalid value counts as false
+    (the contract reports it)."""
+    from config_contract.model import parse_bool
+
+    try:
+        return parse_bool(values.get("SOMA_SAAS_MODE") or values.get("SOMA_AAAS_MODE") or "false")
+    except ValueError:
+        return False
+
+
 def _dsn(scheme: str, user: str | None, host: str, port: int, path: str, query: str = "") -> str:
     who = f"{user}@" if user else ""
     return f"{scheme}://{who}{host}:{port}/{path}" + (f"?{query}" if query else "")
@@ -135,8 +146,9 @@ def render_app_env(app: str, ep: Endpoints, contract_env: Mapping[str, str], *, 
         secrets["SA01_DB_PASSWORD"] = ep.postgres_password_ref
         secrets["SPICEDB_API_KEY"] = ep.spicedb_key_ref
         if values.get("SOMASTACK_SOFTWARE_MODE") == "SomaStackClusterMode":
-            rendered["SOMABRAIN_API_URL"] = f"http://{need(ep.brain_host, 'SomaBrain')}:{APP_PORTS['brain']}"
-            rendered["SOMAMEMORY_API_URL"] = f"http://{need(ep.memory_host, 'SomaFractalMemory')}:{APP_PORTS['memory']}"
+            if not _saas_bridge(values):  # seed 000 §1.1: HTTP coupling only without the SaaS bridge
+                rendered["SOMABRAIN_API_URL"] = f"http://{need(ep.brain_host, 'SomaBrain')}:{APP_PORTS['brain']}"
+                rendered["SOMAMEMORY_API_URL"] = f"http://{need(ep.memory_host, 'SomaFractalMemory')}:{APP_PORTS['memory']}"
             rendered["SOMA_KAFKA_BROKERS"] = need(ep.kafka_brokers, "Kafka")
             rendered["SOMA_MILVUS_HOST"] = need(ep.milvus_host, "Milvus")
             rendered["SOMA_MILVUS_PORT"] = str(ep.milvus_port)

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import pytest
 
+from config_contract.errors import InputError
 from harness.base import Context
 from harness.manager import Harness, HarnessError, default_cache_dir
 from harness.process import port_free
@@ -125,7 +126,7 @@ def topology(request: pytest.FixtureRequest, harness: Harness):
         harness.ctx.options[svc] = dict(opts)
     try:
         return harness.up(names)
-    except HarnessError as err:
+    except (HarnessError, InputError) as err:
         # Reported as the test's own failure (outcome "failed", not a setup error or a skip):
         # pytest_runtest_call below fails the test before its body runs.
         request.node.stash[_START_ERROR] = str(err)

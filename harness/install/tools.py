@@ -70,13 +70,16 @@ def maven(ctx: Context, args: list[str], *, what: str, cwd: Path | None = None,
     return run(["mvn", "-B", "-q", f"-Dmaven.repo.local={repo}", *args], what=what, cwd=cwd, timeout_s=timeout_s)
 
 
-def go_env() -> dict[str, str]:
+def go_env(ctx: Context) -> dict[str, str]:
     """Environment for Go builds from the module proxy with the local toolchain only.
 
     ``GOTOOLCHAIN=local`` (never download a toolchain), ``GOFLAGS=-mod=mod`` (resolve the
     module graph, updating go.sum in the build copy), ``CGO_ENABLED=0`` (static binaries),
-    ``GOPROXY`` as configured (default ``https://proxy.golang.org``)."""
-    return {"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod -buildvcs=false", "CGO_ENABLED": "0"}
+    ``GOMODCACHE``/``GOCACHE`` under ``<cache>/go`` (the whole install lives in the harness
+    cache, so caching that one directory also caches the Go builds), ``GOPROXY`` as configured
+    (default ``https://proxy.golang.org``)."""
+    return {"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod -buildvcs=false", "CGO_ENABLED": "0",
+            "GOMODCACHE": str(ctx.cache_dir / "go" / "mod"), "GOCACHE": str(ctx.cache_dir / "go" / "build")}
 
 
 def require_go(what: str) -> str:

@@ -57,7 +57,7 @@ class Opa(ServiceSpec):
         go = require_go("opa")
         home = self.binary(ctx).parent.parent
         with staged_dir(home) as tmp:
-            env = go_env() | {"GOBIN": str(tmp / "bin")}
+            env = go_env(ctx) | {"GOBIN": str(tmp / "bin")}
             run([go, "install", f"{OPA_MODULE}@{OPA_VERSION}"], what="opa: go install", env=env,
                 cwd=tmp, timeout_s=3600)
 

@@ -68,7 +68,7 @@ class SpiceDB(ServiceSpec):
             for name in ("go.mod", "go.sum", "tools.go"):
                 shutil.copy2(WRAPPER_DIR / name, src / name)
             run([go, "build", "-trimpath", "-o", str(tmp / "bin" / "spicedb"), "github.com/authzed/spicedb/cmd/spicedb"],
-                what="spicedb: go build (wrapper module harness/install/spicedb)", env=go_env(), cwd=src,
+                what="spicedb: go build (wrapper module harness/install/spicedb)", env=go_env(ctx), cwd=src,
                 timeout_s=3600)
 
     # -- run -------------------------------------------------------------------------------

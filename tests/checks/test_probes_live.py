@@ -45,7 +45,9 @@ def _dependents(harness, name: str) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("victim", ["redis", "opa", "vault", "spicedb", "kafka", "keycloak", "postgres"])
+# Keycloak is not killed here: its restart takes ~100 s on this machine (JVM + Quarkus boot),
+# which would double the suite time; its probe failure path is covered by the auth test.
+@pytest.mark.parametrize("victim", ["redis", "opa", "vault", "spicedb", "kafka", "postgres"])
 def test_killed_service_only_its_probe_fails(topology, harness, victim):
     harness.kill(victim)
     try:

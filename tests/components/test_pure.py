@@ -106,3 +106,12 @@ def test_sizing_quantities():
 
     s = Sizing(cpu_units=4096, memory_mib=16384)
     assert (s.k8s_cpu, s.k8s_memory) == ("4000m", "16384Mi")
+
+
+def test_saas_bridge_drops_the_http_coupling_urls():
+    contract = {"SOMASTACK_SOFTWARE_MODE": "SomaStackClusterMode", "SOMA_SAAS_MODE": "true"}
+    env, _ = render_app_env("agent", EP, contract, target="EKS")
+    assert "SOMABRAIN_API_URL" not in env and "SOMAMEMORY_API_URL" not in env
+    assert env["SOMA_KAFKA_BROKERS"] == "b-1:9098,b-2:9098"
+    env, _ = render_app_env("agent", EP, {**contract, "SOMA_SAAS_MODE": "false"}, target="EKS")
+    assert env["SOMABRAIN_API_URL"] == "http://brain.svc:30101"

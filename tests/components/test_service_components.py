@@ -1,9 +1,7 @@
-"""Keycloak, SpiceDB, OPA, Milvus and AppServices placed by a real runtime (docker and ECS),
+"""Keycloak, SpiceDB, OPA, Milvus and AppServices placed by a real runtime (docker),
 the rendered app environment, and the contract gate inside the render."""
 
 from __future__ import annotations
-
-import json
 
 import pulumi
 import pytest
