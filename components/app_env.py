@@ -35,15 +35,9 @@ MIGRATION_ORDER: tuple[str, ...] = ("memory", "brain", "agent")
 DIMENSIONS: frozenset[str] = frozenset({"SA01_DEPLOYMENT_MODE", "SOMASTACK_SOFTWARE_MODE", "SOMA_SAAS_MODE",
                                         "SA01_DEPLOYMENT_TARGET"})
 
-#: Variables this module renders from provisioned endpoints (the stack provides them; a stack
-#: config need not set them, VIBE-91 checks their rendered values).
-STACK_PROVIDED: frozenset[str] = frozenset({
-    "SA01_DB_DSN", "SA01_DB_HOST", "SA01_DB_PORT", "SA01_DB_NAME", "SA01_DB_USER", "SA01_DB_PASSWORD",
-    "SA01_REDIS_URL", "KEYCLOAK_URL", "SPICEDB_URL", "OPA_URL", "SOMABRAIN_API_URL", "SOMAMEMORY_API_URL",
-    "SOMA_KAFKA_BROKERS", "SOMA_MILVUS_HOST", "SOMA_MILVUS_PORT", "SOMA_DB_HOST", "SOMA_DB_PORT",
-    "SOMA_DB_URL", "SOMA_DB_NAME", "SOMA_REDIS_URL", "SOMA_REDIS_HOST", "SOMA_REDIS_PORT", "SOMABRAIN_PORT",
-    "SOMA_API_PORT", "SPICEDB_API_KEY", "SOMA_API_TOKEN", "SA01_DEPLOYMENT_TARGET",
-})
+#: The contract variables this module renders from provisioned endpoints are flagged in the
+#: catalog (``config_contract.catalog.Var.stack_provided``; the set:
+#: ``config_contract.stack_provided.stack_provided_names()``); tests/components check the two agree.
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,9 +5,10 @@ the contract's message").
 Two checks, both through :func:`config_contract.enforce` / :func:`config_contract.evaluate`:
 
 1. :func:`check_stack_config`: the stack config's contract variables, before any resource.
-   Variables the stack renders itself from what it provisions (``app_env.STACK_PROVIDED``, e.g.
-   ``SA01_DB_DSN``, ``KEYCLOAK_URL``) may be absent there; everything else is judged as is (a
-   localhost URL in PROD, a literal secret, a legacy mode value… abort).
+   Variables the stack renders itself from what it provisions (catalog ``stack_provided``,
+   :mod:`config_contract.stack_provided`; e.g. ``SA01_DB_DSN``, ``KEYCLOAK_URL``) may be absent
+   there; everything else is judged as is (a localhost URL in PROD, a literal secret, a legacy
+   mode value… abort).
 2. :func:`enforce_app_env`: each app service's rendered environment (plain env + secret
    references), with the contract restricted to that service; called inside the
    ``Output.all(...).apply`` that renders it, so no app resource taking that environment is
@@ -21,35 +22,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .app_env import STACK_PROVIDED
-
-
-def _aliases_of(name: str) -> set[str]:
-    from config_contract.catalog import lookup
-
-    var = lookup(name)
-    if var is None:
-        return {name}
-    return {var.name, *(a.name for a in var.aliases)}
-
 
 def check_stack_config(env: Mapping[str, str], provenance=None):
     """Evaluate the stack config ``env`` (name → value); return the Report (warnings allowed).
 
-    Raises :class:`config_contract.ContractViolation` when an error remains after dropping the
-    findings about stack-provided variables that ``env`` does not set (in any spelling).
+    The one rule for variables the stack provides (:mod:`config_contract.stack_provided`, the
+    same rule as ``somastack-deploy preflight --stack-config``): findings about stack-provided
+    variables that ``env`` does not set (in any spelling) are dropped. Raises
+    :class:`config_contract.ContractViolation` when an error remains.
     """
-    from config_contract import ContractViolation, evaluate
-    from config_contract.report import Report
+    from config_contract import ContractViolation
+    from config_contract.stack_provided import evaluate_stack_config
 
-    report = evaluate(dict(env), provenance=provenance)
-    kept = [f for f in report.findings
-            if not (f.variable in STACK_PROVIDED and not (_aliases_of(f.variable) & set(env)))]
-    filtered = Report(dimensions=report.dimensions, findings=kept, runtime_mode=report.runtime_mode,
-                      services=report.services)
-    if filtered.errors:
-        raise ContractViolation(filtered)
-    return filtered
+    report = evaluate_stack_config(env, provenance=provenance)
+    if report.errors:
+        raise ContractViolation(report)
+    return report
 
 
 def enforce_app_env(app: str, env: Mapping[str, str], secrets: Mapping[str, str]):

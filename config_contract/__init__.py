@@ -18,7 +18,11 @@ Public API (imports are lazy: ``import config_contract`` costs nothing until a n
   config file (``somastack:UPPER_NAME`` keys), the process environment (``from_env``); raises
   :class:`config_contract.errors.InputError` (exit 2) on unusable input.
 - :class:`Finding` (``config_contract.findings``): rule, severity, variable, service, path, line,
-  message; ``to_result()`` for the shared report formatters.
+  message (the CLI converts it for the shared report formatters:
+  ``somastack_deploy.commands.preflight.finding_to_result``).
+- :func:`evaluate_stack_config` (``config_contract.stack_provided``): :func:`evaluate` for a
+  configuration a Pulumi stack deploys: variables the stack renders itself (catalog
+  ``stack_provided``) may be unset.
 - :func:`json_schema` (``config_contract.model``): the contract as JSON Schema draft 2020-12.
 - Catalog: ``config_contract.catalog.CATALOG``; rules: ``config_contract.rules.registry()``.
 
@@ -35,6 +39,7 @@ _LAZY = {
     "enforce": "api",
     "ContractViolation": "api",
     "load_sources": "sources",
+    "evaluate_stack_config": "stack_provided",
     "Finding": "findings",
     "Report": "report",
     "json_schema": "model",

@@ -23,6 +23,8 @@ Field vocabulary:
 - ``services``: topology service keys that read the variable: ``agent``, ``brain``, ``memory``.
 - ``endpoint``: the topology service key a URL/host variable points at (VIBE-91).
 - ``secret``: a password, token, API key, secret key or a DSN that may carry a password.
+- ``stack_provided``: rendered by the Pulumi stack from what it provisions (the text says from
+  what); a Pulumi stack config need not set it (:mod:`config_contract.stack_provided`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ class Var(BaseModel):
     legacy_values: dict[str, str] = Field(default_factory=dict)
     #: Port namespace as (low, high) inclusive, for ``port`` variables and URL ports (seed 001 §1).
     port_range: tuple[int, int] | None = None
+    #: Rendered by the Pulumi stack from what it provisions (``components/app_env.py``): what it
+    #: is rendered from. ``None``: the stack passes the configured value through (or does not
+    #: use the variable). A stack config need not set such a variable: see
+    #: :mod:`config_contract.stack_provided`.
+    stack_provided: str | None = None
 
 
 def _a(name: str, source: str, **kw) -> Alias:
@@ -100,6 +107,21 @@ _LEGACY_MODE = (
 AGENT_PORTS = (20020, 20199)
 BRAIN_PORTS = (30000, 30199)
 MEMORY_PORTS = (10000, 10199)
+
+
+#: What the Pulumi stack renders the stack-provided variables from (``Var.stack_provided``).
+#: The variable names and sections are the seeds' (each entry's ``source``); the rendering is
+#: ``components/app_env.py`` (issue 3: "the stack renders each service's environment from the
+#: endpoints it provisioned").
+_SP_POSTGRES = "the PostgreSQL endpoint the stack provisions (RDS on AWS, a container locally): host, port, user, the service's database"
+_SP_POSTGRES_SECRET = "the database password secret of the PostgreSQL the stack provisions (RDS-managed Secrets Manager secret on AWS)"
+_SP_REDIS = "the Redis endpoint the stack provisions (ElastiCache on AWS, a container locally)"
+_SP_KAFKA = "the Kafka bootstrap brokers the stack provisions (MSK on AWS, a container locally)"
+_SP_MILVUS = "the Milvus service the stack runs (port 19530)"
+_SP_AUTH = "the Keycloak / SpiceDB / OPA service the stack runs (seed 001 §1.1 ports)"
+_SP_APPS = "the SomaBrain / SomaFractalMemory service the stack runs (seed 001 §1.1 ports 30101, 10101)"
+_SP_TARGET = "the stack's target program (fargate, eks, local)"
+_SP_MEMORY_TOKEN = "SOMA_MEMORY_API_TOKEN (the stack gives SomaFractalMemory the token the agent sends, seed 000 §5.3)"
 
 CATALOG: tuple[Var, ...] = (
     # ---- the four dimensions (seed 000 §1, §5.1; seed 001 §2.1) ----
@@ -119,7 +141,7 @@ CATALOG: tuple[Var, ...] = (
         source="seed 000 §1, §5.1; seed 001 §2.1 (as SOMA_AAAS_MODE)",
         description="SaaS bridge dimension: in-process imports of SomaBrain/SomaFractalMemory (true) or HTTP (false).",
         aliases=(_a("SOMA_AAAS_MODE", "seed 001 §2.1"),)),
-    Var(name="SA01_DEPLOYMENT_TARGET", type="enum", allowed=("LOCAL", "FARGATE", "EKS", "ECS_EC2", "EC2", "APP_RUNNER"),
+    Var(name="SA01_DEPLOYMENT_TARGET", stack_provided=_SP_TARGET, type="enum", allowed=("LOCAL", "FARGATE", "EKS", "ECS_EC2", "EC2", "APP_RUNNER"),
         default="LOCAL", services=("agent",), source="seed 000 §5.1; seed 001 §2.1",
         description="Infrastructure target dimension."),
     # ---- SomaAgent01 (seed 000 §5.1) ----
@@ -136,33 +158,33 @@ CATALOG: tuple[Var, ...] = (
         aliases=(_a("DJANGO_SECRET_KEY", "seed 000 §5.1", deprecated=False),
                  _a("SOMA_SECRET_KEY", "seed 000 §5.1", deprecated=False))),
     # ---- SomaAgent01 database (seed 001 §2.2) ----
-    Var(name="SA01_DB_DSN", type="dsn", secret=True, required="always", services=("agent",), endpoint="postgres",
+    Var(name="SA01_DB_DSN", stack_provided=_SP_POSTGRES, type="dsn", secret=True, required="always", services=("agent",), endpoint="postgres",
         source="seed 001 §2.2", description="PostgreSQL connection string of the agent (the seed's default "
         "postgresql://user:pass@host:5432/db is a placeholder, not a usable default)."),
-    Var(name="SA01_REDIS_URL", type="dsn", secret=True, required="always", services=("agent",), endpoint="redis",
+    Var(name="SA01_REDIS_URL", stack_provided=_SP_REDIS, type="dsn", secret=True, required="always", services=("agent",), endpoint="redis",
         source="seed 001 §2.2", description="Redis URL of the agent (seed default redis://host:6379/0 is a placeholder)."),
-    Var(name="SA01_DB_HOST", type="host", default="postgres", services=("agent",), endpoint="postgres",
+    Var(name="SA01_DB_HOST", stack_provided=_SP_POSTGRES, type="host", default="postgres", services=("agent",), endpoint="postgres",
         source="seed 001 §2.2", description="PostgreSQL host of the agent (may differ from SOMA_DB_HOST)."),
-    Var(name="SA01_DB_PORT", type="port", default="5432", services=("agent",), source="seed 001 §2.2",
+    Var(name="SA01_DB_PORT", stack_provided=_SP_POSTGRES, type="port", default="5432", services=("agent",), source="seed 001 §2.2",
         description="PostgreSQL port of the agent."),
-    Var(name="SA01_DB_NAME", type="str", default="somaagent01", services=("agent",), source="seed 001 §2.2",
+    Var(name="SA01_DB_NAME", stack_provided=_SP_POSTGRES, type="str", default="somaagent01", services=("agent",), source="seed 001 §2.2",
         description="Database name of the agent."),
-    Var(name="SA01_DB_USER", type="str", default="soma", services=("agent",), source="seed 001 §2.2",
+    Var(name="SA01_DB_USER", stack_provided=_SP_POSTGRES, type="str", default="soma", services=("agent",), source="seed 001 §2.2",
         description="Database user of the agent."),
-    Var(name="SA01_DB_PASSWORD", type="str", secret=True, required="always", services=("agent",), source="seed 001 §2.2",
+    Var(name="SA01_DB_PASSWORD", stack_provided=_SP_POSTGRES_SECRET, type="str", secret=True, required="always", services=("agent",), source="seed 001 §2.2",
         description="Database password of the agent."),
     # ---- authentication and authorization (seed 001 §2.3) ----
-    Var(name="KEYCLOAK_URL", type="url", default="http://keycloak:20880", required="always", services=("agent",),
+    Var(name="KEYCLOAK_URL", stack_provided=_SP_AUTH, type="url", default="http://keycloak:20880", required="always", services=("agent",),
         endpoint="keycloak", port_range=AGENT_PORTS, source="seed 001 §2.3, §1.1", description="Keycloak server URL (OIDC)."),
     Var(name="KEYCLOAK_REALM", type="str", default="somastack", required="always", services=("agent",),
         source="seed 001 §2.3", description="Keycloak realm name."),
     Var(name="KEYCLOAK_CLIENT_ID", type="str", default="soma-agent", required="always", services=("agent",),
         source="seed 001 §2.3", description="OIDC client id."),
-    Var(name="SPICEDB_URL", type="url", default="http://spicedb:20051", required="always", services=("agent",),
+    Var(name="SPICEDB_URL", stack_provided=_SP_AUTH, type="url", default="http://spicedb:20051", required="always", services=("agent",),
         endpoint="spicedb", port_range=AGENT_PORTS, source="seed 001 §2.3, §1.1", description="SpiceDB server URL."),
     Var(name="SPICEDB_API_KEY", type="str", secret=True, required="always", services=("agent",), source="seed 001 §2.3",
         description="SpiceDB API key (preshared key)."),
-    Var(name="OPA_URL", type="url", default="http://opa:20181", required="always", services=("agent",), endpoint="opa",
+    Var(name="OPA_URL", stack_provided=_SP_AUTH, type="url", default="http://opa:20181", required="always", services=("agent",), endpoint="opa",
         port_range=AGENT_PORTS, source="seed 001 §2.3, §1.1", description="OPA policy server URL."),
     # ---- SaaS / LLM integration (seed 001 §2.4, chat plan §3) ----
     Var(name="AAAS_DEFAULT_CHAT_MODEL", type="str", default="openai/gpt-4.1", required="always", services=("agent",),
@@ -186,55 +208,55 @@ CATALOG: tuple[Var, ...] = (
     Var(name="SA01_ENABLE_AGENTIQ_GOVERNOR", type="bool", default="false", services=("agent",),
         source="seed 001 chat plan §3.3", description="Enable the AgentIQ governor."),
     # ---- cross-service (seed 001 §2.5, seed 000 §1.1) ----
-    Var(name="SOMABRAIN_API_URL", type="url", default="http://somabrain:30101", required="cluster_http",
+    Var(name="SOMABRAIN_API_URL", stack_provided=_SP_APPS, type="url", default="http://somabrain:30101", required="cluster_http",
         services=("agent",), endpoint="brain", port_range=BRAIN_PORTS, source="seed 001 §2.5; seed 000 §1.1",
         description="SomaBrain API URL (HTTP coupling).",
         aliases=(_a("SOMABRAIN_URL", "seed 001 chat plan §3.2"),)),
-    Var(name="SOMAMEMORY_API_URL", type="url", default="http://somafractalmemory:10101", required="cluster_http",
+    Var(name="SOMAMEMORY_API_URL", stack_provided=_SP_APPS, type="url", default="http://somafractalmemory:10101", required="cluster_http",
         services=("agent",), endpoint="memory", port_range=MEMORY_PORTS, source="seed 001 §2.5; seed 000 §1.1",
         description="SomaFractalMemory API URL (HTTP coupling).",
         aliases=(_a("SOMAFRACTALMEMORY_URL", "seed 001 chat plan §3.2"),)),
     Var(name="SOMA_MEMORY_API_TOKEN", type="str", secret=True, required="cluster_http", services=("agent", "brain"),
         source="seed 000 §1.1; seed 001 §2.5", description="Client token for the SomaFractalMemory API (HTTP coupling)."),
     # ---- SomaBrain (seed 000 §5.2) ----
-    Var(name="SOMABRAIN_PORT", type="port", default="30101", services=("brain",), port_range=BRAIN_PORTS,
+    Var(name="SOMABRAIN_PORT", stack_provided=_SP_APPS, type="port", default="30101", services=("brain",), port_range=BRAIN_PORTS,
         source="seed 000 §5.2; seed 001 §1.1", description="SomaBrain HTTP API port."),
-    Var(name="SOMA_API_PORT", type="port", services=("brain", "memory"), source="seed 000 §5.2, §5.3",
+    Var(name="SOMA_API_PORT", stack_provided=_SP_APPS, type="port", services=("brain", "memory"), source="seed 000 §5.2, §5.3",
         description="HTTP API port: SomaBrain reads it as an alias of SOMABRAIN_PORT (default 30101), "
                     "SomaFractalMemory as its own API port (default 10101). Set it per service."),
-    Var(name="SOMA_DB_URL", type="dsn", secret=True, services=("brain",), endpoint="postgres", source="seed 000 §5.2",
+    Var(name="SOMA_DB_URL", stack_provided=_SP_POSTGRES, type="dsn", secret=True, services=("brain",), endpoint="postgres", source="seed 000 §5.2",
         description="PostgreSQL URL of SomaBrain.", aliases=(_a("DATABASE_URL", "seed 000 §5.2", deprecated=False),)),
-    Var(name="SOMA_REDIS_URL", type="dsn", secret=True, services=("brain",), endpoint="redis", source="seed 000 §5.2",
+    Var(name="SOMA_REDIS_URL", stack_provided=_SP_REDIS, type="dsn", secret=True, services=("brain",), endpoint="redis", source="seed 000 §5.2",
         description="Redis URL of SomaBrain.", aliases=(_a("REDIS_URL", "seed 000 §5.2", deprecated=False),)),
-    Var(name="SOMA_KAFKA_BROKERS", type="hostports", default="kafka:9092", services=("agent", "brain"), endpoint="kafka",
+    Var(name="SOMA_KAFKA_BROKERS", stack_provided=_SP_KAFKA, type="hostports", default="kafka:9092", services=("agent", "brain"), endpoint="kafka",
         source="seed 000 §5.2, §5.4; seed 001 §2.5", description="Kafka bootstrap servers (comma-separated host:port).",
         aliases=(_a("SOMA_INFRA__KAFKA", "seed 000 §5.4", deprecated=False),
                  _a("KAFKA_BOOTSTRAP_SERVERS", "seed 001 §2.5", deprecated=False))),
-    Var(name="SOMA_MILVUS_HOST", type="host", default="milvus", services=("agent", "brain", "memory"), endpoint="milvus",
+    Var(name="SOMA_MILVUS_HOST", stack_provided=_SP_MILVUS, type="host", default="milvus", services=("agent", "brain", "memory"), endpoint="milvus",
         source="seed 000 §5.2, §5.3, §5.4; seed 001 §2.5", description="Milvus vector DB host.",
         aliases=(_a("SOMA_INFRA__MILVUS", "seed 000 §5.3, §5.4", deprecated=False),
                  _a("MILVUS_HOST", "seed 001 §2.5", deprecated=False))),
-    Var(name="SOMA_MILVUS_PORT", type="port", default="19530", services=("agent", "brain", "memory"),
+    Var(name="SOMA_MILVUS_PORT", stack_provided=_SP_MILVUS, type="port", default="19530", services=("agent", "brain", "memory"),
         source="seed 000 §5.2, §5.3; seed 001 §2.5", description="Milvus vector DB port.",
         aliases=(_a("MILVUS_PORT", "seed 001 §2.5", deprecated=False),)),
     # ---- SomaFractalMemory (seed 000 §5.3) ----
     Var(name="SFM_AUTH_MODE", type="enum", allowed=("api_token", "oidc"), services=("memory",), source="seed 000 §5.3",
         description="SomaFractalMemory authentication method."),
-    Var(name="SOMA_API_TOKEN", type="str", secret=True, required="api_token_auth", services=("memory",),
+    Var(name="SOMA_API_TOKEN", stack_provided=_SP_MEMORY_TOKEN, type="str", secret=True, required="api_token_auth", services=("memory",),
         source="seed 000 §5.3", description="SomaFractalMemory's own API token (api_token auth)."),
-    Var(name="SOMA_DB_NAME", type="str", default="somafractalmemory", services=("memory",), source="seed 000 §5.3",
+    Var(name="SOMA_DB_NAME", stack_provided=_SP_POSTGRES, type="str", default="somafractalmemory", services=("memory",), source="seed 000 §5.3",
         description="PostgreSQL database name of SomaFractalMemory."),
-    Var(name="SOMA_DB_HOST", type="host", default="postgres", services=("brain", "memory"), endpoint="postgres",
+    Var(name="SOMA_DB_HOST", stack_provided=_SP_POSTGRES, type="host", default="postgres", services=("brain", "memory"), endpoint="postgres",
         source="seed 000 §5.3, §5.4", description="Shared PostgreSQL host.",
         aliases=(_a("SOMA_INFRA__POSTGRES", "seed 000 §5.3, §5.4", deprecated=False),)),
-    Var(name="SOMA_DB_PORT", type="port", default="5432", services=("brain", "memory"), source="seed 000 §5.3, §5.4",
+    Var(name="SOMA_DB_PORT", stack_provided=_SP_POSTGRES, type="port", default="5432", services=("brain", "memory"), source="seed 000 §5.3, §5.4",
         description="Shared PostgreSQL port."),
     Var(name="SOMA_MEMORY_MODE", type="enum", allowed=("evented_enterprise", "simple"), services=("memory",),
         source="seed 000 §5.3", description="Memory system mode."),
     # ---- shared infrastructure (seed 000 §5.4) ----
-    Var(name="SOMA_REDIS_HOST", type="host", services=("brain", "memory"), endpoint="redis", source="seed 000 §5.4",
+    Var(name="SOMA_REDIS_HOST", stack_provided=_SP_REDIS, type="host", services=("brain", "memory"), endpoint="redis", source="seed 000 §5.4",
         description="Shared Redis host.", aliases=(_a("SOMA_INFRA__REDIS", "seed 000 §5.4", deprecated=False),)),
-    Var(name="SOMA_REDIS_PORT", type="port", default="6379", services=("brain", "memory"), source="seed 000 §5.4",
+    Var(name="SOMA_REDIS_PORT", stack_provided=_SP_REDIS, type="port", default="6379", services=("brain", "memory"), source="seed 000 §5.4",
         description="Shared Redis port."),
     Var(name="VAULT_ADDR", type="url", services=("agent", "brain", "memory"), endpoint="vault", source="seed 000 §5.4",
         description="Vault address (secrets backend)."),

@@ -52,16 +52,6 @@ class Finding:
         """The JSON object of issue 2 (keys in the documented order)."""
         return asdict(self)
 
-    def to_result(self, *, rule_name: str = ""):
-        """Convert to a :class:`somastack_deploy.reports.Result` for the shared text/SARIF/JUnit
-        formatters: rule → ``rule_id``, severity → ``level``, service → ``group``."""
-        from somastack_deploy.reports import Result
-
-        props = {"variable": self.variable} if self.variable else {}
-        return Result(rule_id=self.rule, message=self.message, status="FAILED", level=self.severity,
-                      group=self.service or "general", name=rule_name, path=self.path, line=self.line,
-                      properties=props)
-
     def sort_key(self) -> tuple:
         """Stable order: errors first, then service, variable, rule, path, line."""
         return (0 if self.severity == "error" else 1, self.service or "", self.variable or "",

@@ -84,6 +84,8 @@ def _schema_extra(var: Var) -> dict:
         extra["x-default"] = var.default
     if var.aliases:
         extra["x-aliases"] = [a.name for a in var.aliases]
+    if var.stack_provided:
+        extra["x-stack-provided"] = var.stack_provided
     return extra
 
 

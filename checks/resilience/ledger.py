@@ -70,7 +70,13 @@ class Store:
         raise NotImplementedError
 
     def durability(self, ctx: ProbeContext) -> Durability:
-        return Durability(True, "durable storage")
+        """Default: the topology's ``storage.durable`` hint (with the other storage facts as
+        the note); unknown when the topology says nothing."""
+        st = ctx.service.storage
+        facts = ", ".join(f"{k}={v}" for k, v in sorted(st.items()) if k != "durable")
+        if "durable" in st:
+            return Durability(bool(st["durable"]), f"topology storage: {facts or 'durable=' + str(st['durable'])}")
+        return Durability(None, "durability not stated in the topology")
 
 
 class PostgresStore(Store):

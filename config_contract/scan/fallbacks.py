@@ -298,9 +298,14 @@ def scan_python_file(abs_path: str, rel_path: str) -> list[FallbackHit]:
             source = fh.read()
     except (OSError, UnicodeDecodeError):
         return []
-    if not _LOOPBACK_WORDS.search(source):
+    if not _LOOPBACK_WORDS.search(source) or not any(token in source for token in _LOOKUP_TOKENS):
         return []
     return scan_source(source, rel_path)
+
+
+#: Every lookup this module reports contains one of these (getenv/environ calls and imports,
+#: ``default=`` keywords, ``*Settings`` classes).
+_LOOKUP_TOKENS = ("getenv", "environ", "default", "Settings")
 
 
 def scan_shell_defaults(text: str, path: str) -> list[FallbackHit]:

@@ -179,33 +179,52 @@ def scan_file(abs_path: str, rel_path: str) -> list[SecretHit]:
     except (OSError, UnicodeDecodeError):
         return []
     gates = prefilter()
-    if determine_file_type(rel_path) is FileType.YAML:
+    file_type = determine_file_type(rel_path)
+    if file_type is FileType.YAML:
         from .yamlcheck import yaml_is_clean
 
         if not gates.yaml_may_match(text) or yaml_is_clean(text, rel_path, gates):
             return []
-    elif not gates.file_may_match(text):
-        return []
-    hits: list[SecretHit] = []
-    for eager in (False, True):
-        lines = get_transformed_file(_NamedText(text, rel_path), use_eager_transformers=eager)
-        if not lines:
-            if eager:
-                break
-            lines = io.StringIO(text).readlines()
-        for secret, line in _scan_candidate_lines(lines, gates.candidates(lines), rel_path):
-            hits.append(SecretHit(rel_path, secret.line_number, secret.type, secret.secret_hash,
-                                  _variable_on(line)))
-        # detect-secrets tries the eager transformers only when the first pass found nothing;
-        # decide on the built-in plugins' hits alone so their results match the CLI's. The eager
-        # (ini) transform only re-reads the same keys and values, adding quotes: when no built-in
-        # plugin has a candidate in the raw text (entropy runs counted without quotes), it cannot
-        # give them one either. The SomaStack plugins already saw the raw lines.
-        if any(hit.type not in SOMASTACK_TYPES for hit in hits):
-            break
-        if not gates.file_may_match(text, builtin_plugins()):
-            break
+    # detect-secrets' first pass: its ini transformer is tried on every file but only succeeds
+    # when the first significant line is a [section] header (configparser raises otherwise).
+    lines = None
+    if file_type is FileType.YAML or _may_be_ini(text):
+        lines = get_transformed_file(_NamedText(text, rel_path))
+    if not lines:
+        lines = io.StringIO(text).readlines()
+    hits = _hits(lines, gates, rel_path)
+    # detect-secrets tries the eager (ini, with a [global] header) transformer on "other" files
+    # only when the first pass found nothing; decide on the built-in plugins' hits alone so
+    # their results match the CLI's. The eager transform re-reads the same keys and values,
+    # adding quotes: when no built-in plugin has a candidate in the raw text (entropy runs
+    # counted without quotes), it cannot give them one. The SomaStack plugins saw the raw lines.
+    if (file_type is FileType.OTHER and not any(hit.type not in SOMASTACK_TYPES for hit in hits)
+            and gates.eager_needed(text, builtin_plugins())):
+        eager = get_transformed_file(_NamedText(text, rel_path), use_eager_transformers=True)
+        if eager:
+            hits += _hits(eager, gates, rel_path)
     return sorted(set(hits), key=lambda h: (h.line, h.type))
+
+
+_SECTION = re.compile(r"\[.+\]")
+
+
+def _may_be_ini(text: str) -> bool:
+    """False when configparser would reject ``text`` at once (its first line that is neither
+    blank nor a ``#``/``;`` comment is not a ``[section]`` header)."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and stripped[0] not in "#;":
+            return bool(_SECTION.match(stripped))
+    return False
+
+
+def _hits(lines: list[str], gates, rel_path: str) -> list[SecretHit]:
+    candidates = gates.candidates(lines)
+    if not candidates:
+        return []
+    return [SecretHit(rel_path, secret.line_number, secret.type, secret.secret_hash, _variable_on(line))
+            for secret, line in _scan_candidate_lines(lines, candidates, rel_path)]
 
 
 def _variable_on(line: str) -> str | None:

@@ -35,8 +35,14 @@ except ImportError:  # pragma: no cover
 MIN_LITERAL = 2
 
 
-Literal = tuple[str, bool]  # (text, case_insensitive); case-insensitive texts are lower-case
-Requirement = list[frozenset[Literal]]  # any of these alternatives, each needing all its literals
+#: A required piece of a match: ``(text, True)`` a case-insensitive literal (lower-case),
+#: ``(text, False)`` an exact literal, ``(regex, None)`` a run such as ``[a-z0-9]{32}`` (a
+#: repeated character class that cannot match a newline, at least :data:`MIN_RUN` long).
+Literal = tuple[str, bool | None]
+Requirement = list[frozenset[Literal]]  # any of these alternatives, each needing all its items
+
+#: Shortest repeated character class kept as a run requirement.
+MIN_RUN = 8
 
 #: Cap on alternatives while combining a sequence; past it an element is left unconstrained
 #: (which only weakens the requirement, so stays sound).
@@ -56,14 +62,51 @@ def necessary_literals(pattern: re.Pattern) -> Requirement | None:
     if requirement is None:
         return None
     kept = [frozenset(lit for lit in alt if _selective(lit)) for alt in requirement]
-    if not kept or any(not alt for alt in kept):
+    # an alternative needs at least one literal (runs alone are found everywhere in code)
+    if not kept or any(all(kind is None for _, kind in alt) for alt in kept):
         return None
     return kept
 
 
 def _selective(literal: Literal) -> bool:
-    text = literal[0]
+    text, kind = literal
+    if kind is None:
+        return True
     return len(text) >= MIN_LITERAL and any(ch.isalpha() for ch in text)
+
+
+_CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: None, C.CATEGORY_WORD: r"\w",
+               C.CATEGORY_NOT_WORD: None, C.CATEGORY_SPACE: None, C.CATEGORY_NOT_SPACE: None}
+
+
+def _run(av, icase: bool) -> Literal | None:
+    """``(regex, None)`` for a repeat ``X{min,…}`` of one character class without newlines."""
+    minimum, _, body = av
+    body = list(body)
+    if minimum < MIN_RUN or len(body) != 1:
+        return None
+    op, items = body[0]
+    if op is C.IN:
+        parts = []
+        for item_op, value in items:
+            if item_op is C.LITERAL and value != 10:
+                parts.append(re.escape(chr(value)))
+            elif item_op is C.RANGE and not value[0] <= 10 <= value[1]:
+                parts.append(re.escape(chr(value[0])) + "-" + re.escape(chr(value[1])))
+            elif item_op is C.CATEGORY and _CATEGORIES.get(value):
+                parts.append(_CATEGORIES[value])
+            else:  # NEGATE, classes that may hold a newline: no run requirement
+                return None
+        source = "[%s]{%d}" % ("".join(parts), minimum)
+    elif op is C.LITERAL and av[0] >= MIN_RUN and value_ok(items):
+        source = "%s{%d}" % (re.escape(chr(items)), minimum)
+    else:
+        return None
+    return ("(?i:%s)" % source if icase else source, None)
+
+
+def value_ok(code: int) -> bool:
+    return code != 10
 
 
 def _requirement(items, icase: bool) -> Requirement | None:
@@ -97,6 +140,9 @@ def _requirement(items, icase: bool) -> Requirement | None:
                 combine([alt for part in parts for alt in part])
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
             combine(_requirement(list(av[2]), icase))
+            run_item = _run(av, icase)
+            if run_item is not None:
+                combine([frozenset({run_item})])
     flush()
     if any(not alt for alt in alternatives):
         return None
@@ -117,10 +163,15 @@ def _search_form(regex: re.Pattern) -> re.Pattern:
 
 #: Hand-derived necessary patterns for plugin patterns without selective literals, keyed by
 #: (plugin class, SHA-1 of the pattern source) so that a changed pattern falls back to being
-#: searched itself. IPPublicDetector: ``(?:octet\.){3}octet`` with octets of 1-3 digits
-#: always contains ``.d{1,3}.d{1,3}.`` (tested in tests/scan/test_parity.py).
+#: searched itself. Each is a part every match must contain, starting with a literal so the
+#: regex engine can skip ahead (IPPublicDetector: ``(?:octet\.){3}octet`` with octets of 1-3
+#: digits contains ``.d{1,3}.d{1,3}.``); tested in tests/scan/test_parity.py.
 HAND_GATES: dict[tuple[str, str], str] = {
     ("IPPublicDetector", "c846407f510ad4dda6afdcab8a65acf78051d659"): r"\.\d{1,3}\.\d{1,3}\.",
+    # \d{8,10}:[0-9A-Za-z_-]{35} contains ":" followed by its 35-character tail
+    ("TelegramBotTokenDetector", "fff05c3d0ceff710565d5e00c6213ffdee11e9c7"): r":[0-9A-Za-z_-]{35}",
+    # [MNO][…]{23,25}\.[…]{6}\.[…]{27} contains its dotted middle part
+    ("DiscordBotTokenDetector", "da3381b8e2ab66a9c8adabf4fba21b107d8c8509"): r"\.[a-zA-Z\d_-]{6}\.",
 }
 
 
@@ -135,6 +186,7 @@ class Gate:
     line_pattern: re.Pattern | None = None
     file_pattern: re.Pattern | None = None
     yaml_pattern: re.Pattern | None = None
+    eager_pattern: re.Pattern | None = None
 
 
 class Prefilter:
@@ -153,9 +205,17 @@ class Prefilter:
             if isinstance(plugin, HighEntropyStringsPlugin):
                 run = "[%s]{%d,}" % (re.escape(plugin.charset), int(2 ** plugin.entropy_limit) + 1)
                 whole_scalar = r"(?:^|(?<=[\s\"'\[{,]))%s(?=$|[\s\"'\]},])" % run
+                # An eager ini line is KEY = "VALUE"; VALUE runs from after the first = or : (or
+                # from the indent of a continuation line) to the end of the line (configparser
+                # keeps inline comments). A quoted run is then the whole VALUE, a run after a
+                # quote inside VALUE, or a run quoted within the raw line. (Continuation lines
+                # are indented; an unindented line without = or : fails the whole parse.)
+                value_end = (r"(?:^[^=:\n]*[=:][ \t]*|^[ \t]+|[\"'])%s[\"']?[ \t]*$|([\'\"])%s\1"
+                             % (run, run))
                 self.gates.append(Gate(index, line_pattern=re.compile(r"([\'\"])%s\1" % run),
                                        file_pattern=re.compile(run),
-                                       yaml_pattern=re.compile(whole_scalar, re.MULTILINE)))
+                                       yaml_pattern=re.compile(whole_scalar, re.MULTILINE),
+                                       eager_pattern=re.compile(value_end, re.MULTILINE)))
             elif isinstance(plugin, keyword.KeywordDetector):
                 self._add(index, re.compile("|".join(keyword.DENYLIST), re.IGNORECASE))
             elif isinstance(plugin, RegexBasedDetector):
@@ -164,12 +224,33 @@ class Prefilter:
             else:
                 self.every_line = True
         self.literal_gates = [gate for gate in self.gates if gate.requirement]
-        self.gates = [Gate(g.plugin, tuple(dict.fromkeys(g.requirement)), g.line_pattern, g.file_pattern, g.yaml_pattern) for g in self.gates]
+        self.gates = [Gate(g.plugin, tuple(dict.fromkeys(g.requirement)), g.line_pattern, g.file_pattern,
+                           g.yaml_pattern, g.eager_pattern) for g in self.gates]
         self.literal_gates = [gate for gate in self.gates if gate.requirement]
         self.pattern_gates = [gate for gate in self.gates if not gate.requirement]
         literals = {lit for gate in self.literal_gates for alt in gate.requirement for lit in alt}
-        self.folded = sorted(text for text, icase in literals if icase)
-        self.exact = sorted(text for text, icase in literals if not icase)
+        self.folded = sorted(text for text, kind in literals if kind is True)
+        self.exact = sorted(text for text, kind in literals if kind is False)
+        self.runs = {text: re.compile(text) for text, kind in literals if kind is None}
+        # search short case-folded literals first; each literal lists the shorter folded ones
+        # inside it (if one of those is absent, so is this one)
+        order = sorted([(t, True) for t in self.folded] + [(t, False) for t in self.exact], key=lambda x: len(x[0]))
+        self._search_order = [(t, icase, frozenset(f for f in self.folded if f != t and f in t.lower()))
+                              for t, icase in order]
+
+    def _present(self, text: str, lowered: str) -> set[Literal]:
+        """The literals that occur in ``text``; a literal is not searched when a shorter literal
+        it contains (case-folded) is already known to be absent."""
+        absent: set[str] = set()
+        present: set[Literal] = set()
+        for literal, icase, subs in self._search_order:
+            if subs and not absent.isdisjoint(subs):
+                continue
+            if literal in (lowered if icase else text):
+                present.add((literal, icase))
+            elif icase:
+                absent.add(literal)
+        return present
 
     def _add(self, index: int, regex: re.Pattern) -> None:
         requirement = necessary_literals(regex)
@@ -182,17 +263,32 @@ class Prefilter:
 
     def _literals_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
         lowered = text.lower()
-        present = {(t, True) for t in self.folded if t in lowered} | {(t, False) for t in self.exact if t in text}
-        return any(alt <= present for gate in self.literal_gates if plugins is None or gate.plugin in plugins
+        known: dict[Literal, bool] = {}
+
+        def present(item: Literal) -> bool:
+            if item not in known:
+                source, kind = item
+                known[item] = (source in lowered if kind is True else source in text if kind is False
+                               else self.runs[source].search(text) is not None)
+            return known[item]
+
+        return any(all(present(item) for item in sorted(alt, key=lambda it: it[1] is None))
+                   for gate in self.literal_gates if plugins is None or gate.plugin in plugins
                    for alt in gate.requirement)
 
-    def file_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
+    def file_may_match(self, text: str, plugins: set[int] | None = None, *, eager: bool = False) -> bool:
         """False when no plugin (of ``plugins``, indices; default all) can report anything in
-        ``text`` (raw file content, before any transformer)."""
+        ``text`` (raw file content, before any transformer). ``eager``: for detect-secrets' eager
+        ini transform, where an entropy string must be a whole value, i.e. end its raw line."""
         if self.every_line or self._literals_may_match(text, plugins):
             return True
-        return any(gate.file_pattern.search(text) for gate in self.pattern_gates
-                   if gate.file_pattern is not None and (plugins is None or gate.plugin in plugins))
+        for gate in self.pattern_gates:
+            if plugins is not None and gate.plugin not in plugins:
+                continue
+            pattern = (gate.eager_pattern if eager else None) or gate.file_pattern
+            if pattern is not None and pattern.search(text):
+                return True
+        return False
 
     def yaml_may_match(self, text: str) -> bool:
         """:meth:`file_may_match` for a YAML file, whose plugins see detect-secrets' YAML
@@ -206,10 +302,22 @@ class Prefilter:
                 return True
         return False
 
-    def candidates(self, lines: list[str]) -> dict[int, set[int]]:
+    def eager_needed(self, text: str, plugins: set[int]) -> bool:
+        """Whether detect-secrets' eager ini transform of raw ``text`` could give one of
+        ``plugins`` (indices) a candidate. Each eager line is ``KEY = "VALUE"`` built from one
+        raw line, unless the file has indented (continuation) lines: then the whole file is
+        judged at once."""
+        if self.every_line:
+            return True
+        if _INDENTED.search(text):
+            return self.file_may_match(text, plugins, eager=True)
+        return any(plugins & found for found in self.candidates(text.splitlines(), eager=True).values())
+
+    def candidates(self, lines: list[str], *, eager: bool = False) -> dict[int, set[int]]:
         """``{1-based index into lines: {plugin indices}}`` for the lines a plugin could report.
         An entry may itself contain newlines (detect-secrets' YAML transform writes multi-line
-        values into one entry); positions are mapped back by entry lengths."""
+        values into one entry); positions are mapped back by entry lengths. ``eager``: judge
+        raw lines for detect-secrets' eager ini transform (entropy runs as whole values)."""
         if self.every_line:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
@@ -218,40 +326,58 @@ class Prefilter:
         text = "\n".join(entries)
         starts = _starts(entries)
         for gate in self.pattern_gates:
-            for match in gate.line_pattern.finditer(text):
+            pattern = (gate.eager_pattern if eager else None) or gate.line_pattern
+            for match in pattern.finditer(text):
                 first = bisect.bisect_right(starts, match.start())
                 last = bisect.bisect_right(starts, max(match.start(), match.end() - 1))
                 for number in range(first, last + 1):
                     out.setdefault(number, set()).add(gate.plugin)
-        lowered_entries = [entry.lower() for entry in entries]
-        lowered = "\n".join(lowered_entries)
-        lower_starts = starts if len(lowered) == len(text) else _starts(lowered_entries)
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            lower_starts = starts
+        else:  # lower() changed some lengths (rare Unicode): map by the lowered entries
+            lowered_entries = [entry.lower() for entry in entries]
+            lowered = "\n".join(lowered_entries)
+            lower_starts = _starts(lowered_entries)
+        # 1. which literals occur in the file at all (C-speed ``in``), 2. the alternatives whose
+        # literals all occur, 3. line numbers only for the literals those alternatives need.
+        present = self._present(text, lowered)
+        live = [(gate.plugin, alt) for gate in self.literal_gates for alt in gate.requirement
+                if all(item in present for item in alt if item[1] is not None)]
+        if not live:
+            return out
         occurrences: dict[Literal, set[int]] = {}
-        for haystack, line_starts, texts, icase in ((lowered, lower_starts, self.folded, True),
-                                                    (text, starts, self.exact, False)):
-            for literal in texts:
-                pos = haystack.find(literal)
-                if pos == -1:
-                    continue
-                found = occurrences[(literal, icase)] = set()
-                while pos != -1:
-                    number = bisect.bisect_right(line_starts, pos)
-                    found.add(number)
-                    end = line_starts[number] if number < len(line_starts) else len(haystack)
-                    pos = haystack.find(literal, max(pos + 1, end))  # rest of this line is known
-        if occurrences:
-            empty: set[int] = set()
-            for gate in self.literal_gates:
-                for alt in gate.requirement:
-                    numbers = None
-                    for literal in alt:
-                        where = occurrences.get(literal, empty)
-                        numbers = where if numbers is None else numbers & where
-                        if not numbers:
-                            break
-                    for number in numbers or ():
-                        out.setdefault(number, set()).add(gate.plugin)
+        for item in {item for _, alt in live for item in alt if item[1] is not None}:
+            literal, icase = item
+            haystack, line_starts = (lowered, lower_starts) if icase else (text, starts)
+            found = occurrences[item] = set()
+            pos = haystack.find(literal)
+            while pos != -1:
+                number = bisect.bisect_right(line_starts, pos)
+                found.add(number)
+                end = line_starts[number] if number < len(line_starts) else len(haystack)
+                pos = haystack.find(literal, max(pos + 1, end))  # rest of this line is known
+        for plugin, alt in live:
+            numbers = None
+            for item in alt:
+                if item[1] is not None:
+                    where = occurrences[item]
+                    numbers = where if numbers is None else numbers & where
+                    if not numbers:
+                        break
+            if not numbers:
+                continue
+            for source, kind in alt:  # runs: checked only on the lines that have the literals
+                if kind is None:
+                    pattern = self.runs[source]
+                    numbers = {n for n in numbers if pattern.search(entries[n - 1])}
+            for number in numbers:
+                out.setdefault(number, set()).add(plugin)
         return out
+
+
+_EMPTY: frozenset[int] = frozenset()
+_INDENTED = re.compile(r"^[ \t]+\S", re.MULTILINE)
 
 
 def _starts(entries: list[str]) -> list[int]:

@@ -18,6 +18,7 @@ retention apply, default the file's ``mode``), ``heap_mb`` (JVM heap, default 51
 from __future__ import annotations
 
 import base64
+import functools
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -247,12 +248,18 @@ class Kafka(ServiceSpec):
         return f"Apache Kafka {KAFKA_VERSION} KRaft (Maven Central org.apache.kafka:kafka_2.13), java {self._java_version()}"
 
     def _java_version(self) -> str:
-        try:
-            out = run([self.java() or "java", "-version"], what="java -version", timeout_s=20)
-            first = (out.stderr or out.stdout).splitlines()[0]
-            return first.split('"')[1] if '"' in first else first
-        except (InstallError, IndexError):
-            return "unknown"
+        return _java_version(self.java() or "java")
+
+
+@functools.lru_cache(maxsize=4)
+def _java_version(java: str) -> str:
+    """``"17.0.15"`` from ``java -version`` (``"unknown"`` when it cannot be run)."""
+    try:
+        out = run([java, "-version"], what="java -version", timeout_s=20)
+        first = (out.stderr or out.stdout).splitlines()[0]
+        return first.split('"')[1] if '"' in first else first
+    except (InstallError, IndexError):
+        return "unknown"
 
 
 class _NullLogger:

@@ -8,7 +8,9 @@ Usage::
                                [--each]
 
 Sources merge in one precedence (later wins): ENV_FILEs in order, then the stack config, then
-the process environment (``--from-env``, contract names only). ``--scan`` adds source-tree
+the process environment (``--from-env``, contract names only). With ``--stack-config`` the
+variables the Pulumi stack renders itself (catalog ``stack_provided``) may be unset:
+:func:`config_contract.stack_provided.evaluate_stack_config`, the rule the programs use. ``--scan`` adds source-tree
 findings (``config_contract.scan.run_scan``; errors in PROD or scan-only, warnings in DEV) and ``--resolve-secrets`` checks that every
 ``ref+vault://`` / ``ref+awssecrets://`` exists (``config_contract.secret_backends``).
 
@@ -76,7 +78,14 @@ def run(args: argparse.Namespace) -> int:
         from config_contract.sources import load_sources
 
         env, prov = load_sources(list(args.env_files), from_env=args.from_env, pulumi_stack_file=args.stack_config)
-        report = evaluate(env, provenance=prov, services=args.service)
+        if args.stack_config:
+            # The stack renders its endpoint variables itself: the one rule of
+            # config_contract.stack_provided (the Pulumi programs' stack-config gate uses it too).
+            from config_contract.stack_provided import evaluate_stack_config
+
+            report = evaluate_stack_config(env, provenance=prov, services=args.service)
+        else:
+            report = evaluate(env, provenance=prov, services=args.service)
     else:
         from config_contract.report import Report
 
@@ -127,6 +136,19 @@ def _run_each(args: argparse.Namespace) -> int:
     return worst
 
 
+def finding_to_result(finding, *, rule_name: str = ""):
+    """Convert a :class:`config_contract.findings.Finding` (contract rule or scan) to the shared
+    :class:`somastack_deploy.reports.Result` for the text/SARIF/JUnit formatters: rule →
+    ``rule_id``, severity → ``level``, service → ``group`` (``general`` when empty), variable →
+    ``properties["variable"]``; ``status`` is always ``FAILED`` (a finding is a failure)."""
+    from somastack_deploy.reports import Result
+
+    props = {"variable": finding.variable} if finding.variable else {}
+    return Result(rule_id=finding.rule, message=finding.message, status="FAILED", level=finding.severity,
+                  group=finding.service or "general", name=rule_name, path=finding.path, line=finding.line,
+                  properties=props)
+
+
 def render(report, fmt: str) -> str:
     """Render a :class:`config_contract.report.Report` in ``fmt`` with the shared formatters."""
     from somastack_deploy.reports import RuleMeta, render as render_results
@@ -137,7 +159,7 @@ def render(report, fmt: str) -> str:
 
     names = {r.id: r.name for r in registry()}
     rules = [RuleMeta(id=r.id, name=r.name, description=f"{r.description} Source: {r.source}.") for r in registry()]
-    results = [f.to_result(rule_name=names.get(f.rule, "")) for f in report.findings]
+    results = [finding_to_result(f, rule_name=names.get(f.rule, "")) for f in report.findings]
     dims = report.dimensions
     verdict = "PASSED" if report.passed else "FAILED"
     title = f"somastack-deploy preflight: {verdict}"

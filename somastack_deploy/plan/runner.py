@@ -24,9 +24,10 @@ API (stable; the components' and stacks' unit tests use it)::
   reference ``ref+pulumi-secure://<KEY>`` (:data:`config_contract.sources.PULUMI_SECURE`),
   which the contract treats as a secret reference, as ``preflight`` does for stack files.
 - Runs ``program()`` with the mock runtime, ``preview=False`` (so ``apply`` callbacks run),
-  waits for every registration and output, and resets the runtime (root stack resource,
-  config, monitor) afterwards, also when the program raised, so several runs in one process
-  are independent.
+  waits for every registration and output, and resets the runtime (pending Output tasks in
+  ``SETTINGS.outputs``, pending RPCs, other unfinished tasks of the idle event loop, root stack
+  resource, config) afterwards, also when the program raised, so several runs in one process
+  are independent: a run after a failed run gives what a fresh process gives.
 - Exceptions raised by ``program`` (e.g. a contract violation) propagate unchanged after the
   reset; nothing is printed.
 
@@ -45,6 +46,7 @@ Source: Pulumi "Unit testing" guide (``pulumi.runtime.set_mocks``) and the Pytho
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -57,7 +59,7 @@ from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime import config as _config
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from config_contract.masking import MASK, mask
 from config_contract.sources import PULUMI_SECURE
@@ -295,10 +297,89 @@ def _flatten_config(config: Mapping[str, object], project: str) -> tuple[dict[st
 _RUN_LOCK = threading.Lock()
 
 
+_DRAIN_TIMEOUT_S = 5.0  # upper bound for cancelled tasks to unwind (they normally take one loop turn)
+
+
+def _pending_tasks() -> tuple[asyncio.AbstractEventLoop | None, set[asyncio.Future]]:
+    """The runtime's leftovers: the Output tasks in ``SETTINGS.outputs``, the RPCs still in the
+    RPC manager and, when the event loop is idle, every other unfinished task on it (resource
+    registrations a failed program started). Clears the two SDK collections."""
+    with settings.SETTINGS.lock:
+        outputs = set(settings.SETTINGS.outputs or ())
+        settings.SETTINGS.outputs.clear()
+    manager = settings.SETTINGS.rpc_manager
+    rpcs = {asyncio.ensure_future(r) for r in (manager.rpcs if manager else ()) if asyncio.isfuture(r)}
+    if manager:
+        manager.clear()  # also forgets the first unhandled RPC exception
+    tasks = outputs | rpcs
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:  # no loop in this thread: nothing ran here
+        return None, tasks
+    if not loop.is_running():
+        tasks |= asyncio.all_tasks(loop)
+    return loop, tasks
+
+
+async def _drain(tasks: set[asyncio.Future]) -> None:
+    await asyncio.wait(tasks, timeout=_DRAIN_TIMEOUT_S)
+
+
 def _reset_runtime() -> None:
-    """Forget the root stack resource and config so the next run starts clean."""
+    """Make the next run start clean: cancel and clear everything a run left pending, then
+    forget the root stack resource and the config.
+
+    A program that fails (e.g. an ``apply`` raising a contract violation) leaves Output tasks in
+    the Pulumi SDK's process-global ``SETTINGS.outputs`` (``Output._track`` keeps failed and
+    unfinished tasks "to pick up at program exit"); ``wait_for_rpcs`` of the next
+    ``run_pulumi_func`` would await them and re-raise the old failure. Here they (and pending
+    RPCs, and any other unfinished task of the idle event loop) are cancelled, given up to
+    ``_DRAIN_TIMEOUT_S`` seconds to unwind, and their exceptions are retrieved so asyncio does
+    not log "exception was never retrieved". Source: ``pulumi/output.py`` ``_track`` and
+    ``pulumi/runtime/stack.py`` ``wait_for_rpcs`` (pulumi 3.x Python SDK).
+    """
+    loop, tasks = _pending_tasks()
+    if tasks:
+        for task in tasks:
+            task.cancel()  # no-op for finished tasks
+        if loop is not None and not loop.is_closed():
+            unfinished = {t for t in tasks if not t.done() and t.get_loop() is loop}
+            if unfinished:
+                _sync_await(_drain(unfinished))
+        for task in tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # mark retrieved; the failure was already raised to the caller
     settings.ROOT.set(None)
     _config.set_all_config({}, [])
+
+
+# The futures a failed program leaves behind hold the exception run_stack raised to its caller;
+# once the reset drops them, asyncio would log each one as "exception was never retrieved" (with
+# the program's traceback) when it is garbage collected, maybe much later. run_stack marks the
+# exception it raises with this attribute and the loop's handler skips those reports.
+_RAISED_MARK = "_somastack_plan_raised"
+
+
+def _mark_raised(exc: BaseException) -> None:
+    try:
+        setattr(exc, _RAISED_MARK, True)
+    except (AttributeError, TypeError):  # an exception type without a __dict__: reported as usual
+        pass
+
+
+def _exception_filter(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """Event-loop exception handler: drop the "never retrieved" report of an exception that
+    run_stack already raised to its caller; pass everything else to the default handler."""
+    exc = context.get("exception")
+    if getattr(exc, _RAISED_MARK, False) and "never retrieved" in context.get("message", ""):
+        return
+    loop.default_exception_handler(context)
+
+
+def _install_exception_filter() -> None:
+    loop = _ensure_event_loop()
+    if loop.get_exception_handler() is None:
+        loop.set_exception_handler(_exception_filter)
 
 
 def run_stack(stack_name: str, config: Mapping[str, object], program: Callable[[], None], *,
@@ -315,12 +396,16 @@ def run_stack(stack_name: str, config: Mapping[str, object], program: Callable[[
         monitor = _CapturingMonitor(mocks)
         _reset_runtime()
         try:
+            _install_exception_filter()
             _config.set_all_config(flat, secret_keys)
             pulumi.runtime.set_mocks(mocks, project=project, stack=stack_name, preview=False, monitor=monitor)
             root = settings.get_root_resource()
             _sync_await(run_pulumi_func(program))
             exports = dict(getattr(root, "outputs", {}) or {})
             struct = _sync_await(rpc.serialize_properties(exports, {})) if exports else struct_pb2.Struct()
+        except BaseException as exc:
+            _mark_raised(exc)
+            raise
         finally:
             _reset_runtime()
         stack_outputs = _decode(struct, masked=True)

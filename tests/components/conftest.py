@@ -11,16 +11,6 @@ def run_program():
     from somastack_deploy.plan.runner import run_stack
 
     def _run(program, stack: str = "test-prod", config: dict | None = None, mocks=None):
-        try:
-            return run_stack(stack, {"aws:region": "us-east-1", **(config or {})}, program, mocks=mocks)
-        except BaseException:
-            # Drop Output tasks a failed run left in the SDK's process-global SETTINGS.outputs,
-            # or the next run would await and re-raise them (runner does not reset them yet).
-            from pulumi.runtime import settings
-
-            for task in list(settings.SETTINGS.outputs):
-                task.cancel()
-            settings.SETTINGS.outputs.clear()
-            raise
+        return run_stack(stack, {"aws:region": "us-east-1", **(config or {})}, program, mocks=mocks)
 
     return _run

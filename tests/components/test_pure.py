@@ -115,3 +115,21 @@ def test_saas_bridge_drops_the_http_coupling_urls():
     assert env["SOMA_KAFKA_BROKERS"] == "b-1:9098,b-2:9098"
     env, _ = render_app_env("agent", EP, {**contract, "SOMA_SAAS_MODE": "false"}, target="EKS")
     assert env["SOMABRAIN_API_URL"] == "http://brain.svc:30101"
+
+
+def test_catalog_stack_provided_flags_match_what_the_stack_renders():
+    """One rule: the contract variables render_app_env produces from the endpoints are exactly
+    the catalog's ``stack_provided`` ones (what preflight --stack-config and the stack-config gate
+    let a stack file leave unset). SPICEDB_API_KEY is wired from the stack config (the stack
+    requires it there), so it is not stack-provided."""
+    from config_contract.catalog import lookup
+    from config_contract.stack_provided import stack_provided_names
+
+    contract = {"SOMASTACK_SOFTWARE_MODE": "SomaStackClusterMode", "SA01_DEPLOYMENT_MODE": "PROD",
+                "SOMA_MEMORY_API_TOKEN": "${TOKEN}"}
+    rendered: set[str] = set()
+    for app in ("agent", "brain", "memory"):
+        env, secrets = render_app_env(app, EP, contract, target="FARGATE")
+        rendered |= {lookup(n).name for n in (*env, *secrets) if lookup(n) is not None}
+    from_config = {lookup(n).name for n in contract} | {"SPICEDB_API_KEY"}
+    assert rendered - from_config == stack_provided_names()

@@ -63,7 +63,9 @@ def test_finding_to_result_and_report_extend():
                    line=12, message="literal token in code")
     report.extend([scan])
     assert not report.passed and report.findings == [scan]
-    result = scan.to_result(rule_name="zero-hardcode")
+    from somastack_deploy.commands.preflight import finding_to_result
+
+    result = finding_to_result(scan, rule_name="zero-hardcode")
     assert (result.rule_id, result.level, result.group, result.path, result.line, result.status) == \
         ("VIBE-164", "error", "general", "src/settings.py", 12, "FAILED")
     with pytest.raises(ValueError):

@@ -54,3 +54,33 @@ def failing_program() -> None:
 
 
 CONFIG = {"somastack:SA01_DEPLOYMENT_MODE": "PROD", "aws:region": "eu-west-1"}
+
+
+def failing_apply_program() -> None:
+    """Registers the Core component, then fails inside an ``apply`` on a resource output (as the
+    contract gate does on a rendered env) while other resources and exports depend on it: the
+    failed run leaves many Output tasks behind in the SDK's process-global ``SETTINGS.outputs``."""
+    core = Core("core")
+
+    def refuse(address: str) -> str:
+        raise ContractViolation(f"VIBE-91: SA01_DB_HOST ({len(address)} chars) refused")
+
+    gated = core.db.address.apply(refuse)
+    aws.s3.Bucket("late", tags={"Project": "somastack", "Gate": gated})
+    pulumi.export("gated", gated)
+
+
+def plan_digest(plan) -> str:
+    """A JSON text of everything a run captured (masked), comparable across processes."""
+    return json.dumps({
+        "stack_urn": plan.stack_urn, "stack_outputs": plan.stack_outputs,
+        "resources": [{"urn": r.urn, "parent": r.parent, "custom": r.custom, "id": r.id, "provider": r.provider,
+                       "dependencies": list(r.dependencies), "inputs": r.inputs, "outputs": r.outputs,
+                       "secret_inputs": sorted(r.secret_inputs)} for r in plan.resources],
+    }, sort_keys=True)
+
+
+if __name__ == "__main__":  # a fresh process's clean run, for the runtime-reset test
+    from somastack_deploy.plan.runner import SecretValue, run_stack
+
+    print(plan_digest(run_stack("fargate-prod", {**CONFIG, "API_TOKEN": SecretValue(PLANTED_SECRET)}, program)))

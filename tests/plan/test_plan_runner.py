@@ -95,3 +95,27 @@ def test_config_values_converted_like_the_cli():
 
     run_stack("s", {"flag": True, "count": 3, "obj": {"a": [1, 2]}, "enc": {"secure": "v1:abc"}}, prog)
     assert seen == {"flag": True, "count": 3, "obj": {"a": [1, 2]}, "secure_is_secret": True}
+
+
+def test_failed_apply_leaves_nothing_for_the_next_run():
+    """A program failing inside an ``apply`` leaves Output tasks in the SDK's process-global
+    ``SETTINGS.outputs``; without the reset the next run awaits them and re-raises the old error.
+    The clean run after it must give exactly what a fresh process gives."""
+    import os
+    import subprocess
+    import sys
+
+    from pulumi.runtime import settings
+
+    with pytest.raises(progs.ContractViolation, match="VIBE-91"):
+        run_stack("fargate-prod", {**progs.CONFIG, "API_TOKEN": SecretValue("x")}, progs.failing_apply_program)
+    assert not settings.SETTINGS.outputs and not settings.SETTINGS.rpc_manager.rpcs
+    after_failure = progs.plan_digest(_run())
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, here, os.environ.get("PYTHONPATH", "")])}
+    fresh = subprocess.run([sys.executable, os.path.join(here, "plan_programs.py")], env=env, cwd=root,
+                           capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    assert after_failure == fresh
+    assert progs.PLANTED_SECRET not in fresh
