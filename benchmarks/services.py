@@ -54,19 +54,29 @@ def measure(services: list[str], *, cold: bool, apt: bool, port_offset: int) -> 
             os.environ["GOCACHE"] = str(Path(tmp) / "gobuild")
         ctx = Context(state_dir=Path(tmp) / "state", cache_dir=cache, port_offset=port_offset)
         h = Harness(ctx)
+        failed: dict[str, str] = {}
         for name in services:
-            spec = h.spec(name)
             t0 = time.monotonic()
-            if cold and name == "redis":
-                if apt:
-                    subprocess.run(["apt-get", "install", "-y", "-q", "--reinstall", "--no-install-recommends",
-                                    "redis-server", "redis-tools"], check=True, capture_output=True)
-                else:
-                    figures["install_s"][name] = None  # Debian package, not reinstalled
-                    continue
-            elif cold or not spec.installed(ctx):
-                spec.install(ctx)
+            try:
+                spec = h.spec(name)
+                if cold and name == "redis":
+                    if apt:
+                        subprocess.run(["apt-get", "install", "-y", "-q", "--reinstall", "--no-install-recommends",
+                                        "redis-server", "redis-tools"], check=True, capture_output=True)
+                    else:
+                        figures["install_s"][name] = None  # Debian package, not reinstalled
+                        continue
+                elif cold or not spec.installed(ctx):
+                    spec.install(ctx)
+            except Exception as err:  # one plug-in failing must not lose the other figures
+                failed[name] = f"{type(err).__name__}: {err}"
+                print(f"install {name}: FAILED {failed[name]}", file=sys.stderr, flush=True)
+                continue
             figures["install_s"][name] = round(time.monotonic() - t0, 1)
+            print(f"install {name}: {figures['install_s'][name]} s", file=sys.stderr, flush=True)
+        figures["install_failed"] = failed
+        services = [n for n in services if n not in failed]
+        figures["services"] = services
         try:
             t0 = time.monotonic()
             h.up(services)

@@ -37,7 +37,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from-env", action="store_true",
                         help="also read the process environment (contract names only; overrides files)")
     parser.add_argument("--stack-config", metavar="PULUMI_STACK_YAML",
-                        help="a Pulumi stack config file (Pulumi.<stack>.yaml); somastack:UPPER_NAME keys")
+                        help="a Pulumi stack config file (Pulumi.<stack>.yaml); somastack:UPPER_NAME keys; "
+                             "variables the stack renders from its resources may be unset")
     parser.add_argument("--service", action="append", choices=("agent", "brain", "memory"),
                         help="evaluate only what this service reads (repeatable); default: the whole stack")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")

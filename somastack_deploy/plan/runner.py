@@ -300,7 +300,7 @@ _RUN_LOCK = threading.Lock()
 _DRAIN_TIMEOUT_S = 5.0  # upper bound for cancelled tasks to unwind (they normally take one loop turn)
 
 
-def _pending_tasks() -> tuple[asyncio.AbstractEventLoop | None, set[asyncio.Future]]:
+def _pending_tasks() -> tuple[asyncio.AbstractEventLoop, set[asyncio.Future]]:
     """The runtime's leftovers: the Output tasks in ``SETTINGS.outputs``, the RPCs still in the
     RPC manager and, when the event loop is idle, every other unfinished task on it (resource
     registrations a failed program started). Clears the two SDK collections."""
@@ -308,14 +308,11 @@ def _pending_tasks() -> tuple[asyncio.AbstractEventLoop | None, set[asyncio.Futu
         outputs = set(settings.SETTINGS.outputs or ())
         settings.SETTINGS.outputs.clear()
     manager = settings.SETTINGS.rpc_manager
-    rpcs = {asyncio.ensure_future(r) for r in (manager.rpcs if manager else ()) if asyncio.isfuture(r)}
+    rpcs = {r for r in (manager.rpcs if manager else ()) if asyncio.isfuture(r)}
     if manager:
         manager.clear()  # also forgets the first unhandled RPC exception
     tasks = outputs | rpcs
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:  # no loop in this thread: nothing ran here
-        return None, tasks
+    loop = _ensure_event_loop()  # the loop _sync_await runs the programs on
     if not loop.is_running():
         tasks |= asyncio.all_tasks(loop)
     return loop, tasks
@@ -342,7 +339,7 @@ def _reset_runtime() -> None:
     if tasks:
         for task in tasks:
             task.cancel()  # no-op for finished tasks
-        if loop is not None and not loop.is_closed():
+        if not loop.is_closed():
             unfinished = {t for t in tasks if not t.done() and t.get_loop() is loop}
             if unfinished:
                 _sync_await(_drain(unfinished))

@@ -108,3 +108,40 @@ def test_every_builtin_regex_plugin_gets_a_gate():
         assert not gates.every_line
         gated = {gate.plugin for gate in gates.gates}
         assert gated == set(range(len(get_plugins())))
+
+
+def _plugin_patterns():
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.settings import get_plugins
+
+    with literals.scan_settings():
+        out = []
+        for index, plugin in enumerate(get_plugins()):
+            if isinstance(plugin, RegexBasedDetector):
+                out += [(index, type(plugin).__name__, regex) for regex in plugin.denylist]
+        return out
+
+
+@pytest.mark.parametrize("index, name, regex", _plugin_patterns(),
+                         ids=lambda v: v if isinstance(v, str) else None)
+def test_prefilter_selects_every_line_a_pattern_matches(index, name, regex):
+    """Property: for strings generated from each plugin pattern (hypothesis ``from_regex``), the
+    prefilter gives that line to that plugin: derived literals, runs and hand gates are sound."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    try:
+        strategy = st.from_regex(regex, fullmatch=False)
+    except Exception as err:  # noqa: BLE001 - hypothesis cannot generate some look-arounds
+        pytest.skip(f"hypothesis cannot generate from this pattern: {type(err).__name__}")
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def check(sample):
+        line = sample.replace("\n", " ").replace("\r", " ")
+        if not regex.search(line):
+            return  # newline removal changed the sample
+        with literals.scan_settings():
+            assert index in literals.prefilter().candidates([line]).get(1, set()), (name, line)
+
+    check()
