@@ -45,6 +45,18 @@ RULE_INVALID = "SECRET-REF-INVALID"
 
 _SOURCE = "issue 2 --resolve-secrets; seed 000 §4 Rule 164 (secrets from Vault)"
 
+#: Metadata of this module's rules, in the shape of ``config_contract.rules.rule_meta()`` (for
+#: SARIF rule descriptors and docs).
+RULE_META: tuple[dict, ...] = tuple(
+    {"id": rule_id, "name": name, "severity": "error", "source": _SOURCE, "description": text}
+    for rule_id, name, text in (
+        (RULE_MISSING, "secret-reference-missing", "A ref+vault:// or ref+awssecrets:// reference names a secret path or key that does not exist."),
+        (RULE_DENIED, "secret-reference-denied", "The secret backend refused to read a referenced secret (bad token or credentials, no read policy)."),
+        (RULE_UNREACHABLE, "secret-reference-unreachable", "The secret backend could not be reached within the timeout, is sealed or answered an error."),
+        (RULE_UNCONFIGURED, "secret-reference-unconfigured", "No Vault address/token or AWS credentials/region to check references with."),
+        (RULE_INVALID, "secret-reference-invalid", "A secret reference is malformed (expected ref+vault://MOUNT/PATH#/KEY or ref+awssecrets://NAME#/KEY)."),
+    ))
+
 
 class BackendError(ReferenceError_):
     """A reference could not be resolved. ``rule`` is one of the ``RULE_*`` ids; ``str(err)``

@@ -35,7 +35,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Build the parser; only the chosen subcommand's module is imported."""
-    parser = _Parser(prog="somastack-deploy", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="somastack-deploy",
+                     description="Deployment validation for SomaStack: config contract lint, offline Pulumi plan, "
+                                 "post-deploy probes, resiliency cycles and drift reports.",
+                     epilog="exit codes: 0 ok, 1 findings (errors, unhealthy, drift, failed cycle), 2 unusable input")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, help_text in COMMANDS.items():

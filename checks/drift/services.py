@@ -287,6 +287,7 @@ def postgres_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
 
     svc = ctx.service
     declared, live = {}, {}
+    exts = [e.strip() for e in str(svc.storage.get("extensions", "")).split(",") if e.strip()]
     with connect(ctx) as conn:
         if svc.version:
             declared["version"] = svc.version.split(".")[0]
@@ -296,22 +297,18 @@ def postgres_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
                 name = key[3:]
                 declared[name] = value
                 live[name] = conn.execute(f"SHOW {re.sub(r'[^a-z_.]', '', name)}").fetchone()[0]
-        exts = [e.strip() for e in str(svc.storage.get("extensions", "")).split(",") if e.strip()]
-        if exts:
-            found = set()
-            dbs = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datallowconn")]
-        else:
-            dbs = []
-    for db in dbs:
+        dbs = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datallowconn")] if exts else []
+    found: set[str] = set()
+    for db in dbs:  # an extension is installed per database: declared = installed in at least one
         try:
             with connect(ctx, dbname=db) as c2:
                 found |= {r[0] for r in c2.execute("SELECT extname FROM pg_extension")}
         except Exception:  # noqa: BLE001 - a database we may not enter
             continue
-    for e in exts if dbs else []:
+    for e in exts:
         declared[f"extension {e}"] = "installed"
-        live[f"extension {e}"] = "installed" if e in found else None
-    live = {k: v for k, v in live.items() if v is not None}
+        if e in found:
+            live[f"extension {e}"] = "installed"
     return compare_maps("service", "postgres", "server", declared, live, source="topology services.postgres",
                         only_declared=True)
 

@@ -197,20 +197,35 @@ def run_cycles(topology: Topology, cycler: Cycler, *, cycles: int = 10, hard: bo
 
 def _one_cycle(n, topology, cycler, rep, run_id, *, hard, deadline_s, probe_timeout_s, bar, clock) -> CycleResult:
     c = CycleResult(n)
-    services = rep.services
     t0 = clock()
+    try:
+        _cycle_steps(c, topology, cycler, rep, run_id, t0, hard=hard, deadline_s=deadline_s,
+                     probe_timeout_s=probe_timeout_s, bar=bar, clock=clock)
+    except Exception as err:  # noqa: BLE001 - a bug must not leave the stack down
+        c.failures.append(f"internal error: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}")
+        try:
+            cycler.bring_up()
+        except Exception as up_err:  # noqa: BLE001
+            c.failures.append(f"bring up after the error failed: {type(up_err).__name__}")
+    finally:
+        c.cycle_s = clock() - t0
+    return c
+
+
+def _cycle_steps(c, topology, cycler, rep, run_id, t0, *, hard, deadline_s, probe_timeout_s, bar, clock) -> None:
+    services = rep.services
     deadline = t0 + deadline_s
     try:
         cycler.take_down(hard=hard)
     except CyclerError as err:
         c.failures.append(f"take down: {err}")
-        return c
+        return
     c.stop_s = clock() - t0
     bar.step("down")
     while not cycler.is_down():
         if clock() > deadline:
             c.failures.append(f"still running {deadline_s:g}s after the stop request")
-            return c
+            return
         time.sleep(0.05)
     answering = [r.service for r in runner.run_once(topology, timeout_s=min(2.0, probe_timeout_s), services=services,
                                                     include_required=False).results if r.status == "PASSED"]
@@ -231,7 +246,7 @@ def _one_cycle(n, topology, cycler, rep, run_id, *, hard, deadline_s, probe_time
             up_error.append(f"{type(err).__name__}: {err}")
         up_done["t"] = clock()
 
-    th = threading.Thread(target=_up, name=f"bring-up-{n}", daemon=True)
+    th = threading.Thread(target=_up, name=f"bring-up-{c.n}", daemon=True)
     th.start()
     probes = runner.run(topology, timeout_s=probe_timeout_s, wait_s=max(0.1, deadline - clock()), services=services,
                         include_required=False, max_backoff_s=0.1)
@@ -247,7 +262,7 @@ def _one_cycle(n, topology, cycler, rep, run_id, *, hard, deadline_s, probe_time
     c.failures.extend(f"bring up: {e}" for e in up_error)
     if not probes.healthy:
         c.failures.extend(f"not healthy within {deadline_s:g}s: {r.service}: {r.reason}" for r in probes.failed())
-        return c
+        return
     final = runner.run_once(topology, timeout_s=probe_timeout_s, services=services, include_required=False)
     if not final.healthy:
         c.failures.extend(f"probe after recovery: {r.service}: {r.reason}" for r in final.failed())
@@ -274,6 +289,4 @@ def _one_cycle(n, topology, cycler, rep, run_id, *, hard, deadline_s, probe_time
         elif verdict == L.VERDICT_UNREADABLE:
             c.failures.append(f"{entry.service}: ledger unreadable: {detail}")
     c.ledger_s = clock() - t2
-    c.cycle_s = clock() - t0
     bar.step("ledger")
-    return c

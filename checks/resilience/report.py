@@ -58,7 +58,7 @@ def svg_chart(rep: ResilienceReport, *, width: int = 640, height: int = 240) -> 
              f'aria-label="recovery time per cycle">',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#333"/>',
              f'<line x1="{left}" y1="16" x2="{left}" y2="{height - bottom}" stroke="#333"/>',
-             f'<text x="4" y="14" font-size="11">seconds</text>',
+             '<text x="4" y="14" font-size="11">seconds</text>',
              f'<text x="{left - 4}" y="{height - bottom}" font-size="10" text-anchor="end">0</text>',
              f'<text x="{left - 4}" y="24" font-size="10" text-anchor="end">{top:.1f}</text>']
     for i, (c, v) in enumerate(zip(cycles, vals)):

@@ -26,7 +26,16 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from ..findings import Finding
 
-__all__ = ["run_scan", "scan_tree", "ScanResult", "write_baseline", "EXCLUDED_DIRS"]
+__all__ = ["run_scan", "scan_tree", "ScanResult", "write_baseline", "EXCLUDED_DIRS", "RULE_META"]
+
+#: Metadata of the scan-only rule, in the shape of ``config_contract.rules.rule_meta()`` (VIBE-91
+#: and VIBE-164 are the contract's own rules).
+RULE_META: tuple[dict, ...] = (
+    {"id": "SCAN-UNPARSED", "name": "scan-unparsed-python", "severity": "warning",
+     "source": "issue 2 --scan (Python AST for VIBE-91)",
+     "description": "A Python file under the scanned tree does not parse, so it was not checked for VIBE-91 "
+                    "loopback fallbacks."},
+)
 
 #: Directories never descended into (VCS data, virtualenvs, caches, vendored packages).
 EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",

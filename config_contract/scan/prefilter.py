@@ -1,19 +1,23 @@
 """The scan's prefilter: which lines each detect-secrets plugin could possibly report.
 
 A plugin reports a secret on a line only where one of its patterns matches that line. For each
-pattern the prefilter derives, from the pattern's own parse tree (``re._parser``), a set of
-literal strings one of which every match must contain (e.g. ``AKIA…`` keys need ``akia`` or
-``asia`` …, the keyword plugin needs ``password``, ``secret``, ``api``, …); finding those with
-``str.find`` over the lower-cased text is far cheaper than running the patterns. A pattern whose
-necessary literals are too weak (shorter than 3 characters) or unknown is itself searched over
-the text instead. The entropy plugins need a quoted run of at least ``floor(2**limit)+1``
-characters of their charset (a string of n characters carries at most log2(n) bits of Shannon
-entropy); on the raw file text the run is searched without quotes, since detect-secrets' YAML and
-ini transformers add quotes. Any other kind of plugin gets every line.
+pattern the prefilter derives, from the pattern's own parse tree (``re._parser``), what every
+match must contain: alternatives, each a set of literals that all occur in the match
+(``api_?key|password`` → ``{api, key}`` or ``{password}``; AWS keys → ``AKIA``/``ASIA``/…),
+refined by long character-class runs (``[a-z0-9]{32}``). Literals are found with ``in`` /
+``str.find`` over the text (case-insensitive ones over its ``casefold()``), runs are checked
+only on lines that have the literals; that is far cheaper than running the patterns. A pattern
+without selective literals is searched itself (or, for three known detect-secrets patterns, a
+hand-derived part of it: :data:`HAND_GATES`). The entropy plugins need a quoted run of at least
+``floor(2**limit)+1`` characters of their charset (a string of n characters carries at most
+log2(n) bits of Shannon entropy); on raw file text the run is searched in the form the YAML or
+ini transformers would quote. A plugin of any other kind gets every line.
 
 The result is a superset of what the plugins can report (a false candidate only costs time):
-removing conditions from a regex can only widen what it matches, and the literals are taken from
-parts every match must pass through. ``benchmarks/scan.py`` checks it against the CLI.
+dropping parts of a regex only widens what it matches, and literals and runs are taken from
+parts every match passes through. ``tests/scan/test_parity.py`` checks this property on strings
+generated from every plugin pattern, and against the detect-secrets CLI on a generated tree;
+``benchmarks/scan.py`` does the latter on 10,000 files.
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ except ImportError:  # pragma: no cover
     import sre_constants as C  # type: ignore[no-redef]
     import sre_parse as P  # type: ignore[no-redef]
 
-#: Necessary literals shorter than this, or without a letter, are not selective enough; the
-#: pattern itself is searched instead.
+#: Necessary literals shorter than this, or without a letter, are not selective enough (they are
+#: dropped from a requirement; a requirement left without literals means searching the pattern).
 MIN_LITERAL = 2
 
 
@@ -98,15 +102,11 @@ def _run(av, icase: bool) -> Literal | None:
             else:  # NEGATE, classes that may hold a newline: no run requirement
                 return None
         source = "[%s]{%d}" % ("".join(parts), minimum)
-    elif op is C.LITERAL and av[0] >= MIN_RUN and value_ok(items):
+    elif op is C.LITERAL and items != 10:
         source = "%s{%d}" % (re.escape(chr(items)), minimum)
     else:
         return None
     return ("(?i:%s)" % source if icase else source, None)
-
-
-def value_ok(code: int) -> bool:
-    return code != 10
 
 
 def _requirement(items, icase: bool) -> Requirement | None:
@@ -122,7 +122,7 @@ def _requirement(items, icase: bool) -> Requirement | None:
     def flush() -> None:
         if run:
             text = "".join(run)
-            combine([frozenset({(text.lower(), True) if icase else (text, False)})])
+            combine([frozenset({(text.casefold(), True) if icase else (text, False)})])
             run.clear()
 
     for op, av in items:
@@ -235,7 +235,14 @@ class Prefilter:
         # search short case-folded literals first; each literal lists the shorter folded ones
         # inside it (if one of those is absent, so is this one)
         order = sorted([(t, True) for t in self.folded] + [(t, False) for t in self.exact], key=lambda x: len(x[0]))
-        self._search_order = [(t, icase, frozenset(f for f in self.folded if f != t and f in t.lower()))
+        # each alternative filed under its longest literal, with the literals it needs
+        self._alternatives: dict[Literal, list[tuple[int, frozenset, tuple]]] = {}
+        for gate in self.literal_gates:
+            for alt in gate.requirement:
+                needed = tuple(item for item in alt if item[1] is not None)
+                key = max(needed, key=lambda item: len(item[0]))
+                self._alternatives.setdefault(key, []).append((gate.plugin, alt, needed))
+        self._search_order = [(t, icase, frozenset(f for f in self.folded if f != t and f in t.casefold()))
                               for t, icase in order]
 
     def _present(self, text: str, lowered: str) -> set[Literal]:
@@ -262,7 +269,7 @@ class Prefilter:
             self.gates.append(Gate(index, line_pattern=pattern, file_pattern=pattern))
 
     def _literals_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
-        lowered = text.lower()
+        lowered = text.casefold()
         known: dict[Literal, bool] = {}
 
         def present(item: Literal) -> bool:
@@ -332,18 +339,18 @@ class Prefilter:
                 last = bisect.bisect_right(starts, max(match.start(), match.end() - 1))
                 for number in range(first, last + 1):
                     out.setdefault(number, set()).add(gate.plugin)
-        lowered = text.lower()
+        lowered = text.casefold()
         if len(lowered) == len(text):
             lower_starts = starts
-        else:  # lower() changed some lengths (rare Unicode): map by the lowered entries
-            lowered_entries = [entry.lower() for entry in entries]
+        else:  # case folding changed some lengths (rare Unicode): map by the folded entries
+            lowered_entries = [entry.casefold() for entry in entries]
             lowered = "\n".join(lowered_entries)
             lower_starts = _starts(lowered_entries)
         # 1. which literals occur in the file at all (C-speed ``in``), 2. the alternatives whose
         # literals all occur, 3. line numbers only for the literals those alternatives need.
         present = self._present(text, lowered)
-        live = [(gate.plugin, alt) for gate in self.literal_gates for alt in gate.requirement
-                if all(item in present for item in alt if item[1] is not None)]
+        live = [(plugin, alt) for key in present for plugin, alt, needed in self._alternatives.get(key, ())
+                if all(item in present for item in needed)]
         if not live:
             return out
         occurrences: dict[Literal, set[int]] = {}

@@ -115,15 +115,22 @@ def _plugin_patterns():
     from detect_secrets.settings import get_plugins
 
     with literals.scan_settings():
+        from detect_secrets.plugins import keyword
+
         out = []
         for index, plugin in enumerate(get_plugins()):
+            if isinstance(plugin, keyword.KeywordDetector):  # its per-file-type regexes
+                regexes = {rx.pattern: rx for table in keyword.REGEX_BY_FILETYPE.values() for rx in table}
+                regexes.update({rx.pattern: rx for rx in keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP})
+                out += [pytest.param(index, "KeywordDetector", rx, id=f"KeywordDetector-{k}")
+                        for k, rx in enumerate(regexes.values())]
             if isinstance(plugin, RegexBasedDetector):
-                out += [(index, type(plugin).__name__, regex) for regex in plugin.denylist]
+                out += [pytest.param(index, type(plugin).__name__, regex, id=f"{type(plugin).__name__}-{k}")
+                        for k, regex in enumerate(plugin.denylist)]
         return out
 
 
-@pytest.mark.parametrize("index, name, regex", _plugin_patterns(),
-                         ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize("index, name, regex", _plugin_patterns())
 def test_prefilter_selects_every_line_a_pattern_matches(index, name, regex):
     """Property: for strings generated from each plugin pattern (hypothesis ``from_regex``), the
     prefilter gives that line to that plugin: derived literals, runs and hand gates are sound."""
@@ -135,13 +142,15 @@ def test_prefilter_selects_every_line_a_pattern_matches(index, name, regex):
     except Exception as err:  # noqa: BLE001 - hypothesis cannot generate some look-arounds
         pytest.skip(f"hypothesis cannot generate from this pattern: {type(err).__name__}")
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    with literals.scan_settings():
+        gates = literals.prefilter()  # plain data: usable after the settings block
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
     @given(strategy)
     def check(sample):
         line = sample.replace("\n", " ").replace("\r", " ")
         if not regex.search(line):
             return  # newline removal changed the sample
-        with literals.scan_settings():
-            assert index in literals.prefilter().candidates([line]).get(1, set()), (name, line)
+        assert index in gates.candidates([line]).get(1, set()), (name, line)
 
     check()

@@ -95,3 +95,20 @@ def test_reason_never_contains_a_resolved_secret(monkeypatch):
     rep = runner.run_once(topo, timeout_s=2, services=["opa"])
     assert rep.results[0].status == "FAILED" and planted not in json.dumps(rep.to_json())
     assert "****" in rep.results[0].reason
+
+
+def test_stack_outputs_are_read_through_the_cli_contract(tmp_path):
+    """``--stack`` runs ``pulumi stack output --json --stack NAME``; a script with that
+    contract (the real CLI is not installed here) prints outputs with the topology as a JSON
+    string, as Pulumi does for a string output."""
+    doc = {"version": 1, "stack": "dev", "dimensions": {"software_mode": "StandAlone", "environment": "DEV",
+                                                       "saas_bridge": False, "target": "LOCAL"},
+           "services": {"redis": {"plane": "infrastructure", "endpoints": [{"protocol": "redis", "host": "r", "port": 6379}]}}}
+    script = tmp_path / "pulumi"
+    args_file = tmp_path / "args"
+    script.write_text("#!/bin/sh\necho \"$@\" > " + str(args_file) + "\ncat <<'JSON'\n"
+                      + json.dumps({"topology": json.dumps(doc), "url": "x"}) + "\nJSON\n")
+    script.chmod(0o755)
+    topo = sources.from_stack("dev", pulumi=str(script))
+    assert topo.stack == "dev" and list(topo.services) == ["redis"]
+    assert args_file.read_text().split() == ["stack", "output", "--json", "--stack", "dev"]  # no --show-secrets

@@ -1,0 +1,183 @@
+"""Engine drift: ``pulumi refresh --preview-only`` through the Automation API.
+
+:func:`engine_drift` asks the Pulumi engine to read every resource of a stack from its provider
+and compare it with the stack's state, without writing the state (``Stack.preview_refresh``,
+Pulumi Automation API; CLI ``pulumi refresh --preview-only``). Each resource whose refresh step
+is an ``update`` yields one :class:`~checks.drift.model.DriftItem` per changed property path
+(``ResourcePreEvent.metadata.detailed_diff`` keys, else ``metadata.diffs``), ``change`` =
+``changed``, ``expected`` = the value in the state, ``actual`` = the value read live; a resource
+the refresh would ``delete`` (gone out of band) yields one item with ``change`` = ``missing``
+and an empty ``field``. Secret outputs are never shown (``show_secrets=False``; a value the
+engine masks as ``[secret]`` is reported with ``secret=True`` and no values).
+
+Programs run as Automation API *inline* programs (the CLI connects back to this process with
+``--client``), because the Python language host ``pulumi-language-python`` cannot be built here
+(docs/engine.md). A project directory is accepted too: its ``Pulumi.yaml`` gives the project
+name and its ``__main__.py`` is run as the inline program when the engine asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from checks.drift.model import CHANGED, MISSING, DriftItem
+
+from .cli import find_cli_root
+
+#: Values longer than this (characters) are shortened in items.
+MAX_VALUE_CHARS = 120
+
+
+class EngineDriftError(Exception):
+    """The engine run failed or the input is unusable (no such stack, bad project directory,
+    no passphrase for a file backend). ``str(err)`` is one line; it never contains a secret."""
+
+
+def _get_path(values: Mapping | None, path: str):
+    """Value at a Pulumi property path (``a.b[0].c``) in ``values``; ``None`` when absent."""
+    cur = values or {}
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if part == "":
+            continue
+        if isinstance(cur, Mapping):
+            cur = cur.get(part)
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return None
+    return cur
+
+
+def _short(value) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _project(program) -> tuple[Callable[[], None], str | None, Path | None]:
+    """``(inline program, project name from Pulumi.yaml or None, project dir or None)``."""
+    if callable(program):
+        return program, None, None
+    d = Path(program)
+    spec = d / "Pulumi.yaml"
+    main = d / "__main__.py"
+    if not spec.is_file() or not main.is_file():
+        raise EngineDriftError(f"{d}: not a Pulumi Python project (needs Pulumi.yaml and __main__.py)")
+    import yaml
+
+    try:
+        name = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("name")
+    except (OSError, yaml.YAMLError) as exc:
+        raise EngineDriftError(f"{spec}: unreadable: {type(exc).__name__}") from None
+    if not name:
+        raise EngineDriftError(f"{spec}: name: missing")
+
+    def run_main() -> None:
+        if str(d) not in sys.path:
+            sys.path.insert(0, str(d))
+        runpy.run_path(str(main), run_name="__main__")
+
+    return run_main, str(name), d
+
+
+def open_stack(program, stack_name: str, backend_url: str, *, project_name: str | None = None,
+               create: bool = False, cli_root=None, env: Mapping[str, str] | None = None):
+    """Return an Automation API ``Stack`` for ``program`` (callable or project directory).
+
+    ``backend_url``: ``file:///abs/dir`` (local file backend) or any Pulumi backend URL.
+    ``env``: extra environment for the CLI and plugins, e.g. ``PULUMI_CONFIG_PASSPHRASE``
+    (required by a file backend; never logged). ``create``: create the stack when missing
+    (else it must exist). Raises :class:`~checks.drift_engine.cli.PulumiCliNotFound` and
+    :class:`EngineDriftError`.
+    """
+    from pulumi import automation as auto
+
+    root = find_cli_root(cli_root)
+    fn, dir_project, work_dir = _project(program)
+    name = project_name or dir_project
+    if not name:
+        raise EngineDriftError("project_name is required for an inline program")
+    env_vars = {
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+        "PULUMI_PYTHON_CMD": sys.executable,  # used by pulumi-resource-pulumi-python
+        "PATH": os.pathsep.join([str(root / "bin"), str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        **dict(env or {}),
+    }
+    if backend_url.startswith("file:") and not (env_vars.get("PULUMI_CONFIG_PASSPHRASE")
+                                                 or env_vars.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+                                                 or os.environ.get("PULUMI_CONFIG_PASSPHRASE")
+                                                 or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")):
+        raise EngineDriftError("PULUMI_CONFIG_PASSPHRASE: not set (needed by the file backend's secrets provider)")
+    if work_dir:  # a project directory's Pulumi.yaml may name another backend: this one wins
+        env_vars["PULUMI_BACKEND_URL"] = backend_url
+    opts = auto.LocalWorkspaceOptions(
+        work_dir=str(work_dir) if work_dir else None,
+        pulumi_command=auto.PulumiCommand(root=str(root), skip_version_check=True),
+        env_vars=env_vars,
+        project_settings=None if work_dir else auto.ProjectSettings(
+            name=name, runtime="python", backend=auto.ProjectBackend(url=backend_url)),
+    )
+    try:
+        if create:
+            return auto.create_or_select_stack(stack_name=stack_name, project_name=name, program=fn, opts=opts)
+        return auto.select_stack(stack_name=stack_name, project_name=name, program=fn, opts=opts)
+    except auto.errors.CommandError as exc:
+        raise EngineDriftError(f"stack {stack_name}: {_last_line(exc)}") from None
+
+
+def _last_line(exc: Exception) -> str:
+    text = str(getattr(exc, "stderr", "") or "") or str(exc)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(("code:", "stdout:", "stderr:"))]
+    return (lines[-1] if lines else type(exc).__name__)[:300]
+
+
+def engine_drift(program, stack_name: str, backend_url: str, *, project_name: str | None = None,
+                 cli_root=None, env: Mapping[str, str] | None = None) -> list[DriftItem]:
+    """Drifted resources/properties of ``stack_name`` as the Pulumi engine sees them.
+
+    ``program``: an inline program (callable; then ``project_name`` is required) or a Pulumi
+    Python project directory. ``backend_url``, ``env``, ``cli_root``: see :func:`open_stack`.
+    Returns ``DriftItem(kind="infra", service="pulumi", object="<type> <name>", field=<property
+    path>, change="changed"|"missing", expected=<state value>, actual=<live value>)`` sorted by
+    ``(object, field)``; empty when nothing drifted. Raises
+    :class:`~checks.drift_engine.cli.PulumiCliNotFound` (no CLI) and :class:`EngineDriftError`
+    (the engine run failed: message is the CLI's last error line).
+    """
+    from pulumi import automation as auto
+
+    stack = open_stack(program, stack_name, backend_url, project_name=project_name, cli_root=cli_root, env=env)
+    items: list[DriftItem] = []
+    source = f"stack {stack_name}"
+
+    def on_event(ev) -> None:
+        pre = getattr(ev, "resource_pre_event", None)
+        if pre is None or pre.metadata is None:
+            return
+        md = pre.metadata
+        op = str(getattr(md.op, "value", md.op))
+        obj = f"{md.type} {md.urn.rsplit('::', 1)[-1]}"
+        if op == "delete":
+            items.append(DriftItem("infra", "pulumi", obj, "", MISSING, "in state", None, source=source))
+            return
+        if op != "update":
+            return
+        old = (md.old.outputs if md.old else None) or {}
+        new = (md.new.outputs if md.new else None) or {}
+        paths = sorted(md.detailed_diff) if md.detailed_diff else sorted(md.diffs or [])
+        for path in paths:
+            e, a = _get_path(old, path), _get_path(new, path)
+            secret = "[secret]" in f"{e}{a}"
+            items.append(DriftItem("infra", "pulumi", obj, path, CHANGED, None if secret else _short(e),
+                                   None if secret else _short(a), secret, source=source))
+
+    try:
+        stack.preview_refresh(on_event=on_event, show_secrets=False, suppress_progress=True, color="never")
+    except auto.errors.CommandError as exc:
+        raise EngineDriftError(f"stack {stack_name}: refresh preview failed: {_last_line(exc)}") from None
+    return sorted(items, key=lambda i: (i.object, i.field))
