@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 from pydantic import ValidationError
@@ -69,7 +68,11 @@ def from_stack_outputs(outputs: dict, *, stack: str) -> Topology:
 def from_stack(stack: str, *, cwd: str | None = None, pulumi: str | None = None, timeout_s: float = 60.0) -> Topology:
     """Run ``pulumi stack output --json --stack NAME`` (no ``--show-secrets``) and validate
     its ``topology`` output. :class:`InputError` when the CLI is missing, fails or times out."""
-    exe = pulumi or shutil.which("pulumi")
+    if pulumi is None:
+        from checks.drift.infra import pulumi_cli
+
+        pulumi = pulumi_cli()
+    exe = pulumi
     if not exe:
         raise InputError("the pulumi CLI is not installed (needed for --stack); use --topology FILE", path=f"pulumi stack {stack}")
     try:

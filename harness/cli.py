@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("somastack-services: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a plug-in bug: still one line, never a traceback
+        print(f"somastack-services: error: {type(err).__name__}: {err}".replace("\n", " "), file=sys.stderr)
+        return FINDINGS
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config_contract.errors import InputError
 from config_contract.topology import Dimensions, Topology
 
 from . import process
@@ -109,8 +110,6 @@ class Harness:
         ctx.state_dir.mkdir(parents=True, exist_ok=True)
         state = self._load_state()
         if state.get("services") and state.get("port_offset", ctx.port_offset) != ctx.port_offset:
-            from config_contract.errors import InputError
-
             raise InputError(
                 f"state dir already runs a stack with port offset {state['port_offset']}; "
                 "use the same --port-offset or another --state-dir",
@@ -120,8 +119,6 @@ class Harness:
             stored = entry.get("options") or {}
             running = bool(entry.get("proc")) and process.leader_alive(process.ProcRecord.from_json(entry["proc"]))
             if name in ctx.options and running and ctx.options[name] != stored:
-                from config_contract.errors import InputError
-
                 raise InputError(f"{name} is running with options {stored}; stop it before changing them",
                                  path=str(ctx.state_dir), variable=f"-o {name}")
             if stored and name not in ctx.options:
@@ -204,8 +201,11 @@ class Harness:
                     times[name] = time.monotonic() - t0
                 else:
                     times[name] = 0.0
-            except (InstallError, HarnessError, OSError, subprocess.SubprocessError) as err:
-                errors.append(f"{name}: {err}")
+            except InputError:
+                raise
+            except Exception as err:  # plug-in code: one line per service, the others go on
+                errors.append(f"{name}: {err}" if isinstance(err, (InstallError, HarnessError))
+                              else f"{name}: {type(err).__name__}: {err}")
         if errors:
             raise HarnessError("install failed: " + "; ".join(errors))
         return times
@@ -227,11 +227,15 @@ class Harness:
             for level in levels:
                 errors: list[HarnessError] = []
                 with ThreadPoolExecutor(max_workers=max(1, len(level))) as pool:
-                    for fut in [pool.submit(self._ensure_running, n) for n in level]:
+                    for n, fut in [(n, pool.submit(self._ensure_running, n)) for n in level]:
                         try:
                             fut.result()
                         except HarnessError as err:
                             errors.append(err)
+                        except InputError:
+                            raise
+                        except Exception as err:  # plug-in code (ready/topology hooks)
+                            errors.append(HarnessError(f"{n}: {type(err).__name__}: {err}"))
                 if errors:
                     self.write_topology()
                     raise HarnessError("; ".join(str(e) for e in errors), errors[0].log_path)
@@ -272,8 +276,10 @@ class Harness:
             spec.prepare(ctx)
             spec.before_start(ctx)
             argv, extra_env = spec.command(ctx)
-        except (InstallError, OSError, subprocess.SubprocessError, RuntimeError) as err:
-            raise HarnessError(f"{name}: prepare failed: {err}; log: {log}", log) from None
+        except InputError:
+            raise
+        except Exception as err:  # plug-in code: report in one line
+            raise HarnessError(f"{name}: prepare failed: {type(err).__name__}: {err}; log: {log}", log) from None
         env = dict(os.environ)
         env.update(extra_env)
         t_spawn = time.monotonic()

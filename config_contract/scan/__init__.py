@@ -97,23 +97,26 @@ def _display(path: str) -> str:
 
 
 def _scan_one(abs_path: str, rel_path: str) -> tuple[list, list, list]:
+    """One file: (secret hits, fallback hits, unparsed). Read once; unreadable or non-UTF-8
+    (binary) files give nothing, as in detect-secrets."""
     from . import fallbacks, literals
 
-    secrets = literals.scan_file(abs_path, rel_path)
+    try:
+        with open(abs_path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return [], [], []
+    secrets = literals.scan_text(text, rel_path)
     found, unparsed = [], []
     if rel_path.endswith(".py"):
         try:
-            found = fallbacks.scan_python_file(abs_path, rel_path)
+            found = fallbacks.scan_python_text(text, rel_path)
         except SyntaxError as err:
             unparsed.append((rel_path, err.lineno, "Python syntax error"))
         except ValueError:
             unparsed.append((rel_path, None, "source contains NUL bytes"))
     elif _takes_shell_defaults(rel_path):
-        try:
-            with open(abs_path, encoding="utf-8") as fh:
-                found = fallbacks.scan_shell_defaults(fh.read(), rel_path)
-        except (OSError, UnicodeDecodeError):
-            pass
+        found = fallbacks.scan_shell_defaults(text, rel_path)
     return secrets, found, unparsed
 
 

@@ -290,14 +290,9 @@ def scan_source(source: str, path: str) -> list[FallbackHit]:
 _LOOPBACK_WORDS = re.compile(r"localhost|127\.|::1|0\.0\.0\.0|0:0:0:0", re.IGNORECASE)
 
 
-def scan_python_file(abs_path: str, rel_path: str) -> list[FallbackHit]:
-    """:func:`scan_source` for a file; a file that cannot contain a loopback literal is skipped
-    without parsing. Unreadable or non-UTF-8 files yield nothing; syntax errors propagate."""
-    try:
-        with open(abs_path, encoding="utf-8") as fh:
-            source = fh.read()
-    except (OSError, UnicodeDecodeError):
-        return []
+def scan_python_text(source: str, rel_path: str) -> list[FallbackHit]:
+    """:func:`scan_source`, skipping (without parsing) a module that cannot hold a reported
+    lookup: no loopback word, or none of the lookup tokens. Syntax errors propagate."""
     if not _LOOPBACK_WORDS.search(source) or not any(token in source for token in _LOOKUP_TOKENS):
         return []
     return scan_source(source, rel_path)

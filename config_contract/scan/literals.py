@@ -162,21 +162,27 @@ class _NamedText(io.StringIO):
 
 def scan_file(abs_path: str, rel_path: str) -> list[SecretHit]:
     """Scan one file like ``detect_secrets.core.scan.scan_file`` and return value-free hits.
+    Unreadable or non-UTF-8 (binary) files yield nothing, as in detect-secrets. Call inside
+    :func:`scan_settings`."""
+    try:
+        with open(abs_path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return []
+    return scan_text(text, rel_path)
+
+
+def scan_text(text: str, rel_path: str) -> list[SecretHit]:
+    """:func:`scan_file` for a file's decoded ``text`` (read with universal newlines).
 
     ``rel_path`` is the name the plugins and filters see (extension-based file types, lock
-    files, …) and the one reported. Unreadable or non-UTF-8 (binary) files yield nothing, as in
-    detect-secrets. Call inside :func:`scan_settings`.
+    files, …) and the one reported.
     """
     from detect_secrets.core.scan import _is_filtered_out
     from detect_secrets.transformers import get_transformed_file
     from detect_secrets.util.filetype import FileType, determine_file_type
 
     if _is_filtered_out(required_filter_parameters=["filename"], filename=rel_path):
-        return []
-    try:
-        with open(abs_path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError):
         return []
     gates = prefilter()
     file_type = determine_file_type(rel_path)

@@ -109,9 +109,26 @@ def _run(av, icase: bool) -> Literal | None:
     return ("(?i:%s)" % source if icase else source, None)
 
 
+#: A character class with at most this many characters extends a literal run as alternatives
+#: (``AP[0-9A-F]`` → ``AP0`` … ``APF``).
+MAX_CLASS_EXPANSION = 16
+
+
+def _small_class(items) -> list[str] | None:
+    chars: list[str] = []
+    for op, value in items:
+        if op is C.LITERAL:
+            chars.append(chr(value))
+        elif op is C.RANGE and value[1] - value[0] < MAX_CLASS_EXPANSION:
+            chars.extend(chr(code) for code in range(value[0], value[1] + 1))
+        else:
+            return None
+    return chars if len(chars) <= MAX_CLASS_EXPANSION and "\n" not in chars else None
+
+
 def _requirement(items, icase: bool) -> Requirement | None:
     alternatives: Requirement = [frozenset()]
-    run: list[str] = []
+    run: list[str] = [""]  # the current literal run, as alternative strings
 
     def combine(requirement: Requirement | None) -> None:
         nonlocal alternatives
@@ -120,15 +137,20 @@ def _requirement(items, icase: bool) -> Requirement | None:
         alternatives = [a | b for a in alternatives for b in requirement]
 
     def flush() -> None:
-        if run:
-            text = "".join(run)
-            combine([frozenset({(text.casefold(), True) if icase else (text, False)})])
-            run.clear()
+        nonlocal run
+        if any(run):
+            combine([frozenset({(text.casefold(), True) if icase else (text, False)}) for text in dict.fromkeys(run)])
+        run = [""]
 
     for op, av in items:
         if op is C.LITERAL:
-            run.append(chr(av))
+            run = [text + chr(av) for text in run]
             continue
+        if op is C.IN and any(run):
+            chars = _small_class(av)
+            if chars is not None and len(run) * len(chars) <= MAX_ALTERNATIVES:
+                run = [text + ch for text in run for ch in chars]
+                continue
         flush()
         if op is C.SUBPATTERN:
             _, add_flags, del_flags, sub = av
