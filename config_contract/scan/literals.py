@@ -122,33 +122,63 @@ def builtin_plugins() -> set[int]:
     return _prefilter_cache["b"]
 
 
+def _filtered(required: tuple[str, ...], **kwargs) -> bool:
+    """``detect_secrets.core.scan._is_filtered_out`` without its per-call introspection: the
+    filters taking all of ``required`` are called with the arguments they name; one needing an
+    argument not given is skipped, and a ``TypeError`` skips a filter, as there."""
+    key = ("filters", required)
+    if key not in _prefilter_cache:
+        from detect_secrets.core.scan import get_filters_with_parameter
+
+        _prefilter_cache[key] = [(f, tuple(f.injectable_variables)) for f in get_filters_with_parameter(*required)]
+    for function, names in _prefilter_cache[key]:
+        if any(name not in kwargs for name in names):
+            continue
+        try:
+            if function(**{name: kwargs[name] for name in names}):
+                return True
+        except TypeError:
+            pass
+    return False
+
+
+def _analyze(plugin, filename: str, line: str, line_number: int):
+    """detect-secrets' ``_scan_line`` (a plugin's secrets on a line, minus those its secret
+    filters drop), calling ``analyze_line`` directly."""
+    try:
+        secrets = plugin.analyze_line(filename=filename, line=line, line_number=line_number, context=None)
+    except TypeError:  # a plugin whose analyze_line takes fewer arguments: inject as detect-secrets does
+        from detect_secrets.util.inject import call_function_with_arguments
+
+        secrets = call_function_with_arguments(plugin.analyze_line, filename=filename, line=line,
+                                               line_number=line_number, context=None)
+    for secret in secrets or ():
+        if not _filtered(("secret",), filename=secret.filename, secret=secret.secret_value, plugin=plugin,
+                         line=line):
+            yield secret
+
+
 def _scan_candidate_lines(lines: list[str], candidates: dict[int, set[int]], filename: str):
     """detect-secrets' ``_process_line_based_plugins``, restricted to the candidate lines and,
-    on each, to the plugins that could report it (same filters, same order)."""
-    from detect_secrets.core.scan import _is_filtered_out, _scan_line
+    on each, to the plugins that could report it (same plugins, same filters)."""
     from detect_secrets.settings import get_plugins
     from detect_secrets.util.code_snippet import get_code_snippet
 
     plugins = get_plugins()
     for line_number in sorted(candidates):
         line = lines[line_number - 1].rstrip()
-        snippet = None
-        found = []
-        for index in sorted(candidates[line_number]):
-            plugin = plugins[index]
-            for secret in _scan_line(plugin=plugin, filename=filename, line=line, line_number=line_number,
-                                     context=snippet):
-                found.append((plugin, secret))
+        found = [(plugins[index], secret) for index in sorted(candidates[line_number])
+                 for secret in _analyze(plugins[index], filename, line, line_number)]
         if not found:
             continue
         # detect-secrets applies the line filters before the plugins; they are pure functions
         # of the line, so applying them only where a plugin found something is equivalent.
         snippet = get_code_snippet(lines=lines, line_number=line_number)
-        if _is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line, context=snippet):
+        if _filtered(("line",), filename=filename, line=line, context=snippet):
             continue
         for plugin, secret in found:
-            if not _is_filtered_out(required_filter_parameters=["context"], filename=secret.filename,
-                                    secret=secret.secret_value, plugin=plugin, line=line, context=snippet):
+            if not _filtered(("context",), filename=secret.filename, secret=secret.secret_value, plugin=plugin,
+                             line=line, context=snippet):
                 yield secret, line
 
 

@@ -65,15 +65,15 @@ def _pairs(root) -> list[str] | None:
 
 
 def _any_secret(lines: list[str], gates, filename: str) -> bool:
-    from detect_secrets.core.scan import _scan_line
     from detect_secrets.settings import get_plugins
+
+    from .literals import _analyze
 
     plugins = get_plugins()
     for number, indices in gates.candidates(lines).items():
         line = lines[number - 1].rstrip()
         for index in indices:
-            for _ in _scan_line(plugin=plugins[index], filename=filename, line=line, line_number=number,
-                                context=None):
+            for _ in _analyze(plugins[index], filename, line, number):
                 return True
     return False
 

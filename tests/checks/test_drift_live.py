@@ -144,8 +144,10 @@ def test_process_config_drift_compares_secrets_by_fingerprint(tmp_path):
     planted = "PLANTED-db-password-" + os.urandom(6).hex()
     env = {"PATH": os.environ.get("PATH", ""), "SA01_DEPLOYMENT_MODE": "DEV", "SOMA_DB_PASSWORD": planted,
            "SOMA_REDIS_HOST": "redis.internal", "SOMA_EXTRA_FLAG": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(30)"], env=env,
+                            stdout=subprocess.PIPE, text=True)
     try:
+        assert proc.stdout.readline().strip() == "up"  # exec'd: /proc/PID/environ is the new one
         live = proc_environ(proc.pid)
         os.environ["SOMA_TEST_EXPECTED_DB_PASSWORD"] = "a-different-value"
         expected = {"SA01_DEPLOYMENT_MODE": "PROD", "SOMA_DB_PASSWORD": "${SOMA_TEST_EXPECTED_DB_PASSWORD}",
