@@ -119,7 +119,7 @@ def build(ctx: StackContext) -> pulumi.Output:
     public = s.require("publicHostname", s.public_hostname)
     entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka_endpoint,
                              region=region, agent_public_url=f"https://{public}", service_sizing=s.sizing,
-                             infra=data.entries)
+                             agent_target_group_arn=lb.target_group_arn, infra=data.entries)
     pulumi.export("loadBalancerDnsName", lb.dns_name)
     pulumi.export("eksClusterName", cluster.name)
     pulumi.export("kubeconfig", pulumi.Output.secret(config))

@@ -47,7 +47,7 @@ def build(ctx: StackContext) -> pulumi.Output:
     public = s.require("publicHostname", s.public_hostname)
     entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka_endpoint,
                              region=region, agent_public_url=f"https://{public}", service_sizing=s.sizing,
-                             infra=data.entries)
+                             agent_target_group_arn=lb.target_group_arn, infra=data.entries)
     pulumi.export("loadBalancerDnsName", lb.dns_name)
     pulumi.export("ecsClusterName", cluster.name)
     return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)

@@ -401,3 +401,15 @@ def test_component_outputs_equal_their_typed_attributes(plans):
             assert set(comp.outputs) == set(cls.__annotations__), comp.type
             assert all(child.name.startswith(comp.name + "-") for child in plan.children(comp)), comp.name
     assert seen == set(classes)
+
+
+@pytest.mark.parametrize("stack", ["fargate-prod", "eks-prod"])
+def test_agent_exports_its_alb_target_group_for_the_target_health_probe(plans, stack):
+    plan = plans[stack]
+    groups = plan.of_type("aws:lb/targetGroup:TargetGroup")
+    assert len(groups) == 1
+    arn = groups[0].outputs["arn"]
+    endpoints = plan.stack_outputs["topology"]["services"]["agent"]["endpoints"]
+    tg = [e for e in endpoints if e["protocol"] == "aws-elbv2-target-group"]
+    assert tg == [{"protocol": "aws-elbv2-target-group", "url": arn, "tls": False}]
+    assert "aws-elbv2-target-group" not in {e["protocol"] for e in plans["local-dev"].stack_outputs["topology"]["services"]["agent"]["endpoints"]}
