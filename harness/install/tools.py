@@ -36,17 +36,18 @@ def _last_line(text: str) -> str:
 
 
 def run(cmd: list[str], *, what: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-        timeout_s: float = 1800, secret_free_argv: bool = True) -> subprocess.CompletedProcess:
+        timeout_s: float = 1800, mask: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """Run a build step; return the completed process (stdout/stderr as text).
 
     ``what`` names the step in errors (e.g. ``"go build spicedb"``). ``env`` is merged into the
-    current environment. Raises :class:`InstallError` (``"<what>: `<cmd>` failed (exit N):
-    <last error line>"``) when the command is missing, fails or runs longer than ``timeout_s``
-    seconds. ``cmd`` must not contain secrets (it is quoted in errors).
+    current environment (pass secrets there, never in ``cmd``: ``cmd`` is quoted in errors).
+    Raises :class:`InstallError` (``"<what>: `<cmd>` failed (exit N): <last error line>"``) when
+    the command is missing, fails or runs longer than ``timeout_s`` seconds; every value in
+    ``mask`` is replaced by ``***`` in that message.
     """
     full_env = dict(os.environ)
     full_env.update(env or {})
-    shown = " ".join(cmd) if secret_free_argv else cmd[0]
+    shown = " ".join(cmd)
     try:
         proc = subprocess.run(cmd, env=full_env, cwd=str(cwd) if cwd else None, capture_output=True,
                               text=True, timeout=timeout_s)
@@ -55,8 +56,11 @@ def run(cmd: list[str], *, what: str, env: dict[str, str] | None = None, cwd: Pa
     except subprocess.TimeoutExpired:
         raise InstallError(f"{what}: `{shown}` timed out after {timeout_s:.0f} s") from None
     if proc.returncode != 0:
-        raise InstallError(f"{what}: `{shown}` failed (exit {proc.returncode}): "
-                           f"{_last_line(proc.stderr) or _last_line(proc.stdout)}")
+        message = f"{what}: `{shown}` failed (exit {proc.returncode}): {_last_line(proc.stderr) or _last_line(proc.stdout)}"
+        for value in mask:
+            if value:
+                message = message.replace(value, "***")
+        raise InstallError(message)
     return proc
 
 

@@ -93,9 +93,11 @@ class SpiceDB(ServiceSpec):
     def prepare(self, ctx: Context) -> None:
         if self.datastore(ctx) != "postgres":
             return
+        env = self._env(ctx)
         run([str(self.binary(ctx)), "datastore", "migrate", "head", "--datastore-engine", "postgres",
              "--log-format", "json"],
-            what="spicedb: datastore migrate head", env=self._env(ctx), timeout_s=300)
+            what="spicedb: datastore migrate head", env=env, timeout_s=300,
+            mask=(ctx.credential("postgres", "password"), *env.values()))
 
     def command(self, ctx: Context) -> tuple[list[str], dict[str, str]]:
         argv = [str(self.binary(ctx)), "serve", "--grpc-addr", f"{ctx.host}:{self.ports(ctx)['grpc']}",

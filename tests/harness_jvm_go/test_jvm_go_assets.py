@@ -90,3 +90,20 @@ def test_opa_bundle_owns_only_the_somastack_root():
     assert manifest["roots"] == ["somastack"]
     assert (ASSETS / "opa" / "somastack" / "authz.rego").read_text().count("package somastack.authz") == 1
     json.loads((ASSETS / "opa" / "somastack" / "config" / "data.json").read_text())
+
+
+def test_failed_build_step_names_the_command_and_masks_planted_secrets(tmp_path: Path):
+    from harness.base import InstallError
+    from harness.install.tools import run
+
+    planted = "s3cr3t-planted-value"
+    script = tmp_path / "fail.sh"
+    script.write_text(f"#!/bin/sh\necho 'connect postgres://soma:{planted}@127.0.0.1/spicedb refused' >&2\nexit 3\n")
+    script.chmod(0o755)
+    with pytest.raises(InstallError) as err:
+        run([str(script)], what="spicedb: datastore migrate head", mask=(planted,))
+    message = str(err.value)
+    assert planted not in message and "***" in message
+    assert message.startswith("spicedb: datastore migrate head: `") and "(exit 3)" in message
+    with pytest.raises(InstallError, match="not found on PATH"):
+        run([str(tmp_path / "missing")], what="x")
