@@ -114,6 +114,8 @@ def _wait_reaped(rec: ProcRecord, popen: subprocess.Popen | None, timeout_s: flo
             leader = psutil.Process(rec.pid)
             if abs(leader.create_time() - rec.create_time) > 0.05:
                 return  # PID already reused
+            if popen is None and leader.status() == psutil.STATUS_ZOMBIE and leader.ppid() != os.getpid():
+                return  # not our child: only its parent (init) can reap it, waiting gains nothing
         except psutil.Error:
             return  # leader reaped
         time.sleep(0.02)

@@ -4,7 +4,8 @@
 and compare it with the stack's state, without writing the state (``Stack.preview_refresh``,
 Pulumi Automation API; CLI ``pulumi refresh --preview-only``). Each resource whose refresh step
 is an ``update`` yields one :class:`~checks.drift.model.DriftItem` per changed property path
-(``ResourcePreEvent.metadata.detailed_diff`` keys, else ``metadata.diffs``), ``change`` =
+(``ResOutputsEvent.metadata.detailed_diff`` keys, else ``diffs``, else the paths where the
+state's and the live outputs differ: CLI 3.259 sends no diffs for refresh steps), ``change`` =
 ``changed``, ``expected`` = the value in the state, ``actual`` = the value read live; a resource
 the refresh would ``delete`` (gone out of band) yields one item with ``change`` = ``missing``
 and an empty ``field``. Secret outputs are never shown (``show_secrets=False``; a value the
@@ -28,6 +29,10 @@ from checks.drift.model import CHANGED, MISSING, DriftItem
 
 from .cli import find_cli_root
 
+#: Output keys that are engine/provider internals, not resource properties (the dynamic
+#: provider's serialized provider is stored as ``__provider``).
+INTERNAL_KEYS = frozenset({"__provider"})
+
 #: Values longer than this (characters) are shortened in items.
 MAX_VALUE_CHARS = 120
 
@@ -50,6 +55,22 @@ def _get_path(values: Mapping | None, path: str):
         else:
             return None
     return cur
+
+
+def diff_paths(old, new, prefix: str = "") -> list[str]:
+    """Property paths (``a.b``, ``a[0]``) where ``old`` and ``new`` differ, descending into
+    objects and equal-length lists; a changed scalar, type or list length is one path."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new)):
+            out += diff_paths(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new) and prefix:
+        out = []
+        for i, (o, n) in enumerate(zip(old, new)):
+            out += diff_paths(o, n, f"{prefix}[{i}]")
+        return out
+    return [] if old == new else [prefix]
 
 
 def _short(value) -> str | None:
@@ -156,10 +177,12 @@ def engine_drift(program, stack_name: str, backend_url: str, *, project_name: st
     source = f"stack {stack_name}"
 
     def on_event(ev) -> None:
-        pre = getattr(ev, "resource_pre_event", None)
-        if pre is None or pre.metadata is None:
+        # The refresh step's final op and both states arrive on ResOutputsEvent (CLI 3.259:
+        # op "update" with old/new outputs, diffs None; "delete" when the resource is gone).
+        done = getattr(ev, "res_outputs_event", None)
+        if done is None or done.metadata is None:
             return
-        md = pre.metadata
+        md = done.metadata
         op = str(getattr(md.op, "value", md.op))
         obj = f"{md.type} {md.urn.rsplit('::', 1)[-1]}"
         if op == "delete":
@@ -169,8 +192,10 @@ def engine_drift(program, stack_name: str, backend_url: str, *, project_name: st
             return
         old = (md.old.outputs if md.old else None) or {}
         new = (md.new.outputs if md.new else None) or {}
-        paths = sorted(md.detailed_diff) if md.detailed_diff else sorted(md.diffs or [])
+        paths = sorted(md.detailed_diff or {}) or sorted(md.diffs or []) or diff_paths(old, new)
         for path in paths:
+            if path.split(".", 1)[0] in INTERNAL_KEYS:
+                continue
             e, a = _get_path(old, path), _get_path(new, path)
             secret = "[secret]" in f"{e}{a}"
             items.append(DriftItem("infra", "pulumi", obj, path, CHANGED, None if secret else _short(e),

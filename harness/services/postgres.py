@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import psutil
+
 from config_contract.topology import Endpoint, Service
 
 from ..base import Context, InstallError, ServiceSpec
@@ -83,6 +85,7 @@ class Postgres(ServiceSpec):
         sock.mkdir(mode=0o700, exist_ok=True)
         pgdata = self.pgdata(ctx)
         if (pgdata / "PG_VERSION").exists():
+            _remove_stale_lock(pgdata / "postmaster.pid")
             return
         password = ctx.credential(self.name, "password")
         pwfile = ctx.data_dir(self.name) / ".pwfile"
@@ -155,3 +158,19 @@ class Postgres(ServiceSpec):
 
 
 SPEC = Postgres()
+
+
+def _remove_stale_lock(lock: Path) -> None:
+    """Remove ``postmaster.pid`` when the PID it names is gone or a zombie (a killed server
+    whose parent exited and was never reaped): PostgreSQL would otherwise see the zombie's PID
+    as a running postmaster and refuse to start."""
+    try:
+        pid = int(lock.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return  # a live process holds it: leave it to PostgreSQL's own check
+    except psutil.Error:
+        pass
+    lock.unlink(missing_ok=True)
