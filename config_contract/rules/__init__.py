@@ -40,6 +40,11 @@ def by_id(rule_id: str):
 
 
 def rule_meta() -> list[dict]:
-    """``[{"id", "name", "severity", "source", "description"}]`` for every rule."""
-    return [{"id": r.id, "name": r.name, "severity": r.severity, "source": r.source, "description": r.description}
-            for r in registry()]
+    """``[{"id", "name", "severity", "source", "description"}]`` for every rule: the registry's,
+    then the scan's (``SCAN-UNPARSED``) and the secret-reference checks' (``SECRET-REF-*``)."""
+    from ..scan import RULE_META as SCAN_META  # cheap: detect-secrets loads only when a scan runs
+    from ..secret_backends import RULE_META as BACKEND_META  # cheap: hvac/boto3 load on use
+
+    own = [{"id": r.id, "name": r.name, "severity": r.severity, "source": r.source, "description": r.description}
+           for r in registry()]
+    return own + [dict(m) for m in (*SCAN_META, *BACKEND_META)]

@@ -156,10 +156,11 @@ def render(report, fmt: str) -> str:
 
     if fmt == "json":
         return report.to_json()
-    from config_contract.rules import registry
+    from config_contract.rules import rule_meta
 
-    names = {r.id: r.name for r in registry()}
-    rules = [RuleMeta(id=r.id, name=r.name, description=f"{r.description} Source: {r.source}.") for r in registry()]
+    metas = rule_meta()
+    names = {m["id"]: m["name"] for m in metas}
+    rules = [RuleMeta(id=m["id"], name=m["name"], description=f"{m['description']} Source: {m['source']}.") for m in metas]
     results = [finding_to_result(f, rule_name=names.get(f.rule, "")) for f in report.findings]
     dims = report.dimensions
     verdict = "PASSED" if report.passed else "FAILED"

@@ -77,3 +77,19 @@ def test_file_backend_without_passphrase_is_a_clear_error(tmp_path, pulumi_root,
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
     with pytest.raises(EngineDriftError, match="PULUMI_CONFIG_PASSPHRASE: not set"):
         engine_drift(make_program({}), "dev", f"file://{tmp_path}", project_name=PROJECT, cli_root=pulumi_root)
+
+
+def test_project_directory(tmp_path, backend, pulumi_root):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    target = tmp_path / "d.json"
+    (proj / "Pulumi.yaml").write_text("name: engine-dir-test\nruntime: python\n")
+    (proj / "__main__.py").write_text(
+        "from json_file_resource import JsonFile\n"
+        f"JsonFile('cfg-d', path={str(target)!r}, content={{'port': 20020}})\n")
+    open_stack(proj, "dev", backend["url"], create=True, cli_root=pulumi_root, env=backend["env"]).up(color="never")
+    assert engine_drift(proj, "dev", backend["url"], cli_root=pulumi_root, env=backend["env"]) == []
+    target.write_text(json.dumps({"port": 20021}))
+    items = engine_drift(proj, "dev", backend["url"], cli_root=pulumi_root, env=backend["env"])
+    assert [(i.object, i.field, i.expected, i.actual) for i in items] == [
+        ("pulumi-python:dynamic:Resource cfg-d", "content.port", "20020", "20021")]

@@ -26,7 +26,7 @@ def test_repo_pack_loads_and_passes_resources_it_has_no_rule_for(tmp_path, backe
     stack = _stack(tmp_path, backend, pulumi_root, {"cfg": (str(tmp_path / "c.json"), {"mode": "prod"})})
     events = []
     result = stack.preview(policy_packs=[str(REPO / "policies")], on_event=events.append, color="never")
-    assert "somastack-policies" in result.stdout
+    assert "✅ somastack-policies@" in result.stdout  # the pack ran and passed
     assert [e.policy_event for e in events if e.policy_event] == []
     assert not (tmp_path / "c.json").exists()  # preview created nothing
 
