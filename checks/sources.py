@@ -69,9 +69,9 @@ def from_stack(stack: str, *, cwd: str | None = None, pulumi: str | None = None,
     """Run ``pulumi stack output --json --stack NAME`` (no ``--show-secrets``) and validate
     its ``topology`` output. :class:`InputError` when the CLI is missing, fails or times out."""
     if pulumi is None:
-        from checks.drift.infra import pulumi_cli
+        from checks.drift.engine_cli import find_cli
 
-        pulumi = pulumi_cli()
+        pulumi = find_cli()
     exe = pulumi
     if not exe:
         raise InputError("the pulumi CLI is not installed (needed for --stack); use --topology FILE", path=f"pulumi stack {stack}")

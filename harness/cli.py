@@ -5,7 +5,8 @@ Usage::
     somastack-services [--state-dir DIR] [--port-offset N] [--cache-dir DIR]
                        [-o SVC.KEY=VALUE ...] COMMAND [ARGS]
 
-    install [SERVICE...]   install into the cache (all by default; idempotent, fast when cached)
+    install [SERVICE...]   install into the cache (all by default; idempotent, fast when cached);
+                           without SERVICE also builds the Pulumi CLI (install/pulumi/build.sh)
     up [SERVICE...]        start (with depends_on), wait until ready, write topology.json
     down                   stop everything this state dir started
     status [--json]        pid, alive, ready, host:port, RSS per service
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -129,6 +131,34 @@ def _print_status(h: Harness, as_json: bool) -> None:
         print(f"{name:<9} {state:<6} pid={s.pid or '-':<8} {s.host} {ports}  rss={s.rss_bytes / 2**20:.0f}MiB")
 
 
+#: Builds the Pulumi CLI from the Go module proxy into ``<cache>/pulumi/`` (docs/engine.md).
+PULUMI_BUILD = Path(__file__).resolve().parent / "install" / "pulumi" / "build.sh"
+
+
+def install_pulumi(cache_dir: Path) -> float:
+    """Run ``install/pulumi/build.sh CACHE_DIR`` (idempotent: a stamp makes it a no-op when the
+    CLI is built). Returns the seconds it took, 0 when it was cached (nothing printed by the
+    script). Raises :class:`HarnessError` with the script's last stderr line (it names its log
+    file) when the build fails."""
+    stamp = Path(cache_dir) / "pulumi" / "bin" / ".stamp"
+
+    def stamp_state():
+        try:
+            return stamp.stat().st_mtime_ns, stamp.read_text()
+        except OSError:
+            return None
+
+    before, t0 = stamp_state(), time.monotonic()
+    try:
+        proc = subprocess.run(["bash", str(PULUMI_BUILD), str(cache_dir)], capture_output=True, text=True, check=False)
+    except OSError as err:
+        raise HarnessError(f"pulumi: cannot run {PULUMI_BUILD}: {err.strerror}") from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [f"{PULUMI_BUILD.name} exited {proc.returncode}"])[-1]
+        raise HarnessError(last if last.startswith("pulumi") else f"pulumi build: {last}")
+    return 0.0 if stamp_state() == before else time.monotonic() - t0
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute one parsed command; returns the exit code."""
     h = Harness(_context(args))
@@ -136,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "install":
         for name, secs in h.install(args.services or None).items():
             print(f"{name:<9} {'cached' if secs == 0 else f'installed in {secs:.1f} s'}")
+        if not args.services:
+            secs = install_pulumi(h.ctx.cache_dir)
+            print(f"{'pulumi':<9} {'cached' if secs == 0 else f'built in {secs:.1f} s'}")
     elif cmd == "up":
         t0 = time.monotonic()
         topo = h.up(args.services or None)

@@ -2,6 +2,7 @@
 
 - :mod:`.config`: environment variables of running workloads vs the rendered contract;
 - :mod:`.services`: live state inside each service vs ``assets/`` and the topology;
-- :mod:`.infra`: Pulumi ``refresh`` preview through the Automation API (needs the CLI);
+- :mod:`.engine`: infra drift, Pulumi ``refresh --preview-only`` through the Automation API;
+  :mod:`.engine_cli` finds the CLI ``harness/install/pulumi/build.sh`` builds (docs/engine.md);
 - :mod:`.model`: items, report, baseline; :mod:`.report`: JSON, Markdown, SARIF.
 """

@@ -9,7 +9,8 @@ Usage: ``somastack-deploy drift (--stack NAME | --topology FILE | --harness-stat
 - config drift: with ``--harness-state``, every harness process's environment against its
   plug-in's; with ``--expected-env`` (a dotenv the contract renders; values may be references)
   and ``--live``, that workload's environment (``checks.drift.config``);
-- infra drift with ``--stack`` (Pulumi refresh preview; needs the pulumi CLI).
+- infra drift with ``--stack`` (Pulumi refresh preview through ``checks.drift.engine``; needs
+  the Pulumi CLI that ``harness/install/pulumi/build.sh`` builds, else a note says it was not checked).
 
 Exit codes: 0 no drift (after the baseline), 1 drift or a service that could not be checked,
 2 unusable input.
@@ -112,7 +113,7 @@ def run(args) -> int:
             rep.items += compare_env(expected, live, service="agent", workload=workload, source=args.expected_env)
         rep.checked.append(f"{kind} environment")
     if args.stack:
-        from checks.drift.infra import infra_drift
+        from checks.drift.engine import EngineDriftError, infra_drift
 
         try:
             items, notes = infra_drift(args.stack, args.cwd or ".")
@@ -120,8 +121,10 @@ def run(args) -> int:
             rep.notes += notes
             if not notes:
                 rep.checked.append("pulumi refresh preview")
-        except Exception as err:  # noqa: BLE001 - CommandError text names the stack, not secrets
-            rep.errors.append(f"pulumi: {type(err).__name__}: {str(err).strip().splitlines()[-1][:200]}")
+        except EngineDriftError as err:  # one line, names the stack, never a secret
+            rep.errors.append(f"pulumi: {err}")
+        except Exception as err:  # noqa: BLE001 - an Automation API failure outside the CLI run
+            rep.errors.append(f"pulumi: {type(err).__name__}: {(str(err).strip().splitlines() or [''])[-1][:200]}")
     else:
         rep.notes.append("infra drift not checked: it needs --stack (Pulumi refresh preview)")
     rep.apply_baseline(accepted)

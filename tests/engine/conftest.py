@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.drift_engine import PulumiCliNotFound, find_cli_root
+from checks.drift.engine_cli import PulumiCliNotFound, find_cli_root
 
 FIXTURES = Path(__file__).parent / "fixtures"
 if str(FIXTURES) not in sys.path:

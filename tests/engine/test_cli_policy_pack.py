@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pulumi.automation.errors import CommandError
 
-from checks.drift_engine.engine import open_stack
+from checks.drift.engine import open_stack
 
 from program import make_program
 

@@ -27,13 +27,13 @@ CACHE="${1:-${SOMASTACK_CACHE:-$HOME/.cache/somastack-deploy}}/pulumi"
 BIN="$CACHE/bin"
 
 die() { echo "pulumi build: $*" >&2; exit 1; }
-command -v go >/dev/null || die "\`go\` not found on PATH (install Go >= 1.25)"
 
 stamp="$PULUMI_VERSION $(cat "$HERE/cli/go.mod" "$HERE/pulumi-analyzer-policy-python" | sha256sum | cut -c1-16)"
 if [[ -x "$BIN/pulumi" && -x "$BIN/pulumi-resource-pulumi-python" && -x "$BIN/pulumi-analyzer-policy-python" \
       && "$(cat "$BIN/.stamp" 2>/dev/null)" == "$stamp" ]]; then
   exit 0  # cached
 fi
+command -v go >/dev/null || die "\`go\` not found on PATH (install Go >= 1.25)"
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOMODCACHE="$CACHE/gomodcache" GOCACHE="$CACHE/gocache"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}" CGO_ENABLED=0

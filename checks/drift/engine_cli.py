@@ -1,9 +1,10 @@
-"""Locate the Pulumi CLI for the Automation API.
+"""Locate the Pulumi CLI for the Automation API and for ``pulumi stack output``.
 
-The CLI cannot come from get.pulumi.com here; ``harness/install/pulumi/build.sh`` (run by
+No released Pulumi CLI is reachable here; ``harness/install/pulumi/build.sh`` (run by
 ``somastack-services install``) builds it from the Go module proxy into
 ``<cache>/pulumi/bin/pulumi`` with the dynamic-provider and policy-pack launcher scripts next to
 it. ``<cache>`` is ``$SOMASTACK_CACHE`` or ``~/.cache/somastack-deploy`` (the harness's default).
+See docs/engine.md.
 """
 
 from __future__ import annotations
@@ -45,3 +46,12 @@ def find_cli_root(root: str | os.PathLike | None = None) -> Path:
     raise PulumiCliNotFound(
         f"no Pulumi CLI: not at {r / 'bin' / 'pulumi'} and not on PATH "
         "(build it with `somastack-services install` or harness/install/pulumi/build.sh)")
+
+
+def find_cli() -> str | None:
+    """Path of the ``pulumi`` executable :func:`find_cli_root` picks, or ``None`` when there is
+    none (for callers that report "not checked" instead of failing)."""
+    try:
+        return str(find_cli_root() / "bin" / "pulumi")
+    except PulumiCliNotFound:
+        return None

@@ -1,8 +1,9 @@
-"""Infrastructure drift through the real Pulumi engine (CLI v3.259.0 built from the Go module
-proxy by ``checks/drift/pulumi_cli/build.sh``): a local-backend stack with one resource (a
-dynamic-provider file) is changed, then deleted out of band; ``preview_refresh`` through the
-Automation API reports exactly that property, then the missing resource. ``--stack`` reads the
-stack's ``topology`` output through the same CLI."""
+"""``somastack-deploy drift --stack`` path end to end with the real Pulumi engine (CLI v3.259.0
+built from the Go module proxy by ``harness/install/pulumi/build.sh``): a local-backend stack
+with one resource (a dynamic-provider file, provider defined in this test) is changed, then
+deleted out of band; :func:`checks.drift.engine.infra_drift` on the project directory (only
+``Pulumi.yaml``, existing stack) reports exactly that property, then the missing resource.
+``--stack`` reads the stack's ``topology`` output through the same CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import pytest
 
 from checks import sources
-from checks.drift.infra import infra_drift, pulumi_cli, workspace_options
+from checks.drift.engine import infra_drift, open_stack
 
 TOPOLOGY = {"version": 1, "stack": "drift-e2e", "dimensions": {"software_mode": "StandAlone", "environment": "DEV",
                                                               "saas_bridge": False, "target": "LOCAL"},
@@ -21,19 +22,9 @@ TOPOLOGY = {"version": 1, "stack": "drift-e2e", "dimensions": {"software_mode": 
                                    "credentials": {"password": "ref+vault://secret/soma/redis#/password"}}}}
 
 
-@pytest.fixture
-def cli():
-    path = pulumi_cli()
-    if path is None:
-        pytest.fail("the pulumi CLI is not installed: run `bash checks/drift/pulumi_cli/build.sh` "
-                    "(builds v3.259.0 from the Go module proxy into the cache)", pytrace=False)
-    return path
-
-
-def test_refresh_preview_reports_out_of_band_changes(cli, tmp_path, monkeypatch):
+def test_refresh_preview_reports_out_of_band_changes(pulumi_root, tmp_path, monkeypatch):
     import pulumi
     import pulumi.dynamic as dyn
-    from pulumi import automation as auto
 
     target = tmp_path / "managed.conf"
     env = {"PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}", "PULUMI_CONFIG_PASSPHRASE": "not-a-secret-e2e",
@@ -66,15 +57,15 @@ def test_refresh_preview_reports_out_of_band_changes(cli, tmp_path, monkeypatch)
         LocalFile("retention-config", {"path": str(target), "content": "retention.ms=604800000\n"})
         pulumi.export("topology", json.dumps(TOPOLOGY))
 
-    stack = auto.create_or_select_stack(stack_name="drift-e2e", project_name="somastack-drift-e2e", program=program,
-                                        opts=workspace_options(env))
+    stack = open_stack(program, "drift-e2e", None, project_name="somastack-drift-e2e", create=True,
+                       cli_root=pulumi_root, env=env)
     assert stack.up(on_output=lambda _: None).summary.result == "succeeded"
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "Pulumi.yaml").write_text("name: somastack-drift-e2e\nruntime: python\n")
 
     assert infra_drift("drift-e2e", str(proj), env=env) == ([], [])
-    topo = sources.from_stack("drift-e2e", cwd=str(proj), pulumi=cli)
+    topo = sources.from_stack("drift-e2e", cwd=str(proj), pulumi=str(pulumi_root / "bin" / "pulumi"))
     assert topo.stack == "drift-e2e" and "redis" in topo.services
 
     target.write_text("retention.ms=3600000\n")

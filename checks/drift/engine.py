@@ -3,18 +3,23 @@
 :func:`engine_drift` asks the Pulumi engine to read every resource of a stack from its provider
 and compare it with the stack's state, without writing the state (``Stack.preview_refresh``,
 Pulumi Automation API; CLI ``pulumi refresh --preview-only``). Each resource whose refresh step
-is an ``update`` yields one :class:`~checks.drift.model.DriftItem` per changed property path
-(``ResOutputsEvent.metadata.detailed_diff`` keys, else ``diffs``, else the paths where the
-state's and the live outputs differ: CLI 3.259 sends no diffs for refresh steps), ``change`` =
+changes anything yields one :class:`~checks.drift.model.DriftItem` per changed property path
+(``ResOutputsEvent.metadata.detailed_diff`` keys, else ``diffs``, else the exact paths where the
+state's and the live outputs differ: CLI 3.259 sends no diffs for refresh steps, and the step's
+op may be ``update`` or ``same`` depending on the provider, so the outputs are compared for every
+op), ``change`` =
 ``changed``, ``expected`` = the value in the state, ``actual`` = the value read live; a resource
-the refresh would ``delete`` (gone out of band) yields one item with ``change`` = ``missing``
+the refresh would ``delete`` (gone out of band: op ``delete`` or live outputs absent) yields one item with ``change`` = ``missing``
 and an empty ``field``. Secret outputs are never shown (``show_secrets=False``; a value the
 engine masks as ``[secret]`` is reported with ``secret=True`` and no values).
 
 Programs run as Automation API *inline* programs (the CLI connects back to this process with
 ``--client``), because the Python language host ``pulumi-language-python`` cannot be built here
 (docs/engine.md). A project directory is accepted too: its ``Pulumi.yaml`` gives the project
-name and its ``__main__.py`` is run as the inline program when the engine asks for it.
+name and its ``__main__.py`` is run as the inline program when the engine asks for it; a
+directory with only ``Pulumi.yaml`` selects an existing stack as a local-program workspace (a
+refresh does not run the program), which is what ``somastack-deploy drift --stack`` uses through
+:func:`infra_drift`.
 """
 
 from __future__ import annotations
@@ -25,9 +30,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from checks.drift.model import CHANGED, MISSING, DriftItem
-
-from .cli import find_cli_root
+from .engine_cli import PulumiCliNotFound, find_cli_root
+from .model import CHANGED, MISSING, DriftItem
 
 #: Output keys that are engine/provider internals, not resource properties (the dynamic
 #: provider's serialized provider is stored as ``__provider``).
@@ -80,15 +84,16 @@ def _short(value) -> str | None:
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 
-def _project(program) -> tuple[Callable[[], None], str | None, Path | None]:
-    """``(inline program, project name from Pulumi.yaml or None, project dir or None)``."""
+def _project(program) -> tuple[Callable[[], None] | None, str | None, Path | None]:
+    """``(inline program or None, project name from Pulumi.yaml or None, project dir or None)``.
+    A directory without ``__main__.py`` gives no inline program (existing stack, local workspace)."""
     if callable(program):
         return program, None, None
     d = Path(program)
     spec = d / "Pulumi.yaml"
     main = d / "__main__.py"
-    if not spec.is_file() or not main.is_file():
-        raise EngineDriftError(f"{d}: not a Pulumi Python project (needs Pulumi.yaml and __main__.py)")
+    if not spec.is_file():
+        raise EngineDriftError(f"{d}: not a Pulumi project (no Pulumi.yaml)")
     import yaml
 
     try:
@@ -97,6 +102,8 @@ def _project(program) -> tuple[Callable[[], None], str | None, Path | None]:
         raise EngineDriftError(f"{spec}: unreadable: {type(exc).__name__}") from None
     if not name:
         raise EngineDriftError(f"{spec}: name: missing")
+    if not main.is_file():
+        return None, str(name), d
 
     def run_main() -> None:
         if str(d) not in sys.path:
@@ -106,14 +113,16 @@ def _project(program) -> tuple[Callable[[], None], str | None, Path | None]:
     return run_main, str(name), d
 
 
-def open_stack(program, stack_name: str, backend_url: str, *, project_name: str | None = None,
+def open_stack(program, stack_name: str, backend_url: str | None, *, project_name: str | None = None,
                create: bool = False, cli_root=None, env: Mapping[str, str] | None = None):
     """Return an Automation API ``Stack`` for ``program`` (callable or project directory).
 
-    ``backend_url``: ``file:///abs/dir`` (local file backend) or any Pulumi backend URL.
+    ``backend_url``: ``file:///abs/dir`` (local file backend) or any Pulumi backend URL;
+    ``None``: the CLI's own choice (``PULUMI_BACKEND_URL`` in ``env`` or the environment, the
+    project's ``backend``, or the logged-in backend).
     ``env``: extra environment for the CLI and plugins, e.g. ``PULUMI_CONFIG_PASSPHRASE``
     (required by a file backend; never logged). ``create``: create the stack when missing
-    (else it must exist). Raises :class:`~checks.drift_engine.cli.PulumiCliNotFound` and
+    (else it must exist). Raises :class:`~checks.drift.engine_cli.PulumiCliNotFound` and
     :class:`EngineDriftError`.
     """
     from pulumi import automation as auto
@@ -130,21 +139,24 @@ def open_stack(program, stack_name: str, backend_url: str, *, project_name: str 
         "PATH": os.pathsep.join([str(root / "bin"), str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         **dict(env or {}),
     }
-    if backend_url.startswith("file:") and not (env_vars.get("PULUMI_CONFIG_PASSPHRASE")
+    effective = backend_url or env_vars.get("PULUMI_BACKEND_URL") or os.environ.get("PULUMI_BACKEND_URL") or ""
+    if effective.startswith("file:") and not (env_vars.get("PULUMI_CONFIG_PASSPHRASE")
                                                  or env_vars.get("PULUMI_CONFIG_PASSPHRASE_FILE")
                                                  or os.environ.get("PULUMI_CONFIG_PASSPHRASE")
                                                  or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")):
         raise EngineDriftError("PULUMI_CONFIG_PASSPHRASE: not set (needed by the file backend's secrets provider)")
-    if work_dir:  # a project directory's Pulumi.yaml may name another backend: this one wins
+    if work_dir and backend_url:  # a project directory's Pulumi.yaml may name another backend: this one wins
         env_vars["PULUMI_BACKEND_URL"] = backend_url
     opts = auto.LocalWorkspaceOptions(
         work_dir=str(work_dir) if work_dir else None,
         pulumi_command=auto.PulumiCommand(root=str(root), skip_version_check=True),
         env_vars=env_vars,
         project_settings=None if work_dir else auto.ProjectSettings(
-            name=name, runtime="python", backend=auto.ProjectBackend(url=backend_url)),
+            name=name, runtime="python", backend=auto.ProjectBackend(url=backend_url) if backend_url else None),
     )
     try:
+        if fn is None:  # existing stack of a project directory without a program
+            return auto.select_stack(stack_name=stack_name, work_dir=str(work_dir), opts=opts)
         if create:
             return auto.create_or_select_stack(stack_name=stack_name, project_name=name, program=fn, opts=opts)
         return auto.select_stack(stack_name=stack_name, project_name=name, program=fn, opts=opts)
@@ -158,7 +170,7 @@ def _last_line(exc: Exception) -> str:
     return (lines[-1] if lines else type(exc).__name__)[:300]
 
 
-def engine_drift(program, stack_name: str, backend_url: str, *, project_name: str | None = None,
+def engine_drift(program, stack_name: str, backend_url: str | None, *, project_name: str | None = None,
                  cli_root=None, env: Mapping[str, str] | None = None) -> list[DriftItem]:
     """Drifted resources/properties of ``stack_name`` as the Pulumi engine sees them.
 
@@ -167,7 +179,7 @@ def engine_drift(program, stack_name: str, backend_url: str, *, project_name: st
     Returns ``DriftItem(kind="infra", service="pulumi", object="<type> <name>", field=<property
     path>, change="changed"|"missing", expected=<state value>, actual=<live value>)`` sorted by
     ``(object, field)``; empty when nothing drifted. Raises
-    :class:`~checks.drift_engine.cli.PulumiCliNotFound` (no CLI) and :class:`EngineDriftError`
+    :class:`~checks.drift.engine_cli.PulumiCliNotFound` (no CLI) and :class:`EngineDriftError`
     (the engine run failed: message is the CLI's last error line).
     """
     from pulumi import automation as auto
@@ -178,17 +190,18 @@ def engine_drift(program, stack_name: str, backend_url: str, *, project_name: st
 
     def on_event(ev) -> None:
         # The refresh step's final op and both states arrive on ResOutputsEvent (CLI 3.259:
-        # op "update" with old/new outputs, diffs None; "delete" when the resource is gone).
+        # op "update" or "same" with old/new outputs, diffs None; "delete" when the resource is
+        # gone). The pre-event carries the stored state twice, so it is not used.
         done = getattr(ev, "res_outputs_event", None)
         if done is None or done.metadata is None:
             return
         md = done.metadata
         op = str(getattr(md.op, "value", md.op))
         obj = f"{md.type} {md.urn.rsplit('::', 1)[-1]}"
-        if op == "delete":
+        if op == "delete" or (md.old is not None and md.new is None):
             items.append(DriftItem("infra", "pulumi", obj, "", MISSING, "in state", None, source=source))
             return
-        if op != "update":
+        if op in ("create", "create-replacement", "read"):
             return
         old = (md.old.outputs if md.old else None) or {}
         new = (md.new.outputs if md.new else None) or {}
@@ -206,3 +219,19 @@ def engine_drift(program, stack_name: str, backend_url: str, *, project_name: st
     except auto.errors.CommandError as exc:
         raise EngineDriftError(f"stack {stack_name}: refresh preview failed: {_last_line(exc)}") from None
     return sorted(items, key=lambda i: (i.object, i.field))
+
+
+def infra_drift(stack_name: str, work_dir: str, *, env: Mapping[str, str] | None = None
+                ) -> tuple[list[DriftItem], list[str]]:
+    """Infra drift for ``somastack-deploy drift --stack NAME [--cwd DIR]``: :func:`engine_drift`
+    of the existing stack ``stack_name`` of the Pulumi project in ``work_dir`` (its
+    ``Pulumi.yaml``; backend and passphrase from ``env``/the environment as for the CLI).
+
+    Returns ``(items, notes)``: ``notes`` is ``["infra drift not checked: …"]`` when there is no
+    Pulumi CLI (the report says so instead of failing). Raises :class:`EngineDriftError` (one
+    line, no secret) when the stack cannot be read or the refresh preview fails.
+    """
+    try:
+        return engine_drift(Path(work_dir), stack_name, None, env=env), []
+    except PulumiCliNotFound as exc:
+        return [], [f"infra drift not checked: {exc}"]
