@@ -167,6 +167,8 @@ def open_stack(program, stack_name: str, backend_url: str | None, *, project_nam
 def _last_line(exc: Exception) -> str:
     text = str(getattr(exc, "stderr", "") or "") or str(exc)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(("code:", "stdout:", "stderr:"))]
+    if not lines and type(exc).__name__ == "StackNotFoundError":
+        return "no such stack in this backend"
     return (lines[-1] if lines else type(exc).__name__)[:300]
 
 
