@@ -7,7 +7,6 @@ aliases with a value map; both set and different → error).
 from __future__ import annotations
 
 from ..catalog import by_name
-from ..context import Context
 from ..model import parse_bool
 from .base import Rule
 

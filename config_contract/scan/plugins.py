@@ -15,7 +15,6 @@ detect-secrets baseline can record their results. They must not import ``config_
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Generator
 

@@ -19,11 +19,11 @@ Exit codes: 0 no drift (after the baseline), 1 drift or a service that could not
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from config_contract.errors import InputError
 from somastack_deploy import exitcodes
+from somastack_deploy.reports import write_report
 
 from .probe import add_source_args
 
@@ -135,11 +135,5 @@ def run(args) -> int:
             Path(args.write_baseline).write_text(json.dumps(doc, indent=2) + "\n")
         except OSError as err:
             raise InputError(err.strerror or "cannot write", path=args.write_baseline) from None
-    if args.output:
-        try:
-            Path(args.output).write_text(text)
-        except OSError as err:
-            raise InputError(err.strerror or "cannot write", path=args.output) from None
-    else:
-        sys.stdout.write(text)
+    write_report(text, args.output)
     return exitcodes.FINDINGS if (rep.drift or rep.errors) else exitcodes.OK

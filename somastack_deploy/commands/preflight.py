@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
 from .. import exitcodes
 
@@ -111,15 +110,9 @@ def run(args: argparse.Namespace) -> int:
     if extra:
         report.extend(extra)
     text = render(report, args.format)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as err:
-            raise InputError(f"cannot write report ({err.strerror})", path=args.output) from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    from somastack_deploy.reports import write_report
+
+    write_report(text, args.output)
     return exitcodes.OK if report.passed else exitcodes.FINDINGS
 
 

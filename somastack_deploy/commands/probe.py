@@ -10,10 +10,10 @@ JSON (version 1): see :mod:`checks.runner`.
 
 from __future__ import annotations
 
-import sys
 
 from config_contract.errors import InputError
 from somastack_deploy import exitcodes
+from somastack_deploy.reports import write_report
 
 FORMATS = ("text", "json", "junit")
 
@@ -59,12 +59,5 @@ def run(args) -> int:
         text = render(args.format, results, tool="somastack-deploy.probe",
                       title=f"probe: stack {topology.stack} ({'healthy' if report.healthy else 'UNHEALTHY'},"
                             f" {report.wall_ms:.0f} ms wall)")
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as err:
-            raise InputError(err.strerror or "cannot write", path=args.output) from None
-    else:
-        sys.stdout.write(text)
+    write_report(text, args.output)
     return exitcodes.OK if report.healthy else exitcodes.FINDINGS

@@ -19,6 +19,7 @@ import sys
 
 from config_contract.errors import InputError
 from somastack_deploy import exitcodes
+from somastack_deploy.reports import write_report
 
 from .probe import add_source_args
 
@@ -95,14 +96,7 @@ def run(args) -> int:
                           probe_timeout_s=args.timeout, services=services,
                           progress=not args.no_progress and sys.stderr.isatty())
     text = report.render(rep, args.format)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as err:
-            raise InputError(err.strerror or "cannot write", path=args.output) from None
-        if args.format != "text":
-            sys.stdout.write(report.to_text(rep))
-    else:
-        sys.stdout.write(text)
+    write_report(text, args.output)
+    if args.output and args.format != "text":
+        sys.stdout.write(report.to_text(rep))  # the file holds the report; a summary for the log
     return exitcodes.OK if rep.passed else exitcodes.FINDINGS

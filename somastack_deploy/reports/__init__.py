@@ -73,3 +73,22 @@ def render(fmt: str, results: list[Result], *, tool: str, rules: list[RuleMeta] 
 
         return to_text(results, title=title)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def write_report(text: str, output: str | None) -> None:
+    """Write a rendered report to ``output`` (a file path, UTF-8) or, when ``output`` is None,
+    to stdout. Raises :class:`config_contract.errors.InputError` (exit 2) naming the file when it
+    cannot be written."""
+    import sys
+
+    if not output:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as err:
+        from config_contract.errors import InputError
+
+        raise InputError(f"cannot write report ({err.strerror or 'error'})", path=output) from None
