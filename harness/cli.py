@@ -44,7 +44,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help="stack state directory (default .somastack/services)")
-    p.add_argument("--port-offset", default=argparse.SUPPRESS, help="added to every seed 001 port (default 0)")
+    p.add_argument("--port-offset", default=argparse.SUPPRESS, help="added to every seed 001 port (default: the running stack's, else 0)")
     p.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help="install cache (default $SOMASTACK_CACHE or ~/.cache/somastack-deploy)")
     p.add_argument("-o", "--option", action="append", default=argparse.SUPPRESS, metavar="SVC.KEY=VALUE", help="service option, e.g. redis.persistence=none")
 
@@ -91,15 +91,24 @@ def _parse_options(raw: list[str]) -> dict:
     return options
 
 
+def _recorded_offset(state_dir: str) -> str:
+    """The port offset a running stack in ``state_dir`` was started with (``state.json``), or "0"."""
+    try:
+        return str(json.loads((Path(state_dir) / "state.json").read_text()).get("port_offset", 0))
+    except (OSError, ValueError, AttributeError):
+        return "0"
+
+
 def _context(args: argparse.Namespace) -> Context:
-    raw = getattr(args, "port_offset", "0")
+    state_dir = getattr(args, "state_dir", None) or default_state_dir()
+    # Without --port-offset, commands act on the stack as it was started (down, status, kill …).
+    raw = getattr(args, "port_offset", None) or _recorded_offset(state_dir)
     try:
         offset = int(raw)
     except ValueError:
         raise InputError(f"not an integer: {raw!r}", variable="--port-offset") from None
     if not 0 <= offset <= 40000:
         raise InputError(f"must be between 0 and 40000 (ports up to 65535), got {offset}", variable="--port-offset")
-    state_dir = getattr(args, "state_dir", None) or default_state_dir()
     cache_dir = getattr(args, "cache_dir", None) or default_cache_dir()
     return Context(state_dir=Path(state_dir).resolve(), cache_dir=Path(cache_dir).resolve(), port_offset=offset,
                    options=_parse_options(getattr(args, "option", [])))

@@ -53,3 +53,17 @@ def test_server_that_exits_is_exit_1_with_its_log(tmp_path):
     status = cli(tmp_path, offset, "status", "--json")
     assert status.returncode == 0 and '"alive": false' in status.stdout
     assert cli(tmp_path, offset, "down").returncode == 0
+
+
+def test_commands_without_port_offset_act_on_the_running_stack(tmp_path):
+    offset = _offset(6379)
+    assert cli(tmp_path, offset, "up", "redis").returncode == 0
+    try:
+        plain = [sys.executable, "-m", "harness.cli", "--state-dir", str(tmp_path)]
+        status = subprocess.run([*plain, "status"], capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0 and f"redis={6379 + offset}" in status.stdout
+        down = subprocess.run([*plain, "down"], capture_output=True, text=True, timeout=120)
+        assert down.returncode == 0 and "stopped redis" in down.stdout
+        assert port_free("127.0.0.1", 6379 + offset)
+    finally:
+        cli(tmp_path, offset, "down")
