@@ -117,20 +117,9 @@ def read_pulumi_stack(path: str, *, namespace: str = "somastack") -> tuple[dict[
     """
     import yaml
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", path=path) from None
-    except OSError as err:
-        raise InputError(f"cannot read file ({err.strerror})", path=path) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError("not valid YAML", path=path, line=(mark.line + 1) if mark else None) from None
+    from .files import parse_yaml, read_text
+
+    root = parse_yaml(path, read_text(path), compose=True)
     values: dict[str, str] = {}
     prov: Provenance = {}
     if root is None:

@@ -17,38 +17,13 @@ from __future__ import annotations
 
 import os
 
-import yaml
-
 from config_contract.errors import InputError
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise InputError("stack file not found", path=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a stack file", path=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", path=path) from None
-    except OSError as err:
-        raise InputError(f"cannot read file ({err.strerror})", path=path) from None
-
-
-def _parse(path: str, text: str) -> object:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        problem = getattr(err, "problem", None)
-        raise InputError(f"not valid YAML{f' ({problem})' if problem else ''}", path=path,
-                         line=(mark.line + 1) if mark else None) from None
+from config_contract.files import parse_yaml, read_text
 
 
 def load_stack_file(path: str) -> dict[str, object]:
     """The ``config:`` mapping of the stack file at ``path`` (see module doc)."""
-    doc = _parse(path, _read(path))
+    doc = parse_yaml(path, read_text(path, noun="stack file"))
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -69,7 +44,7 @@ def project_name(root: str) -> str:
     path = os.path.join(root, "Pulumi.yaml")
     if not os.path.exists(path):
         return "somastack"
-    doc = _parse(path, _read(path))
+    doc = parse_yaml(path, read_text(path, noun="project file"))
     name = doc.get("name") if isinstance(doc, dict) else None
     return str(name) if name else "somastack"
 
@@ -79,7 +54,7 @@ def project_defaults(root: str) -> dict[str, object]:
     path = os.path.join(root, "Pulumi.yaml")
     if not os.path.exists(path):
         return {}
-    doc = _parse(path, _read(path))
+    doc = parse_yaml(path, read_text(path, noun="project file"))
     if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
         return {}
     name = str(doc.get("name") or "somastack")
