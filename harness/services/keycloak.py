@@ -136,15 +136,23 @@ class Keycloak(ServiceSpec):
         except Exception:
             return False
 
-    def admin_token(self, ctx: Context) -> str:
-        """An access token of the bootstrap admin (master realm, ``admin-cli``). Raises
-        RuntimeError naming the HTTP status (never the password)."""
+    def admin_token(self, ctx: Context, *, wait_s: float = 30.0) -> str:
+        """An access token of the bootstrap admin (master realm, ``admin-cli``). On a first start
+        the master realm answers before the bootstrap admin exists (HTTP 400 invalid_grant), so
+        400/401 are retried every 1 s for up to ``wait_s`` seconds. Raises RuntimeError naming
+        the HTTP status (never the password)."""
         import httpx
+        from tenacity import retry, retry_if_result, stop_after_delay, wait_fixed
 
-        resp = httpx.post(f"{self.url(ctx)}/realms/master/protocol/openid-connect/token", timeout=30, data={
-            "grant_type": "password", "client_id": "admin-cli", "username": ADMIN_USER,
-            "password": ctx.credential(self.name, "admin_password"),
-        })
+        @retry(retry=retry_if_result(lambda r: r.status_code in (400, 401)), stop=stop_after_delay(wait_s),
+               wait=wait_fixed(1.0), retry_error_callback=lambda state: state.outcome.result())
+        def request() -> "httpx.Response":
+            return httpx.post(f"{self.url(ctx)}/realms/master/protocol/openid-connect/token", timeout=30, data={
+                "grant_type": "password", "client_id": "admin-cli", "username": ADMIN_USER,
+                "password": ctx.credential(self.name, "admin_password"),
+            })
+
+        resp = request()
         if resp.status_code != 200:
             raise RuntimeError(f"admin token: HTTP {resp.status_code} from the master realm token endpoint")
         return resp.json()["access_token"]
