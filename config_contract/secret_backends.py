@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import parse_qs
 
 from .findings import Finding
@@ -136,20 +136,37 @@ def _vault_settings(env: Mapping[str, str] | None, options: Mapping[str, Any]) -
     return addr, token
 
 
+def _memoized(cache: dict, key: tuple, fetch: Callable[[], Any]) -> Any:
+    """One backend call per secret per run: ``fetch()``'s value, or the :class:`BackendError` it
+    raised, is kept in ``cache`` under ``key`` and replayed for every later reference to it."""
+    if key not in cache:
+        try:
+            cache[key] = fetch()
+        except BackendError as err:
+            cache[key] = err
+    outcome = cache[key]
+    if isinstance(outcome, BackendError):
+        raise outcome
+    return outcome
+
+
+def _vault_path(ref: Reference) -> tuple[str, str]:
+    """``(mount, path)`` of a KV v2 reference; a ``data/`` segment after the mount is dropped."""
+    mount, _, path = ref.path.partition("/")
+    return mount, path[len("data/"):] if path.startswith("data/") else path
+
+
 def _vault_read(ref: Reference, addr: str, token: str, timeout_s: float, cache: dict) -> Any:
+    mount, path = _vault_path(ref)
+    return _memoized(cache, ("vault", addr, mount, path), lambda: _vault_fetch(ref, addr, token, timeout_s))
+
+
+def _vault_fetch(ref: Reference, addr: str, token: str, timeout_s: float) -> Any:
     import hvac
     import requests
     from hvac import exceptions as hx
 
-    mount, _, path = ref.path.partition("/")
-    if path.startswith("data/"):
-        path = path[len("data/"):]
-    cache_key = ("vault", addr, mount, path)
-    if cache_key in cache:
-        outcome = cache[cache_key]
-        if isinstance(outcome, BackendError):
-            raise outcome
-        return outcome
+    mount, path = _vault_path(ref)
     where = f"ref+vault://{ref.path}"
     try:
         client = hvac.Client(url=addr, token=token, timeout=timeout_s)
@@ -173,9 +190,7 @@ def _vault_read(ref: Reference, addr: str, token: str, timeout_s: float, cache: 
     except (KeyError, TypeError, ValueError):
         err = BackendError(RULE_MISSING, f"{where}: not a KV v2 secret at {addr}")
     else:
-        cache[cache_key] = data
         return data
-    cache[cache_key] = err
     raise err
 
 
@@ -194,14 +209,13 @@ def _aws_client(ref: Reference, options: Mapping[str, Any], timeout_s: float):
 
 
 def _aws_read(ref: Reference, options: Mapping[str, Any], timeout_s: float, cache: dict) -> Any:
+    key = ("aws", ref.path, ref.params.get("region") or options.get("aws_region"))
+    return _memoized(cache, key, lambda: _aws_fetch(ref, options, timeout_s))
+
+
+def _aws_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> Any:
     from botocore import exceptions as bx
 
-    cache_key = ("aws", ref.path, ref.params.get("region") or options.get("aws_region"))
-    if cache_key in cache:
-        outcome = cache[cache_key]
-        if isinstance(outcome, BackendError):
-            raise outcome
-        return outcome
     where = f"ref+awssecrets://{ref.path}"
     try:
         client = _aws_client(ref, options, timeout_s)
@@ -234,9 +248,7 @@ def _aws_read(ref: Reference, options: Mapping[str, Any], timeout_s: float, cach
                 data = raw
         else:
             data = response.get("SecretBinary")
-        cache[cache_key] = data
         return data
-    cache[cache_key] = err
     raise err
 
 
