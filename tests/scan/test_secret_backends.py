@@ -221,3 +221,15 @@ def test_aws_unreachable_endpoint_is_a_finding():
     findings = check_references({"SOMA_API_TOKEN": "ref+awssecrets://soma/x#/t"}, secretsmanager_client=client)
     assert time.monotonic() - start < 10
     assert [f.rule for f in findings] == [RULE_UNREACHABLE]
+
+
+def test_aws_failed_read_is_replayed_not_repeated(sm):
+    client, stubber = sm
+    stubber.add_client_error("get_secret_value", service_error_code="ResourceNotFoundException",
+                             http_status_code=400, expected_params={"SecretId": "soma/prod/gone"})
+    env = {"SOMA_API_TOKEN": "ref+awssecrets://soma/prod/gone#/token",
+           "SOMA_MEMORY_API_TOKEN": "ref+awssecrets://soma/prod/gone#/memory"}  # one stub: a 2nd call fails
+    findings = check_references(env, secretsmanager_client=client)
+    assert sorted((f.rule, f.variable) for f in findings) == [(RULE_MISSING, "SOMA_API_TOKEN"),
+                                                              (RULE_MISSING, "SOMA_MEMORY_API_TOKEN")]
+    stubber.assert_no_pending_responses()
