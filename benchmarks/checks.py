@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from checks import runner  # noqa: E402
-from checks.resilience import loop  # noqa: E402
-from checks.resilience.cyclers.harness import HarnessCycler  # noqa: E402
+from somastack_deploy.checks import runner  # noqa: E402
+from somastack_deploy.checks.resilience import loop  # noqa: E402
+from somastack_deploy.checks.resilience.cyclers.harness import HarnessCycler  # noqa: E402
 
 
 class WatchedCycler(HarnessCycler):
@@ -95,8 +95,8 @@ def main() -> int:
     ap.add_argument("--probe-services", default="postgres,redis,vault,opa,spicedb,kafka")
     ap.add_argument("--hard", action="store_true", help="SIGKILL instead of a graceful stop")
     args = ap.parse_args()
-    from harness.base import Context
-    from harness.manager import Harness, default_cache_dir
+    from somastack_deploy.harness.base import Context
+    from somastack_deploy.harness.manager import Harness, default_cache_dir
 
     state = Path(args.state_dir or tempfile.mkdtemp(prefix="checks-bench-"))
     h = Harness(Context(state_dir=state, cache_dir=default_cache_dir(), port_offset=args.port_offset))

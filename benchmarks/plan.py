@@ -3,7 +3,7 @@
 For each stack (default: local-dev, fargate-prod, fargate-dev, eks-prod) prints the time of a
 cold run (first run in this process: imports of the program and provider SDK modules
 included) and of warm runs (median of 3) of :func:`somastack_deploy.plan.runner.run_stack` on
-``stacks.program.main`` plus the policy evaluation, with the resource count. Aim (issue 3):
+``somastack_deploy.stacks.program.main`` plus the policy evaluation, with the resource count. Aim (issue 3):
 under 3 s per stack, warm. Figures in seconds; nothing is asserted.
 """
 
@@ -22,12 +22,12 @@ DEFAULT_STACKS = ("local-dev", "fargate-prod", "fargate-dev", "eks-prod")
 
 def plan_once(stack: str) -> tuple[float, int, int]:
     """One offline plan of ``stack``: (seconds, resources, violations)."""
-    from policies import evaluate
+    from somastack_deploy.policies import evaluate
     from somastack_deploy.plan.runner import run_stack
     from somastack_deploy.plan.stackfile import load_stack_file, project_name, with_project_defaults
 
     t0 = time.perf_counter()
-    from stacks.program import main
+    from somastack_deploy.stacks.program import main
 
     config = with_project_defaults(load_stack_file(os.path.join(ROOT, f"Pulumi.{stack}.yaml")), ROOT)
     plan = run_stack(stack, config, main, project=project_name(ROOT))

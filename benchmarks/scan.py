@@ -7,7 +7,7 @@ Generates a deterministic tree (Python modules, YAML, docker-compose files, Dock
 files, Markdown) with planted secrets (detect-secrets' kinds and SomaStack's dev defaults) and
 planted localhost fallbacks among realistic decoys, then runs in the same run:
 
-1. ``python -m config_contract.scan TREE --hits`` (a fresh process, start-up included);
+1. ``python -m somastack_deploy.config_contract.scan TREE --hits`` (a fresh process, start-up included);
 2. ``detect-secrets scan --all-files .`` in TREE (the CLI, default plugins and filters).
 
 Prints files/s and MB/s for both, the speed-up, and the finding comparison: every
@@ -208,7 +208,7 @@ def _timed(cmd: list[str], cwd: str) -> tuple[float, float, str]:
 
 def run_ours(root: str) -> tuple[float, float, dict]:
     """Run the scan in a fresh process; returns (wall s, CPU s, its ``--hits`` JSON)."""
-    wall, cpu, out = _timed([PYTHON, "-m", "config_contract.scan", root, "--hits"], REPO)
+    wall, cpu, out = _timed([PYTHON, "-m", "somastack_deploy.config_contract.scan", root, "--hits"], REPO)
     return wall, cpu, json.loads(out)
 
 

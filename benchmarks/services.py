@@ -38,9 +38,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.base import Context  # noqa: E402
-from harness.manager import Harness, HarnessError, default_cache_dir  # noqa: E402
-from harness.registry import ALL_SERVICES  # noqa: E402
+from somastack_deploy.harness.base import Context  # noqa: E402
+from somastack_deploy.harness.manager import Harness, HarnessError, default_cache_dir  # noqa: E402
+from somastack_deploy.harness.registry import ALL_SERVICES  # noqa: E402
 
 
 def measure(services: list[str], *, cold: bool, apt: bool, port_offset: int) -> dict:

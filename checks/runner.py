@@ -22,8 +22,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable
 
-from config_contract.services import required_services
-from config_contract.topology import Service, Topology
+from somastack_deploy.config_contract.services import required_services
+from somastack_deploy.config_contract.topology import Service, Topology
 
 from .probes.base import BAD_INPUT, MISSING, TIMED_OUT, ProbeContext, ProbeSpec, probes_for
 from .probes.classify import classify
@@ -100,7 +100,7 @@ class _Job:
 def plan(topology: Topology, *, services: Iterable[str] | None = None, include_required: bool = True) -> list[_Job]:
     """Which probes to run: every probe of every service in the topology (or only
     ``services``), plus a ``missing`` failure for each service the contract requires for the
-    stack's software mode (:func:`config_contract.services.required_services`) that the
+    stack's software mode (:func:`somastack_deploy.config_contract.services.required_services`) that the
     topology lacks, when ``include_required``."""
     chosen = list(services) if services is not None else sorted(topology.services)
     jobs: list[_Job] = []

@@ -6,7 +6,7 @@
 - ``--topology FILE``: the same schema from a file (the harness writes one).
 - ``--harness-state DIR``: ``DIR/topology.json`` of a running harness stack.
 
-Every failure raises :class:`config_contract.errors.InputError` (exit 2, one line).
+Every failure raises :class:`somastack_deploy.config_contract.errors.InputError` (exit 2, one line).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import subprocess
 
 from pydantic import ValidationError
 
-from config_contract.errors import InputError
-from config_contract.topology import Topology, load_topology
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.topology import Topology, load_topology
 
 
 def _validation_line(err: ValidationError) -> tuple[str, str]:
@@ -69,7 +69,7 @@ def from_stack(stack: str, *, cwd: str | None = None, pulumi: str | None = None,
     """Run ``pulumi stack output --json --stack NAME`` (no ``--show-secrets``) and validate
     its ``topology`` output. :class:`InputError` when the CLI is missing, fails or times out."""
     if pulumi is None:
-        from checks.drift.engine_cli import find_cli
+        from somastack_deploy.checks.drift.engine_cli import find_cli
 
         pulumi = find_cli()
     exe = pulumi

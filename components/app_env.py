@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from config_contract.topology import is_reference
+from somastack_deploy.config_contract.topology import is_reference
 
 #: App service key → container port (seed 001 §1.1).
 APP_PORTS: dict[str, int] = {"agent": 20020, "brain": 30101, "memory": 10101}
@@ -36,8 +36,8 @@ DIMENSIONS: frozenset[str] = frozenset({"SA01_DEPLOYMENT_MODE", "SOMASTACK_SOFTW
                                         "SA01_DEPLOYMENT_TARGET"})
 
 #: The contract variables this module renders from provisioned endpoints are flagged in the
-#: catalog (``config_contract.catalog.Var.stack_provided``; the set:
-#: ``config_contract.stack_provided.stack_provided_names()``); tests/components check the two agree.
+#: catalog (``somastack_deploy.config_contract.catalog.Var.stack_provided``; the set:
+#: ``somastack_deploy.config_contract.stack_provided.stack_provided_names()``); tests/components check the two agree.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +77,7 @@ class Endpoints:
 
 def _routed(contract_env: Mapping[str, str], app: str) -> dict[str, str]:
     """The contract variables that ``app`` reads (catalog ``services``; unknown names: all)."""
-    from config_contract.catalog import lookup
+    from somastack_deploy.config_contract.catalog import lookup
 
     out = {}
     for name, value in contract_env.items():
@@ -90,7 +90,7 @@ def _routed(contract_env: Mapping[str, str], app: str) -> dict[str, str]:
 def _saas_bridge(values: Mapping[str, str]) -> bool:
     """SOMA_SAAS_MODE (or its alias SOMA_AAAS_MODE) as a bool; an invalid value counts as false
     (the contract reports it)."""
-    from config_contract.model import parse_bool
+    from somastack_deploy.config_contract.model import parse_bool
 
     try:
         return parse_bool(values.get("SOMA_SAAS_MODE") or values.get("SOMA_AAAS_MODE") or "false")

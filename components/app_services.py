@@ -1,7 +1,7 @@
 """The app services: SomaAgent01 (agent), SomaBrain (brain), SomaFractalMemory (memory).
 
 Type token ``somastack:app:AppServices``. Which services run depends on the software mode
-(seed 000 §3, ``config_contract.services``): StandAlone runs the agent gateway only;
+(seed 000 §3, ``somastack_deploy.config_contract.services``): StandAlone runs the agent gateway only;
 SomaStackClusterMode runs agent, brain and memory (Brain+Memory paired, seed 000 §7).
 
 Order (seed 001 §4, "Sequence: Memory → Brain → Agent (Strict Order)", "Application services
@@ -10,10 +10,10 @@ WILL NOT START until this resource completes successfully"): each app service's 
 one in that order, so memory's migration completes before brain's starts, and so on.
 
 Environment: rendered from the provisioned endpoints with ``Output.all(...).apply`` by
-:func:`components.app_env.render_app_env` and enforced by the contract
-(:func:`components.contract_gate.enforce_app_env`) inside that apply; every app resource takes
+:func:`somastack_deploy.components.app_env.render_app_env` and enforced by the contract
+(:func:`somastack_deploy.components.contract_gate.enforce_app_env`) inside that apply; every app resource takes
 its inputs from the result, so on a violation no app resource is registered and the program
-fails with the contract's message (:class:`components.contract_gate.ContractAbort`).
+fails with the contract's message (:class:`somastack_deploy.components.contract_gate.ContractAbort`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ MIGRATE_COMMAND = ("python", "manage.py", "migrate", "--noinput")
 
 def apps_for(software_mode: str) -> tuple[str, ...]:
     """App service keys of ``software_mode`` in migration/start order (seed 000 §3, 001 §4)."""
-    from config_contract.services import required_services
+    from somastack_deploy.config_contract.services import required_services
 
     wanted = set(required_services(software_mode)) & set(APP_PORTS)
     return tuple(app for app in MIGRATION_ORDER if app in wanted)
@@ -45,8 +45,8 @@ def apps_for(software_mode: str) -> tuple[str, ...]:
 class AppServicesArgs:
     """``runtime``; ``software_mode``; ``target`` (``SA01_DEPLOYMENT_TARGET``);
     ``contract_env``: the stack's contract variables (already checked by
-    :func:`components.contract_gate.check_stack_config`); ``endpoints``: the
-    :class:`components.app_env.Endpoints` fields as Pulumi inputs; ``images``: app key → image
+    :func:`somastack_deploy.components.contract_gate.check_stack_config`); ``endpoints``: the
+    :class:`somastack_deploy.components.app_env.Endpoints` fields as Pulumi inputs; ``images``: app key → image
     pinned by tag; ``sizing``; ``depends_on``: infrastructure the first service waits for."""
 
     runtime: ServiceRuntime
@@ -89,7 +89,7 @@ class AppServices(pulumi.ComponentResource):
 
         def render(values: dict) -> dict[str, tuple[dict, dict]]:
             """app → (env, secrets), each enforced by the contract; raises ContractAbort."""
-            from config_contract import ContractViolation
+            from somastack_deploy.config_contract import ContractViolation
 
             ep = Endpoints(**values)
             out = {}

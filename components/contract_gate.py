@@ -6,7 +6,7 @@ Two checks, both through :func:`config_contract.enforce` / :func:`config_contrac
 
 1. :func:`check_stack_config`: the stack config's contract variables, before any resource.
    Variables the stack renders itself from what it provisions (catalog ``stack_provided``,
-   :mod:`config_contract.stack_provided`; e.g. ``SA01_DB_DSN``, ``KEYCLOAK_URL``) may be absent
+   :mod:`somastack_deploy.config_contract.stack_provided`; e.g. ``SA01_DB_DSN``, ``KEYCLOAK_URL``) may be absent
    there; everything else is judged as is (a localhost URL in PROD, a literal secret, a legacy
    mode value… abort).
 2. :func:`enforce_app_env`: each app service's rendered environment (plain env + secret
@@ -26,13 +26,13 @@ from collections.abc import Mapping
 def check_stack_config(env: Mapping[str, str], provenance=None):
     """Evaluate the stack config ``env`` (name → value); return the Report (warnings allowed).
 
-    The one rule for variables the stack provides (:mod:`config_contract.stack_provided`, the
+    The one rule for variables the stack provides (:mod:`somastack_deploy.config_contract.stack_provided`, the
     same rule as ``somastack-deploy preflight --stack-config``): findings about stack-provided
     variables that ``env`` does not set (in any spelling) are dropped. Raises
     :class:`config_contract.ContractViolation` when an error remains.
     """
-    from config_contract import ContractViolation
-    from config_contract.stack_provided import evaluate_stack_config
+    from somastack_deploy.config_contract import ContractViolation
+    from somastack_deploy.config_contract.stack_provided import evaluate_stack_config
 
     report = evaluate_stack_config(env, provenance=provenance)
     if report.errors:
@@ -43,7 +43,7 @@ def check_stack_config(env: Mapping[str, str], provenance=None):
 def enforce_app_env(app: str, env: Mapping[str, str], secrets: Mapping[str, str]):
     """Enforce the contract on app service ``app``'s rendered environment (``env`` plain values,
     ``secrets`` references). Returns the Report; raises ``ContractViolation``."""
-    from config_contract import enforce
+    from somastack_deploy.config_contract import enforce
 
     return enforce({**env, **secrets}, services=[app])
 

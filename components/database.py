@@ -7,7 +7,7 @@ RDS and AWS Secrets Manager"): Pulumi never sees it, and the services get the re
 backups, final snapshot; both environments: storage encrypted, not publicly accessible,
 ``rds.force_ssl`` on. The databases of the services (``somaagent01``, ``somabrain``,
 ``somafractalmemory``, ``keycloak``, ``spicedb``) live on this one instance and are created by
-each service's first one-off task (see :func:`components.dbinit.create_database_task`).
+each service's first one-off task (see :func:`somastack_deploy.components.dbinit.create_database_task`).
 """
 
 from __future__ import annotations

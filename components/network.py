@@ -5,7 +5,7 @@ per availability zone (3 AZs), an internet gateway for the public subnets, NAT g
 the private ones: one per AZ in PROD (no cross-AZ single point of failure), one in DEV (cost).
 Security groups (AWS VPC security groups, least privilege):
 
-- ``alb``: 443 and 80 from anywhere (80 only redirects to 443, see :mod:`components.load_balancer`).
+- ``alb``: 443 and 80 from anywhere (80 only redirects to 443, see :mod:`somastack_deploy.components.load_balancer`).
 - ``app``: the app and service tasks/pods; traffic from the ALB and from itself.
 - ``database`` (5432), ``cache`` (6379), ``broker`` (9098, MSK IAM over TLS): only from ``app``.
 """

@@ -1,6 +1,6 @@
 """Target-neutral description of a containerised service, and the runtime interface.
 
-The infrastructure components (:mod:`components.network`, :mod:`components.database`, …) are
+The infrastructure components (:mod:`somastack_deploy.components.network`, :mod:`somastack_deploy.components.database`, …) are
 shared by every target. The service components (Keycloak, SpiceDB, OPA, Milvus, the app
 services) describe *what* runs as a :class:`ServiceSpec` and hand it to a
 :class:`ServiceRuntime`, which decides *how*: an ECS task definition + service

@@ -29,7 +29,7 @@ def evaluate(env: Mapping[str, str], *, provenance: Mapping[str, Origin] | None 
              services: list[str] | tuple[str, ...] | None = None) -> Report:
     """Evaluate an environment (name → string value) against the contract.
 
-    ``provenance`` (name → :class:`config_contract.sources.Origin`) adds file:line to findings.
+    ``provenance`` (name → :class:`somastack_deploy.config_contract.sources.Origin`) adds file:line to findings.
     ``services`` limits the evaluation to what these app services read (``agent``, ``brain``,
     ``memory``), e.g. one service's rendered env in a Pulumi program; ``None`` evaluates a
     whole-stack env set (agent, plus brain and memory in SomaStackClusterMode).

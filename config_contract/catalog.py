@@ -24,7 +24,7 @@ Field vocabulary:
 - ``endpoint``: the topology service key a URL/host variable points at (VIBE-91).
 - ``secret``: a password, token, API key, secret key or a DSN that may carry a password.
 - ``stack_provided``: rendered by the Pulumi stack from what it provisions (the text says from
-  what); a Pulumi stack config need not set it (:mod:`config_contract.stack_provided`).
+  what); a Pulumi stack config need not set it (:mod:`somastack_deploy.config_contract.stack_provided`).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class Var(BaseModel):
     #: Rendered by the Pulumi stack from what it provisions (``components/app_env.py``): what it
     #: is rendered from. ``None``: the stack passes the configured value through (or does not
     #: use the variable). A stack config need not set such a variable: see
-    #: :mod:`config_contract.stack_provided`.
+    #: :mod:`somastack_deploy.config_contract.stack_provided`.
     stack_provided: str | None = None
 
 

@@ -5,12 +5,12 @@ Built once by :func:`build_context` from a raw env dict (+ provenance):
 - alias folding: each catalogued variable gets one *effective* value from its canonical name or,
   failing that, from the first alias present, through the alias's value map; every spelling
   present is kept in ``spellings`` for the alias rules;
-- the four dimensions (seed 000 §1) as :class:`config_contract.topology.Dimensions`; an invalid
+- the four dimensions (seed 000 §1) as :class:`somastack_deploy.config_contract.topology.Dimensions`; an invalid
   value falls back (environment → PROD, the stricter; others → the seed 001 §2.1 default) and
   the value rule reports it;
 - the runtime mode (seed 003) and the *active* app services: ``services`` given by the caller
   (one service's rendered env) or, for a whole-stack env set, ``agent`` plus ``brain`` and
-  ``memory`` in SomaStackClusterMode (:func:`config_contract.services.required_services`).
+  ``memory`` in SomaStackClusterMode (:func:`somastack_deploy.config_contract.services.required_services`).
 
 Rules never parse the env themselves; they call :meth:`Context.finding` to build findings with
 the right service and file:line.
@@ -34,8 +34,8 @@ _UNBRACED_REF = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$")
 
 def is_secret_reference(value: str) -> bool:
     """A reference that stands for a secret: ``ref+vault://``, ``ref+awssecrets://``, ``${VAR}``,
-    ``file:///…#KEY`` (:func:`config_contract.topology.is_reference`) or a Pulumi ``{secure: …}``
-    value (:data:`config_contract.sources.PULUMI_SECURE`)."""
+    ``file:///…#KEY`` (:func:`somastack_deploy.config_contract.topology.is_reference`) or a Pulumi ``{secure: …}``
+    value (:data:`somastack_deploy.config_contract.sources.PULUMI_SECURE`)."""
     return is_reference(value) or value.startswith(PULUMI_SECURE)
 
 
@@ -190,7 +190,7 @@ def build_context(env: Mapping[str, str], provenance: Mapping[str, Origin] | Non
                   services: list[str] | tuple[str, ...] | None = None) -> Context:
     """Build the :class:`Context` for ``env`` (name → raw string value).
 
-    ``provenance`` maps input names to :class:`config_contract.sources.Origin`. ``services``
+    ``provenance`` maps input names to :class:`somastack_deploy.config_contract.sources.Origin`. ``services``
     restricts the evaluation to the variables these app services read (``agent``, ``brain``,
     ``memory``); ``None`` means a whole-stack env set.
     """

@@ -1,6 +1,6 @@
 """Reading input files with one-line errors (exit 2): text files and YAML documents.
 
-Shared by the contract's Pulumi stack source (``config_contract.sources``) and the offline
+Shared by the contract's Pulumi stack source (``somastack_deploy.config_contract.sources``) and the offline
 plan's stack-file loader (``somastack_deploy.plan.stackfile``).
 """
 

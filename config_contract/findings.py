@@ -1,8 +1,8 @@
 """The finding: one result of a contract rule (preflight) or of the source-tree scan.
 
-This type is shared: the contract rules (:mod:`config_contract.rules`) and the scan
-(:mod:`config_contract.scan`) both produce :class:`Finding` objects and they end up in the same
-:class:`config_contract.report.Report`. Keep the field set stable.
+This type is shared: the contract rules (:mod:`somastack_deploy.config_contract.rules`) and the scan
+(:mod:`somastack_deploy.config_contract.scan`) both produce :class:`Finding` objects and they end up in the same
+:class:`somastack_deploy.config_contract.report.Report`. Keep the field set stable.
 
 JSON shape (``Finding.to_dict``), as issue 2 specifies::
 

@@ -1,11 +1,11 @@
 """Resolve secret references to values, in memory only.
 
-Forms (see :func:`config_contract.topology.is_reference`):
+Forms (see :func:`somastack_deploy.config_contract.topology.is_reference`):
 - ``${VAR}``: the process environment.
 - ``file:///ABS/PATH#a.b``: a JSON file readable only by its owner (the harness's
   ``credentials.json``); the fragment is a dotted key path.
 - ``ref+vault://PATH#/KEY`` and ``ref+awssecrets://NAME#/KEY``: resolved by the Vault (hvac)
-  and Secrets Manager (boto3) backends in :mod:`config_contract.secret_backends`.
+  and Secrets Manager (boto3) backends in :mod:`somastack_deploy.config_contract.secret_backends`.
 
 A resolved value is never logged or printed by this module. Errors name the reference's
 scheme and path, never a value.

@@ -25,7 +25,7 @@ REPORT_VERSION = 1
 class Report:
     """Result of :func:`config_contract.evaluate`.
 
-    ``dimensions`` (:class:`config_contract.topology.Dimensions`; ``None`` for a scan-only
+    ``dimensions`` (:class:`somastack_deploy.config_contract.topology.Dimensions`; ``None`` for a scan-only
     report), ``runtime_mode`` (seed 003 mode
     or ``None``), ``services`` (app services evaluated), ``findings`` (sorted: errors first).
     ``passed`` is True when no finding is an error. Scan findings are appended with

@@ -14,7 +14,7 @@ Reference forms (the ``vals`` convention, issue 2):
 Where the Vault server and token come from (first found wins): the ``vault_addr`` /
 ``vault_token`` options, then ``VAULT_ADDR`` / ``VAULT_TOKEN`` in the env set being checked,
 then the process environment. ``VAULT_TOKEN`` is a secret: in an env set it may be a reference
-(``${VAR}``, ``file:///…#key``) resolved through :func:`config_contract.references.resolve`; a
+(``${VAR}``, ``file:///…#key``) resolved through :func:`somastack_deploy.config_contract.references.resolve`; a
 literal is used as is but never printed. AWS credentials and region come from boto3's usual
 chain (``aws_region`` option or ``?region=`` override the region).
 
@@ -45,7 +45,7 @@ RULE_INVALID = "SECRET-REF-INVALID"
 
 _SOURCE = "issue 2 --resolve-secrets; seed 000 §4 Rule 164 (secrets from Vault)"
 
-#: Metadata of this module's rules, in the shape of ``config_contract.rules.rule_meta()`` (for
+#: Metadata of this module's rules, in the shape of ``somastack_deploy.config_contract.rules.rule_meta()`` (for
 #: SARIF rule descriptors and docs).
 RULE_META: tuple[dict, ...] = tuple(
     {"id": rule_id, "name": name, "severity": "error", "source": _SOURCE, "description": text}

@@ -13,7 +13,7 @@ Sources (merged by :func:`load_sources` in one visible precedence, later wins):
 3. the process environment (``from_env=True``), restricted to contract names (catalogued or with
    a contract prefix) so that a CI runner's unrelated tokens are not linted.
 
-Unusable input raises :class:`config_contract.errors.InputError` (exit 2) whose one-line
+Unusable input raises :class:`somastack_deploy.config_contract.errors.InputError` (exit 2) whose one-line
 message names file, line and variable and never the value.
 """
 

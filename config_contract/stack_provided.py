@@ -3,7 +3,7 @@
 A Pulumi stack renders the endpoint variables of each app service itself from what it
 provisions (``SA01_DB_DSN`` from the PostgreSQL endpoint, ``SOMABRAIN_API_URL`` from the
 SomaBrain service it runs, …; ``components/app_env.py``). Those variables are marked in the
-catalog (:attr:`config_contract.catalog.Var.stack_provided`, with what they are rendered from);
+catalog (:attr:`somastack_deploy.config_contract.catalog.Var.stack_provided`, with what they are rendered from);
 this module derives everything else from that flag, so no other list exists.
 
 The rule, for a configuration whose source includes a Pulumi stack config file

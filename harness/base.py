@@ -4,7 +4,7 @@ Each infrastructure service (PostgreSQL 16, Redis 7, Kafka KRaft, Keycloak, Spic
 Milvus, OpenBao) is one :class:`ServiceSpec` subclass in ``harness/services/<name>.py``. The
 harness core (``harness/manager.py``) installs, prepares, starts (as a tracked child process),
 waits for protocol-level readiness, runs post-start setup, and writes the topology document
-(:mod:`config_contract.topology`).
+(:mod:`somastack_deploy.config_contract.topology`).
 
 Directories:
 - ``ctx.cache_dir``: installs, reused across runs (default ``~/.cache/somastack-deploy``,
@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config_contract.topology import Service
+from somastack_deploy.config_contract.topology import Service
 
 #: Serialises read-modify-write of ``credentials.json`` (services start in parallel threads).
 _CREDENTIALS_LOCK = threading.RLock()

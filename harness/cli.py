@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from config_contract.errors import InputError
+from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy.exitcodes import FINDINGS, OK, USAGE
 
 from .base import Context

@@ -2,8 +2,8 @@
 
 Python API (stable: the pytest plug-in and the resiliency cycler call it)::
 
-    from harness.base import Context
-    from harness.manager import Harness, default_cache_dir
+    from somastack_deploy.harness.base import Context
+    from somastack_deploy.harness.manager import Harness, default_cache_dir
 
     h = Harness(Context(state_dir=Path(".somastack/services"), cache_dir=default_cache_dir(),
                         port_offset=0))
@@ -16,7 +16,7 @@ Python API (stable: the pytest plug-in and the resiliency cycler call it)::
     h.down()                         # stop everything this state dir started
 
 Every method raises :class:`HarnessError` (one-line message, ``log_path`` set when a server
-failed) or ``config_contract.errors.InputError`` for an unknown service name. State lives in
+failed) or ``somastack_deploy.config_contract.errors.InputError`` for an unknown service name. State lives in
 ``ctx.state_dir``: ``state.json`` (tracked PIDs and options), ``logs/<svc>.log``,
 ``data/<svc>/``, ``credentials.json`` (0600) and ``topology.json``.
 
@@ -34,8 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config_contract.errors import InputError
-from config_contract.topology import Dimensions, Topology
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.topology import Dimensions, Topology
 
 from . import process
 from .base import Context, InstallError, ServiceSpec

@@ -7,7 +7,7 @@ Marker::
     @pytest.mark.services("postgres", "redis")      # topology keys, see harness.registry
     def test_something(topology, harness): ...
 
-``topology`` (function scope) -> :class:`config_contract.topology.Topology`
+``topology`` (function scope) -> :class:`somastack_deploy.config_contract.topology.Topology`
     Ensures every service named by the test's ``services`` markers (and their
     ``depends_on``) is installed, started and ready, starting only what is not already
     running in this session (services started by earlier tests are reused, never restarted
@@ -15,11 +15,11 @@ Marker::
     more services than the marker names). Endpoints are ``topology.services[name].endpoints``
     (host/port; Milvus answers on a private network-namespace address, not 127.0.0.1);
     credentials are ``file:///…/credentials.json#svc.key`` references: resolve them with
-    ``config_contract.references.resolve(ref)``. A service that cannot be installed or
+    ``somastack_deploy.config_contract.references.resolve(ref)``. A service that cannot be installed or
     started makes the test FAIL (``pytest.fail``) with the reason and the log path; it is
     never skipped. A test without the marker gets a topology of whatever is running.
 
-``harness`` (session scope) -> :class:`harness.manager.Harness`
+``harness`` (session scope) -> :class:`somastack_deploy.harness.manager.Harness`
     The session's running stack: ``state_dir`` under pytest's session tmp dir, port offset
     ``SOMASTACK_TEST_PORT_OFFSET`` if set, else the first of +10000, +11000, … at which all
     service ports are free (+10000: postgres 15432, redis 16379, vault 18200, …), so it
@@ -44,11 +44,11 @@ from pathlib import Path
 
 import pytest
 
-from config_contract.errors import InputError
-from harness.base import Context
-from harness.manager import Harness, HarnessError, default_cache_dir
-from harness.process import port_free
-from harness.registry import ALL_SERVICES, PluginError, load_spec
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.harness.base import Context
+from somastack_deploy.harness.manager import Harness, HarnessError, default_cache_dir
+from somastack_deploy.harness.process import port_free
+from somastack_deploy.harness.registry import ALL_SERVICES, PluginError, load_spec
 
 #: Default port offset of the test stack (seed 001 ports + 10000).
 DEFAULT_TEST_PORT_OFFSET = 10000

@@ -1,6 +1,6 @@
 """Which plug-in module runs each service, and dependency ordering.
 
-A plug-in module ``harness/services/<name>.py`` exposes its :class:`harness.base.ServiceSpec`
+A plug-in module ``harness/services/<name>.py`` exposes its :class:`somastack_deploy.harness.base.ServiceSpec`
 either as a module attribute ``SPEC`` (an instance) or as the one ``ServiceSpec`` subclass
 defined in the module whose ``name`` equals the service key. Modules are imported lazily, so a
 missing or broken plug-in only fails the services that need it.
@@ -11,20 +11,20 @@ from __future__ import annotations
 import importlib
 import inspect
 
-from config_contract.errors import InputError
+from somastack_deploy.config_contract.errors import InputError
 
 from .base import ServiceSpec
 
 #: Service key → plug-in module (topology keys of the infrastructure plane).
 SERVICE_MODULES: dict[str, str] = {
-    "postgres": "harness.services.postgres",
-    "redis": "harness.services.redis",
-    "kafka": "harness.services.kafka",
-    "keycloak": "harness.services.keycloak",
-    "opa": "harness.services.opa",
-    "spicedb": "harness.services.spicedb",
-    "milvus": "harness.services.milvus",
-    "vault": "harness.services.vault",
+    "postgres": "somastack_deploy.harness.services.postgres",
+    "redis": "somastack_deploy.harness.services.redis",
+    "kafka": "somastack_deploy.harness.services.kafka",
+    "keycloak": "somastack_deploy.harness.services.keycloak",
+    "opa": "somastack_deploy.harness.services.opa",
+    "spicedb": "somastack_deploy.harness.services.spicedb",
+    "milvus": "somastack_deploy.harness.services.milvus",
+    "vault": "somastack_deploy.harness.services.vault",
 }
 
 ALL_SERVICES: tuple[str, ...] = tuple(SERVICE_MODULES)

@@ -1,6 +1,6 @@
 """Run the registered rules offline over captured resources.
 
-Accepted resources (any mix): :class:`policies.registry.ResourceInput`;
+Accepted resources (any mix): :class:`somastack_deploy.policies.registry.ResourceInput`;
 ``somastack_deploy.plan.runner.CapturedResource`` (its unmasked ``props`` are used; an
 explicit provider's inputs are looked up among the same resources by the provider reference
 ``URN::ID``); or a mapping ``{"type": ..., "name": ..., "props": {...}, "urn"?: ...}``.

@@ -1,6 +1,6 @@
 """Is an environment variable a plaintext secret? By name and by value shape.
 
-- Name: :func:`config_contract.catalog.is_secret_name` (the contract's catalog, plus the
+- Name: :func:`somastack_deploy.config_contract.catalog.is_secret_name` (the contract's catalog, plus the
   generic PASSWORD/TOKEN/SECRET/API_KEY/… words for names outside it).
 - Value shape: detect-secrets 1.5.0's value detectors (AWS keys, private keys, JWTs, basic-auth
   URLs, GitHub/Slack/Stripe/OpenAI/… tokens; not the keyword and entropy detectors, which
@@ -8,7 +8,7 @@
   ``SomaStackDevDefaultDetector`` (seed 002 §3.2 dev defaults), and a connection URL carrying
   a password (``postgresql://user:PASS@host``, ``redis://:PASS@host``).
 - Not a secret: empty values, references (``ref+vault://``, ``ref+awssecrets://``, ``${VAR}``,
-  ``$VAR``, ``file:///``; :func:`config_contract.context.is_secret_reference`), ARNs, absolute
+  ``$VAR``, ``file:///``; :func:`somastack_deploy.config_contract.context.is_secret_reference`), ARNs, absolute
   paths (``*_FILE`` conventions) and URLs whose password is a reference.
 
 Source: seed 000 §4 Rule 164 (zero-hardcode: secrets only from Vault/Secrets Manager), seed
@@ -21,8 +21,8 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from config_contract.catalog import is_secret_name, lookup
-from config_contract.context import is_secret_reference, is_unbraced_reference
+from somastack_deploy.config_contract.catalog import is_secret_name, lookup
+from somastack_deploy.config_contract.context import is_secret_reference, is_unbraced_reference
 
 
 _SKIPPED_TYPES = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String",
@@ -33,7 +33,7 @@ _SKIPPED_TYPES = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex
 def _detectors() -> tuple:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    from config_contract.scan.plugins import SomaStackDevDefaultDetector
+    from somastack_deploy.config_contract.scan.plugins import SomaStackDevDefaultDetector
 
     plugins = [cls() for typ, cls in sorted(get_mapping_from_secret_type_to_class().items())
                if typ not in _SKIPPED_TYPES]

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return exitcodes.USAGE
-    from config_contract.errors import InputError
+    from somastack_deploy.config_contract.errors import InputError
 
     try:
         return int(args._run(args))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.cache import Cache, CacheArgs
-from components.database import Database, DatabaseArgs
-from components.kafka import Kafka, KafkaArgs
-from components.network import Network
-from components.spec import KafkaEndpoint, PostgresEndpoint, RedisEndpoint
+from somastack_deploy.components.cache import Cache, CacheArgs
+from somastack_deploy.components.database import Database, DatabaseArgs
+from somastack_deploy.components.kafka import Kafka, KafkaArgs
+from somastack_deploy.components.network import Network
+from somastack_deploy.components.spec import KafkaEndpoint, PostgresEndpoint, RedisEndpoint
 
 from . import outputs
 from .common import StackContext

@@ -1,9 +1,9 @@
 """The target-neutral part of every stack: the services that run as containers.
 
-Given a :class:`components.spec.ServiceRuntime` (fargate, eks or local) and the data endpoints
+Given a :class:`somastack_deploy.components.spec.ServiceRuntime` (fargate, eks or local) and the data endpoints
 the target provisioned (PostgreSQL, Redis, Kafka), :func:`build_services` creates Milvus
 (SomaStackClusterMode), Keycloak, SpiceDB, OPA and the app services of the software mode, and
-returns the topology service entries of everything (:mod:`stacks.outputs`).
+returns the topology service entries of everything (:mod:`somastack_deploy.stacks.outputs`).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.app_services import AppServices, AppServicesArgs
-from components.keycloak import Keycloak, KeycloakArgs
-from components.milvus import Milvus, MilvusArgs
-from components.opa import OPA, OPAArgs
-from components.spec import KafkaEndpoint, PostgresEndpoint, RedisEndpoint, ServiceRuntime, Sizing
-from components.spicedb import SpiceDB, SpiceDBArgs
-from config_contract.topology import Dimensions
+from somastack_deploy.components.app_services import AppServices, AppServicesArgs
+from somastack_deploy.components.keycloak import Keycloak, KeycloakArgs
+from somastack_deploy.components.milvus import Milvus, MilvusArgs
+from somastack_deploy.components.opa import OPA, OPAArgs
+from somastack_deploy.components.spec import KafkaEndpoint, PostgresEndpoint, RedisEndpoint, ServiceRuntime, Sizing
+from somastack_deploy.components.spicedb import SpiceDB, SpiceDBArgs
+from somastack_deploy.config_contract.topology import Dimensions
 
 from . import outputs
 from .settings import StackConfigError, StackSettings
@@ -54,7 +54,7 @@ class StackContext:
         return value
 
 
-#: Endpoint protocol of an ALB target group in the topology (read by ``checks.probes.alb``).
+#: Endpoint protocol of an ALB target group in the topology (read by ``somastack_deploy.checks.probes.alb``).
 TARGET_GROUP_PROTOCOL = "aws-elbv2-target-group"
 
 
@@ -87,7 +87,7 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
     def image(key: str, default: str) -> str:
         return images.get(key) or s.images.get(key) or default
 
-    from components import keycloak as kc, milvus as mv, opa as op, spicedb as sp
+    from somastack_deploy.components import keycloak as kc, milvus as mv, opa as op, spicedb as sp
 
     milvus = None
     if ctx.cluster:
@@ -140,7 +140,7 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
         entries["milvus"] = outputs.service(
             [outputs.endpoint("grpc", host=milvus.host, port=milvus.port)],
             engine="milvus", version=image("milvus", mv.IMAGE).rsplit(":", 1)[-1])
-    from components.app_env import APP_HEALTH
+    from somastack_deploy.components.app_env import APP_HEALTH
 
     for app, info in apps.services.items():
         eps = [outputs.endpoint(info["protocol"], host=info["host"], port=info["port"], health_path=APP_HEALTH[app])]

@@ -1,6 +1,6 @@
 """Stack outputs: endpoints, secret references and the ``topology`` document.
 
-The ``topology`` output is a :class:`config_contract.topology.Topology` (version 1) as a dict
+The ``topology`` output is a :class:`somastack_deploy.config_contract.topology.Topology` (version 1) as a dict
 (``model_dump(mode="json", exclude_none=True)``) with the deterministic seed 000 §6 tree
 (control plane: agent; cognitive plane: brain; memory plane: memory; infrastructure: the
 rest). Post-deploy checks read it with ``pulumi stack output --json`` → ``topology``.
@@ -18,12 +18,12 @@ from typing import Any
 
 import pulumi
 
-from config_contract.topology import PLANE_OF, Dimensions, Topology
+from somastack_deploy.config_contract.topology import PLANE_OF, Dimensions, Topology
 
 
 def endpoint(protocol: str, *, host: pulumi.Input[str] | None = None, port: int | None = None,
              url: pulumi.Input[str] | None = None, tls: bool = False, health_path: str | None = None) -> dict:
-    """One endpoint entry (inputs may be Outputs); see :class:`config_contract.topology.Endpoint`."""
+    """One endpoint entry (inputs may be Outputs); see :class:`somastack_deploy.config_contract.topology.Endpoint`."""
     out: dict[str, Any] = {"protocol": protocol, "tls": tls}
     if host is not None:
         out["host"] = host

@@ -1,6 +1,6 @@
 """Read a stack's configuration: contract variables and stack settings.
 
-Convention (shared with the contract's preflight, ``config_contract.sources.read_pulumi_stack``):
+Convention (shared with the contract's preflight, ``somastack_deploy.config_contract.sources.read_pulumi_stack``):
 in ``Pulumi.<stack>.yaml`` under the ``somastack:`` namespace,
 
 - UPPER_CASE keys are contract variables (``somastack:SA01_DEPLOYMENT_MODE: PROD``); secrets
@@ -25,8 +25,8 @@ from typing import Any
 
 import pulumi
 
-from components.spec import Sizing
-from config_contract.errors import InputError
+from somastack_deploy.components.spec import Sizing
+from somastack_deploy.config_contract.errors import InputError
 
 NAMESPACE = "somastack"
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -38,7 +38,7 @@ DEV_SIZING = Sizing(cpu_units=1024, memory_mib=2048, ephemeral_storage_gib=20, d
 
 class StackConfigError(InputError, pulumi.RunError):
     """A stack setting is missing or malformed: ``Pulumi.<stack>.yaml: somastack:<key>: reason``.
-    An :class:`config_contract.errors.InputError` (exit 2 in the CLI) and a
+    An :class:`somastack_deploy.config_contract.errors.InputError` (exit 2 in the CLI) and a
     ``pulumi.RunError`` (the Pulumi CLI prints it without a traceback)."""
 
 
@@ -175,7 +175,7 @@ def read_settings(stack: str, environment: str) -> StackSettings:
     for key, image in images.items():
         if not isinstance(image, str) or ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
             raise bad("images", f"{key}: pin the image by tag (repo:tag, not latest)")
-    from config_contract.topology import is_reference
+    from somastack_deploy.config_contract.topology import is_reference
 
     for key in ("redisAuthToken", "keycloakAdminPassword", "postgresPassword"):
         value = cfg.get(key)

@@ -11,19 +11,19 @@ Live environments (``{name: value}`` per workload):
   ``k8s-secret://NAME#KEY`` reference) via the kubernetes client.
 
 Comparison (:func:`compare_env`): every expected name must be live with the same value
-(missing/changed); live names the contract knows (:func:`config_contract.catalog.is_contract_name`)
-but the rendering lacks are ``extra``. A secret (:func:`config_contract.catalog.is_secret_name`)
+(missing/changed); live names the contract knows (:func:`somastack_deploy.config_contract.catalog.is_contract_name`)
+but the rendering lacks are ``extra``. A secret (:func:`somastack_deploy.config_contract.catalog.is_secret_name`)
 is compared by reference when both sides are references, else by fingerprint of the resolved
-values (:func:`config_contract.masking.fingerprint`); its value is never returned.
+values (:func:`somastack_deploy.config_contract.masking.fingerprint`); its value is never returned.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from config_contract.errors import InputError
-from config_contract.masking import fingerprint
-from config_contract.topology import is_reference
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.masking import fingerprint
+from somastack_deploy.config_contract.topology import is_reference
 
 from .model import CHANGED, EXTRA, MISSING, DriftItem
 
@@ -113,11 +113,11 @@ def compare_env(expected: dict[str, str], live: dict[str, str], *, service: str,
 
     ``workload`` names the process/container/deployment (the item's ``object``);
     ``resolver`` resolves expected references in memory (default
-    :func:`config_contract.references.resolve`); ``is_secret``/``is_known`` default to the
+    :func:`somastack_deploy.config_contract.references.resolve`); ``is_secret``/``is_known`` default to the
     contract catalog's :func:`is_secret_name` / :func:`is_contract_name`.
     """
-    from config_contract import catalog
-    from config_contract.references import resolve
+    from somastack_deploy.config_contract import catalog
+    from somastack_deploy.config_contract.references import resolve
 
     resolver = resolve if resolver is None else resolver
     is_secret = is_secret or catalog.is_secret_name

@@ -4,7 +4,7 @@ A :class:`DriftItem` says that one field of one object differs between what the 
 contract declares (``expected``) and what runs (``actual``): ``change`` is ``missing``
 (declared, not live), ``extra`` (live, not declared) or ``changed``. Secret values never
 appear: a secret's ``expected``/``actual`` are references (``ref+vault://…``) or
-fingerprints (:func:`config_contract.masking.fingerprint`).
+fingerprints (:func:`somastack_deploy.config_contract.masking.fingerprint`).
 
 Report JSON (``version`` 1)::
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from config_contract.errors import InputError
+from somastack_deploy.config_contract.errors import InputError
 
 JSON_VERSION = 1
 MISSING, EXTRA, CHANGED = "missing", "extra", "changed"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from checks.probes.base import ProbeContext
+from somastack_deploy.checks.probes.base import ProbeContext
 
 from .model import CHANGED, EXTRA, MISSING, DriftItem, compare_maps
 
@@ -69,7 +69,7 @@ def kafka_declared(path: Path) -> dict[str, dict]:
 def kafka_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
     from confluent_kafka.admin import AdminClient, ConfigResource
 
-    from checks.probes.kafka import config
+    from somastack_deploy.checks.probes.kafka import config
 
     path = assets / "kafka" / "topics.yaml"
     declared = kafka_declared(path)
@@ -105,7 +105,7 @@ _MEMBER = re.compile(r"^\s*(relation|permission)\s+(\w+)\s*(.*)$")
 
 def schema_members(schema: str) -> dict[str, dict[str, str]]:
     """``{definition: {"relation r" | "permission p": normalised rest of line}}``."""
-    from checks.probes.spicedb import definitions
+    from somastack_deploy.checks.probes.spicedb import definitions
 
     out = {}
     for name, body in definitions(_COMMENT.sub("", schema)).items():
@@ -121,7 +121,7 @@ def schema_members(schema: str) -> dict[str, dict[str, str]]:
 def spicedb_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
     from authzed.api.v1 import ReadSchemaRequest
 
-    from checks.probes.spicedb import client
+    from somastack_deploy.checks.probes.spicedb import client
 
     path = assets / "spicedb" / "schema.zed"
     declared = schema_members(path.read_text())
@@ -162,7 +162,7 @@ def opa_declared(root: Path) -> dict[str, tuple[str, str]]:
 
 
 def opa_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
-    from checks.probes.opa import http
+    from somastack_deploy.checks.probes.opa import http
 
     declared = opa_declared(assets / "opa")
     with http(ctx) as c:
@@ -204,7 +204,7 @@ def keycloak_admin_token(ctx: ProbeContext, c, base: str) -> str:
     user = ctx.ident("admin_username") or ctx.ident("admin_user") or ctx.ident("username")
     password = ctx.secret("admin_password")
     if not (user and password):
-        from checks.probes.base import BAD_INPUT, ProbeFailure
+        from somastack_deploy.checks.probes.base import BAD_INPUT, ProbeFailure
 
         raise ProbeFailure(BAD_INPUT, "keycloak: the topology gives no admin_username/admin_password credentials")
     r = c.post(f"{base}/realms/master/protocol/openid-connect/token",
@@ -223,7 +223,7 @@ def keycloak_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
     declared = json.loads(path.read_text())
     realm = declared["realm"]
     src = _rel(path)
-    from checks.probes.keycloak import realm_url
+    from somastack_deploy.checks.probes.keycloak import realm_url
 
     base = realm_url(ctx).split("/realms/", 1)[0]
     with httpx.Client(timeout=ctx.timeout_s) as c:
@@ -264,7 +264,7 @@ def _client_secret_drift(ctx: ProbeContext, base: str, realm: str, uuid: str, ci
     """Compare the client's live secret with the topology's reference by fingerprint only."""
     import httpx
 
-    from config_contract.masking import fingerprint
+    from somastack_deploy.config_contract.masking import fingerprint
 
     with httpx.Client(timeout=ctx.timeout_s) as c:
         tok = keycloak_admin_token(ctx, c, base)
@@ -283,7 +283,7 @@ def _client_secret_drift(ctx: ProbeContext, base: str, realm: str, uuid: str, ci
 # -- PostgreSQL, Redis, Milvus (declared in the topology) -----------------------------------
 
 def postgres_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
-    from checks.probes.postgres import connect
+    from somastack_deploy.checks.probes.postgres import connect
 
     svc = ctx.service
     declared, live = {}, {}
@@ -314,7 +314,7 @@ def postgres_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
 
 
 def redis_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
-    from checks.probes.redis import client, persistence
+    from somastack_deploy.checks.probes.redis import client, persistence
 
     st = ctx.service.storage
     r = client(ctx)
@@ -338,7 +338,7 @@ def redis_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
 
 
 def milvus_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
-    from checks.probes.milvus import client
+    from somastack_deploy.checks.probes.milvus import client
 
     wanted = {c.strip() for c in str(ctx.service.storage.get("collections", "")).split(",") if c.strip()}
     c = client(ctx)
@@ -361,7 +361,7 @@ def service_drift(topology, *, assets: Path = REPO_ASSETS, services: list[str] |
                   timeout_s: float = 10.0) -> tuple[list[DriftItem], list[str], list[str]]:
     """Run the checker of every service present (or ``services``). Returns
     ``(items, checked services, errors)``; errors are one line and free of secret values."""
-    from checks.probes.classify import classify
+    from somastack_deploy.checks.probes.classify import classify
 
     items, checked, errors = [], [], []
     for name in services or sorted(topology.services):

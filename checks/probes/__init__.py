@@ -1,4 +1,4 @@
-"""Protocol-level probes, one module per service, registered in :mod:`checks.probes.base`.
+"""Protocol-level probes, one module per service, registered in :mod:`somastack_deploy.checks.probes.base`.
 
 Stable ids (never renamed; add new ids instead):
 

@@ -4,7 +4,7 @@ A probe is a function ``probe(ctx: ProbeContext) -> str`` registered with
 :func:`register` under a stable id (Checkov-style: the registry is keyed by service, a check's
 id never changes). It returns a short detail line on success (e.g. ``"PostgreSQL 16.4"``) and
 raises :class:`ProbeFailure` (or any client exception, classified by
-:func:`checks.probes.classify.classify`) on failure.
+:func:`somastack_deploy.checks.probes.classify.classify`) on failure.
 
 Registration happens when a probe module is imported; the modules are imported lazily by
 :func:`probes_for` (``_MODULES``), so importing this package has no side effect and never
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from config_contract.topology import Endpoint, Service, Topology
+from somastack_deploy.config_contract.topology import Endpoint, Service, Topology
 
 # Reason categories (the first word(s) of every one-line reason).
 REFUSED = "refused"
@@ -73,20 +73,20 @@ REGISTRY: dict[str, list[ProbeSpec]] = {}
 
 #: Which module registers the probes of each service (imported on first use).
 _MODULES: dict[str, str] = {
-    "postgres": "checks.probes.postgres",
-    "redis": "checks.probes.redis",
-    "kafka": "checks.probes.kafka",
-    "milvus": "checks.probes.milvus",
-    "keycloak": "checks.probes.keycloak",
-    "spicedb": "checks.probes.spicedb",
-    "opa": "checks.probes.opa",
-    "vault": "checks.probes.vault",
-    "agent": "checks.probes.gateway",
-    "brain": "checks.probes.gateway",
-    "memory": "checks.probes.gateway",
+    "postgres": "somastack_deploy.checks.probes.postgres",
+    "redis": "somastack_deploy.checks.probes.redis",
+    "kafka": "somastack_deploy.checks.probes.kafka",
+    "milvus": "somastack_deploy.checks.probes.milvus",
+    "keycloak": "somastack_deploy.checks.probes.keycloak",
+    "spicedb": "somastack_deploy.checks.probes.spicedb",
+    "opa": "somastack_deploy.checks.probes.opa",
+    "vault": "somastack_deploy.checks.probes.vault",
+    "agent": "somastack_deploy.checks.probes.gateway",
+    "brain": "somastack_deploy.checks.probes.gateway",
+    "memory": "somastack_deploy.checks.probes.gateway",
 }
 #: Probes that apply to any service with a matching endpoint protocol (ALB target groups).
-_ANY_SERVICE_MODULES: tuple[str, ...] = ("checks.probes.alb",)
+_ANY_SERVICE_MODULES: tuple[str, ...] = ("somastack_deploy.checks.probes.alb",)
 ANY = "*"
 
 
@@ -185,7 +185,7 @@ class ProbeContext:
         ref = self.service.credentials.get(key)
         if ref is None:
             return None
-        from config_contract.references import resolve
+        from somastack_deploy.config_contract.references import resolve
 
         try:
             value = (self.resolver or resolve)(ref)

@@ -1,6 +1,6 @@
 """Turn any client exception into a reason category and a one-line detail.
 
-Categories (:mod:`checks.probes.base`): refused, timed out, auth rejected, unresolvable host,
+Categories (:mod:`somastack_deploy.checks.probes.base`): refused, timed out, auth rejected, unresolvable host,
 protocol error, error. The client libraries' own exception types are matched by name so that
 this module imports none of them (psycopg ``OperationalError``, redis ``AuthenticationError``,
 grpc ``RpcError`` with ``StatusCode.UNAUTHENTICATED``, hvac ``Forbidden``, httpx

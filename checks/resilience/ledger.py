@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import asdict, dataclass, field
 
-from checks.probes.base import ProbeContext, ProbeFailure
+from somastack_deploy.checks.probes.base import ProbeContext, ProbeFailure
 
 LEDGER_TOPIC = "somastack.ledger"
 LEDGER_TABLE = "somastack_ledger"
@@ -83,7 +83,7 @@ class PostgresStore(Store):
     service = "postgres"
 
     def write(self, ctx, run_id, payload):
-        from checks.probes.postgres import connect
+        from somastack_deploy.checks.probes.postgres import connect
 
         with connect(ctx) as conn:
             conn.execute(f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (id text PRIMARY KEY, payload text NOT NULL,"
@@ -93,14 +93,14 @@ class PostgresStore(Store):
         return LedgerEntry(self.service, f"table {LEDGER_TABLE} row id={run_id}", sha256(payload), {"id": run_id})
 
     def read(self, ctx, entry):
-        from checks.probes.postgres import connect
+        from somastack_deploy.checks.probes.postgres import connect
 
         with connect(ctx) as conn:
             row = conn.execute(f"SELECT payload FROM {LEDGER_TABLE} WHERE id = %s", (entry.ref["id"],)).fetchone()
         return row[0].encode() if row else None
 
     def durability(self, ctx):
-        from checks.probes.postgres import connect
+        from somastack_deploy.checks.probes.postgres import connect
 
         with connect(ctx) as conn:
             fsync = conn.execute("SHOW fsync").fetchone()[0]
@@ -111,7 +111,7 @@ class RedisStore(Store):
     service = "redis"
 
     def write(self, ctx, run_id, payload):
-        from checks.probes.redis import client
+        from somastack_deploy.checks.probes.redis import client
 
         key = f"somastack:ledger:{run_id}"
         r = client(ctx)
@@ -122,7 +122,7 @@ class RedisStore(Store):
         return LedgerEntry(self.service, f"key {key}", sha256(payload), {"key": key})
 
     def read(self, ctx, entry):
-        from checks.probes.redis import client
+        from somastack_deploy.checks.probes.redis import client
 
         r = client(ctx)
         try:
@@ -131,7 +131,7 @@ class RedisStore(Store):
             r.close()
 
     def durability(self, ctx):
-        from checks.probes.redis import client, persistence
+        from somastack_deploy.checks.probes.redis import client, persistence
 
         r = client(ctx)
         try:
@@ -149,7 +149,7 @@ class KafkaStore(Store):
     def write(self, ctx, run_id, payload):
         from confluent_kafka.admin import AdminClient
 
-        from checks.probes.kafka import config, ensure_topic, produce
+        from somastack_deploy.checks.probes.kafka import config, ensure_topic, produce
 
         conf = config(ctx)
         admin = AdminClient(conf)
@@ -161,7 +161,7 @@ class KafkaStore(Store):
                            sha256(b"".join(values)), {"positions": [list(p) for p in pos]})
 
     def read(self, ctx, entry):
-        from checks.probes.kafka import config, read_at
+        from somastack_deploy.checks.probes.kafka import config, read_at
 
         pos = [tuple(p) for p in entry.ref["positions"]]
         try:
@@ -179,7 +179,7 @@ class MilvusStore(Store):
     service = "milvus"
 
     def write(self, ctx, run_id, payload):
-        from checks.probes.milvus import client
+        from somastack_deploy.checks.probes.milvus import client
 
         c = client(ctx)
         try:
@@ -194,7 +194,7 @@ class MilvusStore(Store):
         return LedgerEntry(self.service, f"collection {LEDGER_COLLECTION} id={pk}", sha256(payload), {"id": pk})
 
     def read(self, ctx, entry):
-        from checks.probes.milvus import client
+        from somastack_deploy.checks.probes.milvus import client
 
         c = client(ctx)
         try:
@@ -215,7 +215,7 @@ class SpiceDBStore(Store):
 
     @staticmethod
     def _pick(schema: str) -> tuple[str, str, str]:
-        from checks.probes.spicedb import definitions, relations
+        from somastack_deploy.checks.probes.spicedb import definitions, relations
 
         for name, body in definitions(schema).items():
             for rel, subjects in relations(body):
@@ -229,7 +229,7 @@ class SpiceDBStore(Store):
         from authzed.api.v1 import (ObjectReference, ReadSchemaRequest, Relationship, RelationshipUpdate,
                                     SubjectReference, WriteRelationshipsRequest)
 
-        from checks.probes.spicedb import client
+        from somastack_deploy.checks.probes.spicedb import client
 
         c = client(ctx)
         res_type, rel, subj_type = self._pick(c.ReadSchema(ReadSchemaRequest(), timeout=ctx.timeout_s).schema_text)
@@ -247,7 +247,7 @@ class SpiceDBStore(Store):
     def read(self, ctx, entry):
         from authzed.api.v1 import Consistency, ReadRelationshipsRequest, RelationshipFilter
 
-        from checks.probes.spicedb import client
+        from somastack_deploy.checks.probes.spicedb import client
 
         c = client(ctx)
         out = []
@@ -277,7 +277,7 @@ class VaultStore(Store):
         return ctx.ident("kv_v2_mount") or ctx.ident("kv_mount", "secret")
 
     def write(self, ctx, run_id, payload):
-        from checks.probes.vault import client
+        from somastack_deploy.checks.probes.vault import client
 
         path = f"somastack-ledger/{run_id}"
         client(ctx).secrets.kv.v2.create_or_update_secret(path=path, secret={"payload": payload.decode()},
@@ -287,7 +287,7 @@ class VaultStore(Store):
     def read(self, ctx, entry):
         import hvac.exceptions
 
-        from checks.probes.vault import client
+        from somastack_deploy.checks.probes.vault import client
 
         try:
             resp = client(ctx).secrets.kv.v2.read_secret_version(path=entry.ref["path"], mount_point=self._mount(ctx),
@@ -297,7 +297,7 @@ class VaultStore(Store):
         return resp["data"]["data"]["payload"].encode()
 
     def durability(self, ctx):
-        from checks.probes.vault import client
+        from somastack_deploy.checks.probes.vault import client
 
         try:
             state = client(ctx).adapter.get("/v1/sys/config/state/sanitized")
@@ -314,7 +314,7 @@ class OPAStore(Store):
     service = "opa"
 
     def write(self, ctx, run_id, payload):
-        from checks.probes.opa import http
+        from somastack_deploy.checks.probes.opa import http
 
         path = f"/v1/data/somastack_ledger/r{run_id}"
         with http(ctx) as c:
@@ -322,7 +322,7 @@ class OPAStore(Store):
         return LedgerEntry(self.service, f"data document {path}", sha256(payload), {"path": path})
 
     def read(self, ctx, entry):
-        from checks.probes.opa import http
+        from somastack_deploy.checks.probes.opa import http
 
         with http(ctx) as c:
             r = c.get(entry.ref["path"])
@@ -331,7 +331,7 @@ class OPAStore(Store):
         return doc["payload"].encode() if isinstance(doc, dict) and "payload" in doc else None
 
     def durability(self, ctx):
-        from checks.probes.opa import http
+        from somastack_deploy.checks.probes.opa import http
 
         with http(ctx) as c:
             r = c.get("/v1/config")
@@ -361,7 +361,7 @@ def new_payload(run_id: str, service: str) -> bytes:
 def verdict(store: Store, ctx: ProbeContext, entry: LedgerEntry) -> tuple[str, str]:
     """Read ``entry`` back: ``(INTACT|MISSING|CHANGED|UNREADABLE, detail)``; details name the
     location and hashes, never the payload."""
-    from checks.probes.classify import classify
+    from somastack_deploy.checks.probes.classify import classify
 
     try:
         data = store.read(ctx, entry)

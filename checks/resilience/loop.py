@@ -29,10 +29,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from config_contract.topology import Topology
+from somastack_deploy.config_contract.topology import Topology
 
-from checks import runner
-from checks.probes.base import ProbeContext
+from somastack_deploy.checks import runner
+from somastack_deploy.checks.probes.base import ProbeContext
 
 from . import ledger as L
 from .cyclers.base import Cycler, CyclerError
@@ -144,7 +144,7 @@ def _contexts(topology: Topology, services: list[str], timeout_s: float) -> dict
 def write_ledger(topology: Topology, services: list[str], run_id: str, timeout_s: float
                  ) -> tuple[list[L.LedgerEntry], dict, list[str]]:
     """Write one entry per stateful service; returns ``(entries, durability, failures)``."""
-    from checks.probes.classify import classify
+    from somastack_deploy.checks.probes.classify import classify
 
     entries, durability, failures = [], {}, []
     ctxs = _contexts(topology, services, timeout_s)

@@ -14,7 +14,7 @@ _MODULES = ("values", "aliases", "vibe", "modes", "runtime")
 
 @lru_cache(maxsize=1)
 def registry() -> tuple:
-    """All rule instances (:class:`config_contract.rules.base.Rule`), ids unique, fixed order."""
+    """All rule instances (:class:`somastack_deploy.config_contract.rules.base.Rule`), ids unique, fixed order."""
     import importlib
 
     from .base import Rule

@@ -2,8 +2,8 @@
 
 A rule declares ``id`` (stable, e.g. ``VIBE-91``), ``name`` (short, for SARIF), ``severity``
 (its default: ``error`` or ``warning``), ``source`` (the seed section it comes from) and
-``description``; :meth:`Rule.check` takes a :class:`config_contract.context.Context` and yields
-:class:`config_contract.findings.Finding` objects. Rules hold no state and do nothing at import.
+``description``; :meth:`Rule.check` takes a :class:`somastack_deploy.config_contract.context.Context` and yields
+:class:`somastack_deploy.config_contract.findings.Finding` objects. Rules hold no state and do nothing at import.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Catalog-level rules: value types and allowed values, unknown names, required variables.
 
 Validation happens in one place: the generated pydantic model
-(:func:`config_contract.model.contract_model`, ``extra="forbid"``); these rules turn its errors
+(:func:`somastack_deploy.config_contract.model.contract_model`, ``extra="forbid"``); these rules turn its errors
 into findings. Sources: seed 000 §1, §5 (values), seed 001 §2 (Required column and defaults).
 """
 

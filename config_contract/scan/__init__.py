@@ -28,7 +28,7 @@ from ..findings import Finding
 
 __all__ = ["run_scan", "scan_tree", "ScanResult", "write_baseline", "EXCLUDED_DIRS", "RULE_META"]
 
-#: Metadata of the scan-only rule, in the shape of ``config_contract.rules.rule_meta()`` (VIBE-91
+#: Metadata of the scan-only rule, in the shape of ``somastack_deploy.config_contract.rules.rule_meta()`` (VIBE-91
 #: and VIBE-164 are the contract's own rules).
 RULE_META: tuple[dict, ...] = (
     {"id": "SCAN-UNPARSED", "name": "scan-unparsed-python", "severity": "warning",

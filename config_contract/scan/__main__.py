@@ -1,4 +1,4 @@
-"""``python -m config_contract.scan PATH``: the scan on its own (benchmarks, baselines).
+"""``python -m somastack_deploy.config_contract.scan PATH``: the scan on its own (benchmarks, baselines).
 
 Options: ``--baseline FILE`` (accepted findings), ``--environment PROD|DEV``,
 ``--write-baseline FILE`` (accept every current finding and exit 0), ``--processes N``,
@@ -20,7 +20,7 @@ from . import ScanResult, run_scan, scan_tree, write_baseline
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m config_contract.scan", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m somastack_deploy.config_contract.scan", description=__doc__.splitlines()[0])
     parser.add_argument("path")
     parser.add_argument("--baseline")
     parser.add_argument("--environment", default="PROD", choices=["PROD", "DEV"])

@@ -10,7 +10,7 @@ Paths in ``results`` are relative to the baseline file's directory (detect-secre
 relative to where it ran, normally the repository root next to ``.secrets.baseline``).
 
 SomaStack additions use the same entry shape: types ``SomaStack Dev Default`` and ``SomaStack
-Secret Assignment`` (plugins of :mod:`config_contract.scan.plugins`), and ``VIBE-91 Loopback
+Secret Assignment`` (plugins of :mod:`somastack_deploy.config_contract.scan.plugins`), and ``VIBE-91 Loopback
 Fallback`` whose ``hashed_secret`` is the SHA-1 of ``VARIABLE=fallback``.
 
 Matching follows detect-secrets: a finding is accepted when its file has an entry with the same
@@ -69,7 +69,7 @@ def load(path: str) -> dict[str, set[str]]:
 def dump(entries: list[dict], path: str) -> None:
     """Write a baseline with ``entries`` (dicts with ``type``, ``filename``, ``hashed_secret``,
     ``line_number``), in detect-secrets' layout, plugins and filters as configured by
-    :func:`config_contract.scan.literals.scan_settings`."""
+    :func:`somastack_deploy.config_contract.scan.literals.scan_settings`."""
     from detect_secrets.settings import get_settings
 
     from .literals import scan_settings

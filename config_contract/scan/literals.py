@@ -4,17 +4,17 @@ Rule source: seed 000 §4 Rule 164 (zero-hardcode), seed 002 §3.2 (secret purge
 002 "Verification Commands" (``grep -rn "dev-token\\|somastack2024\\|insecure"``).
 
 The engine is detect-secrets 1.5.0 itself, in process: the same plugins (all built-in ones plus
-the SomaStack plugins of :mod:`config_contract.scan.plugins`), the same default filters, the
+the SomaStack plugins of :mod:`somastack_deploy.config_contract.scan.plugins`), the same default filters, the
 same transformers (YAML, ini, eager ini), the same per-line filter order as
 ``detect_secrets.core.scan.scan_file``. What is faster:
 
-1. **Prefilter** (:mod:`config_contract.scan.prefilter`). For every plugin, the lines it could
+1. **Prefilter** (:mod:`somastack_deploy.config_contract.scan.prefilter`). For every plugin, the lines it could
    possibly report are selected from necessary literals of its own patterns (``str.find`` over
    the lower-cased text) or a search of the pattern itself; a file without any candidate is
    done after one read, and detect-secrets' per-line machinery runs only on candidate lines and
    only with the plugins that could report them (the code snippet given to the filters is still
    built from the whole file).
-2. **Processes.** :func:`config_contract.scan.scan_tree` scans files in chunks with a
+2. **Processes.** :func:`somastack_deploy.config_contract.scan.scan_tree` scans files in chunks with a
    fork-based process pool (default: one process per CPU).
 
 ``benchmarks/preflight.py`` (``bench_scan``) checks that nothing the detect-secrets CLI finds
@@ -32,7 +32,7 @@ from typing import Iterator
 
 PLUGINS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins.py")
 
-#: SomaStack plugin class names (in :mod:`config_contract.scan.plugins`).
+#: SomaStack plugin class names (in :mod:`somastack_deploy.config_contract.scan.plugins`).
 SOMASTACK_PLUGINS: tuple[str, ...] = ("SomaStackDevDefaultDetector", "SomaStackSecretAssignmentDetector")
 #: Their detect-secrets ``secret_type`` values.
 SOMASTACK_TYPES: frozenset[str] = frozenset({"SomaStack Dev Default", "SomaStack Secret Assignment"})

@@ -1,7 +1,7 @@
 """Build/install helpers for the JVM and Go services of the harness (Kafka, Keycloak, OPA,
 SpiceDB) and the files those builds need (``kafka/pom.xml``, ``spicedb/go.mod``).
 
-See :mod:`harness.install.tools`.
+See :mod:`somastack_deploy.harness.install.tools`.
 """
 
 from pathlib import Path

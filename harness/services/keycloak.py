@@ -27,7 +27,7 @@ import json
 import shutil
 from pathlib import Path
 
-from config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.topology import Endpoint, Service
 
 from ..base import Context, InstallError, ServiceSpec
 from ..install.tools import assets_dir, maven, run, staged_dir

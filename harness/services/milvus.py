@@ -28,7 +28,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.topology import Endpoint, Service
 
 from ..base import Context, InstallError, ServiceSpec
 from ..pypi import pip_install_target, target_dir

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config_contract.errors import InputError
-from config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.topology import Endpoint, Service
 
 from ..base import Context, ServiceSpec
 from ..install.tools import assets_dir, go_env, require_go, run, staged_dir

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.topology import Endpoint, Service
 
 from ..base import Context, InstallError, ServiceSpec
 from ..process import non_root_prefix

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.topology import Endpoint, Service
 
 from ..base import Context, InstallError, ServiceSpec
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from config_contract.errors import InputError
-from config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.topology import Endpoint, Service
 
 from ..base import Context, InstallError, ServiceSpec
 from ..install import INSTALL_DIR

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.topology import Endpoint, Service
 
 from ..base import Context, ServiceSpec
 from ..pypi import pip_install_target, target_dir

@@ -1,5 +1,5 @@
 """The rules, one module per area; importing this package registers them all in
-:data:`policies.registry.REGISTRY`, in the order below (the order of reports)."""
+:data:`somastack_deploy.policies.registry.REGISTRY`, in the order below (the order of reports)."""
 
 from . import secrets  # noqa: F401  isort: skip
 from . import database  # noqa: F401  isort: skip

@@ -87,7 +87,7 @@ def _docker(res: ResourceInput) -> list[str]:
       source="seed 000 §4 Rule 164; seed 001 §3.2; AWS ECS 'Pass sensitive data to a container'")
 def no_plaintext_secret_in_container_env(res: ResourceInput) -> list[str]:
     """Flags an environment variable whose name is a secret (contract catalog) or whose value is
-    shaped like one (:func:`policies.secretscan.secret_reason`)."""
+    shaped like one (:func:`somastack_deploy.policies.secretscan.secret_reason`)."""
     if res.type == ECS_TASK_DEFINITION:
         return _ecs(res)
     if res.type == DOCKER_CONTAINER:

@@ -5,11 +5,11 @@ Usage: ``somastack-deploy drift (--stack NAME | --topology FILE | --harness-stat
 [--baseline FILE] [--write-baseline FILE] [--format json|markdown|sarif|text] [--output FILE]
 [--services a,b] [--timeout S]``.
 
-- service drift for every service of the topology (``checks.drift.services``);
+- service drift for every service of the topology (``somastack_deploy.checks.drift.services``);
 - config drift: with ``--harness-state``, every harness process's environment against its
   plug-in's; with ``--expected-env`` (a dotenv the contract renders; values may be references)
-  and ``--live``, that workload's environment (``checks.drift.config``);
-- infra drift with ``--stack`` (Pulumi refresh preview through ``checks.drift.engine``; needs
+  and ``--live``, that workload's environment (``somastack_deploy.checks.drift.config``);
+- infra drift with ``--stack`` (Pulumi refresh preview through ``somastack_deploy.checks.drift.engine``; needs
   the Pulumi CLI that ``harness/install/pulumi/build.sh`` builds, else a note says it was not checked).
 
 Exit codes: 0 no drift (after the baseline), 1 drift or a service that could not be checked,
@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from config_contract.errors import InputError
+from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
 from somastack_deploy.reports import write_report
 
@@ -43,7 +43,7 @@ def add_parser(parser) -> None:
 
 
 def _live_env(spec: str, region: str | None) -> tuple[str, dict[str, dict[str, str]]]:
-    from checks.drift import config as C
+    from somastack_deploy.checks.drift import config as C
 
     kind, _, target = spec.partition(":")
     if not target:
@@ -76,10 +76,10 @@ def _live_env(spec: str, region: str | None) -> tuple[str, dict[str, dict[str, s
 
 
 def run(args) -> int:
-    from checks import sources
-    from checks.drift import model
-    from checks.drift.report import render_report
-    from checks.drift.services import REPO_ASSETS, service_drift
+    from somastack_deploy.checks import sources
+    from somastack_deploy.checks.drift import model
+    from somastack_deploy.checks.drift.report import render_report
+    from somastack_deploy.checks.drift.services import REPO_ASSETS, service_drift
 
     if bool(args.expected_env) != bool(args.live):
         raise InputError("--expected-env and --live go together", variable="--expected-env")
@@ -95,8 +95,8 @@ def run(args) -> int:
     rep.checked += checked
     rep.errors += errors
     if args.harness_state:
-        from checks.drift.config import harness_config_drift
-        from checks.resilience.cyclers.harness import HarnessCycler
+        from somastack_deploy.checks.drift.config import harness_config_drift
+        from somastack_deploy.checks.resilience.cyclers.harness import HarnessCycler
 
         h = HarnessCycler.from_state_dir(args.harness_state).h
         items, errors = harness_config_drift(h, services)
@@ -104,8 +104,8 @@ def run(args) -> int:
         rep.errors += errors
         rep.checked.append("harness process environments")
     if args.expected_env:
-        from checks.drift.config import compare_env
-        from config_contract.sources import read_dotenv
+        from somastack_deploy.checks.drift.config import compare_env
+        from somastack_deploy.config_contract.sources import read_dotenv
 
         expected, _ = read_dotenv(args.expected_env)
         kind, lives = _live_env(args.live, args.region)
@@ -113,7 +113,7 @@ def run(args) -> int:
             rep.items += compare_env(expected, live, service="agent", workload=workload, source=args.expected_env)
         rep.checked.append(f"{kind} environment")
     if args.stack:
-        from checks.drift.engine import EngineDriftError, infra_drift
+        from somastack_deploy.checks.drift.engine import EngineDriftError, infra_drift
 
         try:
             items, notes = infra_drift(args.stack, args.cwd or ".")

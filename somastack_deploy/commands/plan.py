@@ -4,7 +4,7 @@
 
 Loads ``Pulumi.<NAME>.yaml`` (from the directory holding ``Pulumi.yaml``: the current
 directory if it has one, else the repository root; or ``--stack-file``), runs
-``stacks.program.main`` under Pulumi's mock runtime (:func:`somastack_deploy.plan.runner.run_stack`;
+``somastack_deploy.stacks.program.main`` under Pulumi's mock runtime (:func:`somastack_deploy.plan.runner.run_stack`;
 no cloud credentials, no Pulumi CLI), prints the resource graph and runs the policies
 (:mod:`policies`) over it.
 
@@ -20,7 +20,7 @@ JSON (``--format json``)::
                                 "level": "mandatory", "message": "..."}]}}
 
 ``props`` are the resource's inputs; Pulumi secrets and plaintext secrets are masked
-(:func:`config_contract.masking.mask`, :mod:`somastack_deploy.plan.redact`), as are the stack
+(:func:`somastack_deploy.config_contract.masking.mask`, :mod:`somastack_deploy.plan.redact`), as are the stack
 outputs. ``text`` prints the graph as a tree with key properties, then the failed/unknown policy
 results (shared text formatter); ``sarif`` is SARIF 2.1.0 with one rule per policy.
 
@@ -57,7 +57,7 @@ def project_root() -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the plan; see the module doc for output and exit codes."""
-    from config_contract.errors import InputError
+    from somastack_deploy.config_contract.errors import InputError
 
     from somastack_deploy.plan.stackfile import load_stack_file, project_name, with_project_defaults
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     project = project_name(root)
 
     try:
-        from stacks.program import main as program
+        from somastack_deploy.stacks.program import main as program
     except ImportError as err:
         raise InputError(f"the stack program cannot be imported ({err})") from None
 

@@ -10,9 +10,9 @@ Usage::
 Sources merge in one precedence (later wins): ENV_FILEs in order, then the stack config, then
 the process environment (``--from-env``, contract names only). With ``--stack-config`` the
 variables the Pulumi stack renders itself (catalog ``stack_provided``) may be unset:
-:func:`config_contract.stack_provided.evaluate_stack_config`, the rule the programs use. ``--scan`` adds source-tree
-findings (``config_contract.scan.run_scan``; errors in PROD or scan-only, warnings in DEV) and ``--resolve-secrets`` checks that every
-``ref+vault://`` / ``ref+awssecrets://`` exists (``config_contract.secret_backends``).
+:func:`somastack_deploy.config_contract.stack_provided.evaluate_stack_config`, the rule the programs use. ``--scan`` adds source-tree
+findings (``somastack_deploy.config_contract.scan.run_scan``; errors in PROD or scan-only, warnings in DEV) and ``--resolve-secrets`` checks that every
+``ref+vault://`` / ``ref+awssecrets://`` exists (``somastack_deploy.config_contract.secret_backends``).
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unusable input (missing or
 unreadable file, unparsable line, unknown option) with a one-line message naming file and line.
@@ -54,7 +54,7 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 def _optional(module: str, name: str, flag: str):
     import importlib
 
-    from config_contract.errors import InputError
+    from somastack_deploy.config_contract.errors import InputError
 
     try:
         return getattr(importlib.import_module(module), name)
@@ -64,8 +64,8 @@ def _optional(module: str, name: str, flag: str):
 
 def run(args: argparse.Namespace) -> int:
     """Run preflight; returns the exit code (0/1); raises InputError for unusable input (2)."""
-    from config_contract.errors import InputError
-    from config_contract.findings import Finding
+    from somastack_deploy.config_contract.errors import InputError
+    from somastack_deploy.config_contract.findings import Finding
 
     if not (args.env_files or args.from_env or args.stack_config or args.scan):
         raise InputError("nothing to check: give ENV_FILEs, --from-env, --stack-config or --scan")
@@ -74,33 +74,33 @@ def run(args: argparse.Namespace) -> int:
     has_config = bool(args.env_files or args.from_env or args.stack_config)
     env: dict[str, str] = {}
     if has_config:
-        from config_contract.api import evaluate
-        from config_contract.sources import load_sources
+        from somastack_deploy.config_contract.api import evaluate
+        from somastack_deploy.config_contract.sources import load_sources
 
         env, prov = load_sources(list(args.env_files), from_env=args.from_env, pulumi_stack_file=args.stack_config)
         if args.stack_config:
             # The stack renders its endpoint variables itself: the one rule of
             # config_contract.stack_provided (the Pulumi programs' stack-config gate uses it too).
-            from config_contract.stack_provided import evaluate_stack_config
+            from somastack_deploy.config_contract.stack_provided import evaluate_stack_config
 
             report = evaluate_stack_config(env, provenance=prov, services=args.service)
         else:
             report = evaluate(env, provenance=prov, services=args.service)
     else:
-        from config_contract.report import Report
+        from somastack_deploy.config_contract.report import Report
 
         prov = {}
         report = Report(dimensions=None)
     extra: list[Finding] = []
     if args.scan:
-        run_scan = _optional("config_contract.scan", "run_scan", "--scan")
+        run_scan = _optional("somastack_deploy.config_contract.scan", "run_scan", "--scan")
         environment = report.dimensions.environment if report.dimensions else "PROD"
         for path in args.scan:
             extra.extend(run_scan(path, baseline=args.baseline, environment=environment))
     if args.resolve_secrets:
         if not has_config:
             raise InputError("--resolve-secrets needs a configuration (ENV_FILE, --from-env or --stack-config)")
-        check_references = _optional("config_contract.secret_backends", "check_references", "--resolve-secrets")
+        check_references = _optional("somastack_deploy.config_contract.secret_backends", "check_references", "--resolve-secrets")
         for f in check_references(env):
             if f.path is None and f.variable in prov:
                 origin = prov[f.variable]
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_each(args: argparse.Namespace) -> int:
     """``--each``: one evaluation per ENV_FILE (other sources layered on each), text reports
     one after the other; returns the worst exit code."""
-    from config_contract.errors import InputError
+    from somastack_deploy.config_contract.errors import InputError
 
     if args.format != "text" or args.output or args.scan or args.resolve_secrets or not args.env_files:
         raise InputError("--each takes ENV_FILEs with the text format only (no --output, --scan, --resolve-secrets)")
@@ -131,7 +131,7 @@ def _run_each(args: argparse.Namespace) -> int:
 
 
 def finding_to_result(finding, *, rule_name: str = ""):
-    """Convert a :class:`config_contract.findings.Finding` (contract rule or scan) to the shared
+    """Convert a :class:`somastack_deploy.config_contract.findings.Finding` (contract rule or scan) to the shared
     :class:`somastack_deploy.reports.Result` for the text/SARIF/JUnit formatters: rule →
     ``rule_id``, severity → ``level``, service → ``group`` (``general`` when empty), variable →
     ``properties["variable"]``; ``status`` is always ``FAILED`` (a finding is a failure)."""
@@ -144,12 +144,12 @@ def finding_to_result(finding, *, rule_name: str = ""):
 
 
 def render(report, fmt: str) -> str:
-    """Render a :class:`config_contract.report.Report` in ``fmt`` with the shared formatters."""
+    """Render a :class:`somastack_deploy.config_contract.report.Report` in ``fmt`` with the shared formatters."""
     from somastack_deploy.reports import RuleMeta, render as render_results
 
     if fmt == "json":
         return report.to_json()
-    from config_contract.rules import rule_meta
+    from somastack_deploy.config_contract.rules import rule_meta
 
     metas = rule_meta()
     names = {m["id"]: m["name"] for m in metas}

@@ -5,13 +5,13 @@ Usage: ``somastack-deploy probe (--stack NAME | --topology FILE | --harness-stat
 [--present-only]``.
 
 Exit codes: 0 every probe PASSED, 1 any probe FAILED/UNKNOWN, 2 unusable input.
-JSON (version 1): see :mod:`checks.runner`.
+JSON (version 1): see :mod:`somastack_deploy.checks.runner`.
 """
 
 from __future__ import annotations
 
 
-from config_contract.errors import InputError
+from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
 from somastack_deploy.reports import write_report
 
@@ -41,7 +41,7 @@ def add_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from checks import runner, sources
+    from somastack_deploy.checks import runner, sources
     from somastack_deploy.reports import render
 
     if args.timeout <= 0 or args.wait < 0:

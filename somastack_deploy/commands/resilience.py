@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-from config_contract.errors import InputError
+from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
 from somastack_deploy.reports import write_report
 
@@ -58,31 +58,31 @@ def make_cycler(args, topology):
     if target == "harness":
         if not args.harness_state:
             raise InputError("the harness target needs --harness-state DIR", variable="--harness-state")
-        from checks.resilience.cyclers.harness import HarnessCycler
+        from somastack_deploy.checks.resilience.cyclers.harness import HarnessCycler
 
         return HarnessCycler.from_state_dir(args.harness_state, services or sorted(topology.services))
     if target == "docker":
-        from checks.resilience.cyclers.docker import DockerCycler
+        from somastack_deploy.checks.resilience.cyclers.docker import DockerCycler
 
         return DockerCycler.from_env(project=args.project or topology.stack)
     if target == "ecs":
         if not (args.cluster and args.ecs_services):
             raise InputError("the ecs target needs --cluster and --ecs-services", variable="--cluster")
-        from checks.resilience.cyclers.ecs import ECSCycler
+        from somastack_deploy.checks.resilience.cyclers.ecs import ECSCycler
 
         return ECSCycler.from_env(args.cluster, _csv(args.ecs_services), region=args.region)
     if target == "eks":
         if not args.deployments:
             raise InputError("the eks target needs --deployments", variable="--deployments")
-        from checks.resilience.cyclers.eks import EKSCycler
+        from somastack_deploy.checks.resilience.cyclers.eks import EKSCycler
 
         return EKSCycler.from_kubeconfig(args.namespace, _csv(args.deployments))
     raise InputError(f"no cycler for target {topology.dimensions.target}; give --target", variable="--target")
 
 
 def run(args) -> int:
-    from checks import sources
-    from checks.resilience import loop, report
+    from somastack_deploy.checks import sources
+    from somastack_deploy.checks.resilience import loop, report
 
     if args.cycles < 1 or args.cycle_deadline <= 0 or args.timeout <= 0:
         raise InputError("--cycles must be ≥ 1, --cycle-deadline and --timeout > 0", variable="--cycles")

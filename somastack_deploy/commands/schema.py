@@ -1,9 +1,9 @@
 """``somastack-deploy schema [--topology]``: print JSON Schema (draft 2020-12).
 
-Without options: the configuration contract (:func:`config_contract.model.json_schema`): an
+Without options: the configuration contract (:func:`somastack_deploy.config_contract.model.json_schema`): an
 object of environment variables (strings), catalogued names with type/allowed values/defaults,
 aliases marked ``deprecated`` where superseded, unknown SA01_/SOMA_/SFM_/SOMASTACK_ names
-rejected. With ``--topology``: the topology document (:class:`config_contract.topology.Topology`).
+rejected. With ``--topology``: the topology document (:class:`somastack_deploy.config_contract.topology.Topology`).
 Exit 0.
 """
 
@@ -24,8 +24,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def topology_schema() -> dict:
-    """JSON Schema of :class:`config_contract.topology.Topology` (draft 2020-12)."""
-    from config_contract.topology import Topology
+    """JSON Schema of :class:`somastack_deploy.config_contract.topology.Topology` (draft 2020-12)."""
+    from somastack_deploy.config_contract.topology import Topology
 
     schema = Topology.model_json_schema()
     return {"$schema": DRAFT, "$id": "https://somastack.io/schemas/somastack-deploy/topology.json", **schema}
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if args.topology:
         schema = topology_schema()
     else:
-        from config_contract.model import json_schema
+        from somastack_deploy.config_contract.model import json_schema
 
         schema = json_schema()
     sys.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")

@@ -3,7 +3,7 @@
 Pulumi secrets are already masked by the runner; this masks what a program put in plain text
 and a policy flags: values under a secret-named key (``password``, ``authToken``), entries
 ``{"name": N, "value": V}`` (ECS/Kubernetes env) and ``"N=V"`` strings (Docker ``envs``) whose
-variable is a secret by :func:`policies.secretscan.secret_reason` (name or value shape), values
+variable is a secret by :func:`somastack_deploy.policies.secretscan.secret_reason` (name or value shape), values
 shaped like a secret anywhere, and the same inside JSON documents held in strings (an ECS task
 definition's ``containerDefinitions``). References, ARNs and paths stay readable.
 """
@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from config_contract.masking import MASK, mask
-from policies.secretscan import is_placeholder, secret_reason, value_shape
+from somastack_deploy.config_contract.masking import MASK, mask
+from somastack_deploy.policies.secretscan import is_placeholder, secret_reason, value_shape
 
 
 def redact(value: Any, key: str | None = None) -> Any:
-    """Return ``value`` with plaintext secrets replaced by :data:`config_contract.masking.MASK`
+    """Return ``value`` with plaintext secrets replaced by :data:`somastack_deploy.config_contract.masking.MASK`
     (structure kept). ``key`` is the mapping key ``value`` sits under, if any."""
     if isinstance(value, dict):
         if isinstance(value.get("name"), str) and "value" in value and isinstance(value["value"], str):

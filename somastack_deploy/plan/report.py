@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from policies import REGISTRY, CheckResult, check
-from policies.evaluate import mandatory, violations_of
+from somastack_deploy.policies import REGISTRY, CheckResult, check
+from somastack_deploy.policies.evaluate import mandatory, violations_of
 from somastack_deploy.reports import Result, RuleMeta, render as render_results
 
 from .redact import redact

@@ -21,7 +21,7 @@ API (stable; the components' and stacks' unit tests use it)::
   (as the Pulumi CLI passes them). A value ``{"secure": ...}`` (an encrypted stack-file
   value) or :class:`SecretValue` marks the key secret (``Config.require_secret``) — a
   ``{"secure": ...}`` cipher text cannot be decrypted offline, so its value becomes the
-  reference ``ref+pulumi-secure://<KEY>`` (:data:`config_contract.sources.PULUMI_SECURE`),
+  reference ``ref+pulumi-secure://<KEY>`` (:data:`somastack_deploy.config_contract.sources.PULUMI_SECURE`),
   which the contract treats as a secret reference, as ``preflight`` does for stack files.
 - Runs ``program()`` with the mock runtime, ``preview=False`` (so ``apply`` callbacks run),
   waits for every registration and output, and resets the runtime (pending Output tasks in
@@ -34,7 +34,7 @@ API (stable; the components' and stacks' unit tests use it)::
 What is captured per resource (:class:`CapturedResource`): type token, logical name, URN,
 parent URN/name/type (from the monitor's ``RegisterResource`` request), ``custom``,
 provider reference, dependencies (URNs), physical id, ``inputs`` and ``outputs`` with
-every Pulumi secret masked (:func:`config_contract.masking.mask`; structure kept, leaves
+every Pulumi secret masked (:func:`somastack_deploy.config_contract.masking.mask`; structure kept, leaves
 masked), the set of masked input keys (``secret_inputs``), and ``props``: the unmasked
 inputs that policies evaluate, exactly what CrossGuard gives a resource validation policy
 (kept in memory only, excluded from ``repr``; never print it). Component resources also get
@@ -61,8 +61,8 @@ from pulumi.runtime import config as _config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from config_contract.masking import MASK, mask
-from config_contract.sources import PULUMI_SECURE
+from somastack_deploy.config_contract.masking import MASK, mask
+from somastack_deploy.config_contract.sources import PULUMI_SECURE
 
 from .mocks import SomaStackMocks
 

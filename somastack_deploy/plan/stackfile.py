@@ -8,7 +8,7 @@ as YAML gives them (``{"secure": ...}`` kept for the runner). ``project_name(roo
 (keys without a namespace get ``<project>:``), which the Pulumi CLI applies when a stack does
 not set the key; ``with_project_defaults(config, root)`` merges them under ``config``.
 
-Errors: :class:`config_contract.errors.InputError` (exit 2), one line naming the file and,
+Errors: :class:`somastack_deploy.config_contract.errors.InputError` (exit 2), one line naming the file and,
 for YAML errors, the line: ``Pulumi.x.yaml:3: not valid YAML (mapping values are not allowed here)``.
 Source: Pulumi docs "Project and stack settings files" (``Pulumi.<stack>.yaml`` ``config:``).
 """
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import os
 
-from config_contract.errors import InputError
-from config_contract.files import parse_yaml, read_text
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.files import parse_yaml, read_text
 
 
 def load_stack_file(path: str) -> dict[str, object]:

@@ -77,7 +77,7 @@ def render(fmt: str, results: list[Result], *, tool: str, rules: list[RuleMeta] 
 
 def write_report(text: str, output: str | None) -> None:
     """Write a rendered report to ``output`` (a file path, UTF-8) or, when ``output`` is None,
-    to stdout. Raises :class:`config_contract.errors.InputError` (exit 2) naming the file when it
+    to stdout. Raises :class:`somastack_deploy.config_contract.errors.InputError` (exit 2) naming the file when it
     cannot be written."""
     import sys
 
@@ -89,6 +89,6 @@ def write_report(text: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as err:
-        from config_contract.errors import InputError
+        from somastack_deploy.config_contract.errors import InputError
 
         raise InputError(f"cannot write report ({err.strerror or 'error'})", path=output) from None

@@ -7,7 +7,7 @@ cluster and node IAM roles, the cluster, a launch template putting the nodes in 
 security group (so the database/cache/broker rules apply to pods), a managed node group whose
 Auto Scaling group is attached to the ALB target group; a Kubernetes provider built from the
 cluster's kubeconfig (``aws eks get-token``), the ``somastack`` namespace and every service of
-the software mode (:mod:`stacks.eks.runtime`).
+the software mode (:mod:`somastack_deploy.stacks.eks.runtime`).
 
 Settings: as fargate, plus ``somastack:eks`` = ``{version, nodeInstanceType, nodeCount: {min,
 desired, max}}`` (defaults: 1.31; m6i.2xlarge; PROD 3/5/8, DEV 1/2/3).
@@ -21,8 +21,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.network import Network, NetworkArgs
+from somastack_deploy.components.load_balancer import LoadBalancer, LoadBalancerArgs
+from somastack_deploy.components.network import Network, NetworkArgs
 
 from .. import outputs
 from ..aws_data import build_aws_data

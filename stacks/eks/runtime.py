@@ -1,4 +1,4 @@
-"""Kubernetes runtime (EKS): a :class:`components.spec.ServiceSpec` → Secret, Jobs, Deployment,
+"""Kubernetes runtime (EKS): a :class:`somastack_deploy.components.spec.ServiceSpec` → Secret, Jobs, Deployment,
 Service (pulumi-kubernetes).
 
 - Secrets: each ``ref+awssecrets://NAME_OR_ARN#/KEY`` is read from Secrets Manager by Pulumi
@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.spec import DeployedService, HealthCheck, ServiceSpec, gated, parse_aws_secret_ref
+from somastack_deploy.components.spec import DeployedService, HealthCheck, ServiceSpec, gated, parse_aws_secret_ref
 
 #: NodePort of the gateway Service; the ALB target group sends to it (range 30000-32767).
 GATEWAY_NODE_PORT = 30020
@@ -68,7 +68,7 @@ def _secret_field(secret_string: str, key: str | None, what: str) -> str:
 
 
 class KubernetesRuntime:
-    """:class:`components.spec.ServiceRuntime` for Kubernetes (EKS).
+    """:class:`somastack_deploy.components.spec.ServiceRuntime` for Kubernetes (EKS).
 
     ``provider``: the ``pulumi_kubernetes.Provider`` built from the cluster's kubeconfig;
     ``namespace``: namespace name (created by the stack); ``node_role_name``: IAM role of the

@@ -3,7 +3,7 @@
 :func:`build`: Network (3 AZs), ALB (HTTPS, gateway target group, ``ip`` targets), RDS
 PostgreSQL 16, ElastiCache Redis 7, MSK (cluster mode), an ECS cluster with Container
 Insights, a Cloud Map private DNS namespace ``somastack.internal`` for service-to-service URLs,
-and every service of the software mode as a Fargate service (:mod:`stacks.fargate.runtime`).
+and every service of the software mode as a Fargate service (:mod:`somastack_deploy.stacks.fargate.runtime`).
 Required settings: ``aws:region``, ``somastack:availabilityZones``, ``somastack:certificateArn``,
 ``somastack:publicHostname``, ``somastack:redisAuthToken``, ``somastack:keycloakAdminPassword``.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.network import Network, NetworkArgs
+from somastack_deploy.components.load_balancer import LoadBalancer, LoadBalancerArgs
+from somastack_deploy.components.network import Network, NetworkArgs
 
 from .. import outputs
 from ..aws_data import build_aws_data

@@ -1,4 +1,4 @@
-"""ECS Fargate runtime: a :class:`components.spec.ServiceSpec` → task definition + service.
+"""ECS Fargate runtime: a :class:`somastack_deploy.components.spec.ServiceSpec` → task definition + service.
 
 Per service: a CloudWatch log group with retention, an execution role (pull, logs, read of
 exactly the Secrets Manager secrets the service references), a task role (the spec's
@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.spec import DeployedService, HealthCheck, OneOffTask, ServiceSpec, gated, parse_aws_secret_ref
+from somastack_deploy.components.spec import DeployedService, HealthCheck, OneOffTask, ServiceSpec, gated, parse_aws_secret_ref
 
 #: ECS allows a health check start period of at most 300 s.
 _MAX_START_PERIOD = 300
@@ -104,7 +104,7 @@ def container_definitions(*, spec: ServiceSpec, command: Sequence[str] | None, e
 
 
 class FargateRuntime:
-    """:class:`components.spec.ServiceRuntime` for ECS Fargate.
+    """:class:`somastack_deploy.components.spec.ServiceRuntime` for ECS Fargate.
 
     ``cluster_arn``; ``namespace_id``/``namespace_name``: the Cloud Map private DNS namespace;
     ``subnet_ids`` (private) and ``security_group_id`` (app SG); ``target_group_arn``: the ALB

@@ -3,7 +3,7 @@
 :func:`build`: a docker bridge network, named volumes, and containers for PostgreSQL 16,
 Redis 7 (AOF on), Kafka in KRaft mode (SomaStackClusterMode), Milvus standalone, Keycloak,
 SpiceDB, OPA and the app services of the software mode, each with a health check, on the
-seed 001 §1.1 ports published on 127.0.0.1 (:mod:`stacks.local.runtime`). Images are pinned
+seed 001 §1.1 ports published on 127.0.0.1 (:mod:`somastack_deploy.stacks.local.runtime`). Images are pinned
 by tag. Secrets are ``${VAR}`` references to files in ``somastack:secretsDir``.
 Settings: ``somastack:secretsDir`` (absolute path), ``somastack:postgresPassword`` and
 ``somastack:keycloakAdminPassword`` (``${VAR}`` references), ``somastack:images``.
@@ -16,7 +16,7 @@ import os
 import pulumi
 import pulumi_docker as docker
 
-from components.spec import HealthCheck, KafkaEndpoint, PostgresEndpoint, RedisEndpoint, ServiceSpec, Sizing
+from somastack_deploy.components.spec import HealthCheck, KafkaEndpoint, PostgresEndpoint, RedisEndpoint, ServiceSpec, Sizing
 
 from .. import outputs
 from ..common import StackContext, build_services

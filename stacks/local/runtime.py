@@ -1,4 +1,4 @@
-"""Docker runtime (local target): a :class:`components.spec.ServiceSpec` → docker containers
+"""Docker runtime (local target): a :class:`somastack_deploy.components.spec.ServiceSpec` → docker containers
 (pulumi-docker) on one bridge network.
 
 - Each service is a container named ``somastack-<key>`` with the network alias ``<key>`` (its
@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_docker as docker
 
-from components.spec import DeployedService, ServiceSpec, gated
+from somastack_deploy.components.spec import DeployedService, ServiceSpec, gated
 
 SECRETS_MOUNT = "/run/secrets"
 _VAR_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -50,7 +50,7 @@ def _seconds(value: int) -> str:
 
 
 class DockerRuntime:
-    """:class:`components.spec.ServiceRuntime` for docker (local target).
+    """:class:`somastack_deploy.components.spec.ServiceRuntime` for docker (local target).
 
     ``network_name``: the docker network (an Output from the stack's ``docker.Network``);
     ``secrets_dir``: host directory of the secret files (absolute path, or None when no service

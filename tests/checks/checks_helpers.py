@@ -8,7 +8,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from config_contract.topology import Topology
+from somastack_deploy.config_contract.topology import Topology
 
 
 def topology_with(services: dict, *, mode: str = "StandAlone", env: str = "DEV", stack: str = "test") -> Topology:

@@ -7,8 +7,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from checks.probes.alb import target_health
-from checks.probes.base import ProbeFailure
+from somastack_deploy.checks.probes.alb import target_health
+from somastack_deploy.checks.probes.base import ProbeFailure
 
 ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/soma-gw/0123456789abcdef"
 
@@ -52,7 +52,7 @@ def test_no_targets_and_auth_error():
             target_health(c, ARN)
         assert err.value.category == "missing"
         st.add_client_error("describe_target_health", "AccessDenied", "not allowed", 403)
-        from checks.probes.classify import classify
+        from somastack_deploy.checks.probes.classify import classify
 
         with pytest.raises(Exception) as err2:
             target_health(c, ARN)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from checks import runner, sources
-from checks.probes.base import ProbeFailure, all_probes
-from checks.probes.classify import classify
-from config_contract.errors import InputError
+from somastack_deploy.checks import runner, sources
+from somastack_deploy.checks.probes.base import ProbeFailure, all_probes
+from somastack_deploy.checks.probes.classify import classify
+from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy.cli import main
 
 
@@ -59,7 +59,7 @@ def test_bad_options_exit_2(tmp_path, capsys):
 
 
 def test_probe_ids_are_unique_and_documented():
-    import checks.probes as pkg
+    import somastack_deploy.checks.probes as pkg
 
     ids = [p.id for p in all_probes()]
     assert len(ids) == len(set(ids))
@@ -77,8 +77,8 @@ def test_classify_typed_and_keyword_errors():
 
 def test_reason_never_contains_a_resolved_secret(monkeypatch):
     """A probe whose client error echoes the secret: the runner scrubs it."""
-    from checks.probes import base
-    from config_contract.topology import Topology
+    from somastack_deploy.checks.probes import base
+    from somastack_deploy.config_contract.topology import Topology
 
     planted = "PLANTED-echo-" + "y" * 10
     monkeypatch.setenv("ECHO_SECRET", planted)
@@ -87,7 +87,7 @@ def test_reason_never_contains_a_resolved_secret(monkeypatch):
         raise RuntimeError(f"server said: bad token {ctx.secret('token')}")
 
     monkeypatch.setitem(base.REGISTRY, "opa", [base.ProbeSpec("probe.test.leaky", "opa", "leaky", leaky)])
-    monkeypatch.setitem(base._MODULES, "opa", "checks.probes.base")
+    monkeypatch.setitem(base._MODULES, "opa", "somastack_deploy.checks.probes.base")
     topo = Topology.model_validate({"version": 1, "stack": "s", "dimensions": {"software_mode": "StandAlone",
                                     "environment": "DEV", "saas_bridge": False, "target": "LOCAL"},
                                     "services": {"opa": {"plane": "infrastructure", "credentials": {"token": "${ECHO_SECRET}"},

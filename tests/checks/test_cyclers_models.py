@@ -22,9 +22,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from checks.resilience.cyclers.docker import DockerCycler
-from checks.resilience.cyclers.ecs import ECSCycler
-from checks.resilience.cyclers.eks import EKSCycler, restart_patch, rollout_complete, scale_patch
+from somastack_deploy.checks.resilience.cyclers.docker import DockerCycler
+from somastack_deploy.checks.resilience.cyclers.ecs import ECSCycler
+from somastack_deploy.checks.resilience.cyclers.eks import EKSCycler, restart_patch, rollout_complete, scale_patch
 
 CLUSTER = "soma-prod"
 
@@ -60,7 +60,7 @@ def test_ecs_scale_cycle_request_shapes():
 
 
 def test_ecs_force_new_deployment_and_waiter_failure():
-    from checks.resilience.cyclers.base import CyclerError
+    from somastack_deploy.checks.resilience.cyclers.base import CyclerError
 
     c = boto3.client("ecs", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
     cy = ECSCycler(c, CLUSTER, ["gateway"], strategy="force-new-deployment", waiter_delay_s=1, waiter_max_attempts=1)

@@ -12,11 +12,11 @@ import sys
 
 import pytest
 
-from checks.drift import model
-from checks.drift.config import compare_env, proc_environ
-from checks.drift.report import render_report
-from checks.drift.services import service_drift
-from checks.probes.base import ProbeContext
+from somastack_deploy.checks.drift import model
+from somastack_deploy.checks.drift.config import compare_env, proc_environ
+from somastack_deploy.checks.drift.report import render_report
+from somastack_deploy.checks.drift.services import service_drift
+from somastack_deploy.checks.probes.base import ProbeContext
 from somastack_deploy.cli import main
 
 DRIFT_SERVICES = ("postgres", "redis", "kafka", "spicedb", "opa", "keycloak")
@@ -41,7 +41,7 @@ def test_clean_stack_has_no_service_drift(topology):
 def test_kafka_retention_change_is_drift_on_that_field(topology):
     from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
 
-    from checks.probes.kafka import config
+    from somastack_deploy.checks.probes.kafka import config
 
     ctx = ProbeContext("kafka", topology.services["kafka"], topology, 10)
     admin = AdminClient(config(ctx))
@@ -66,7 +66,7 @@ def test_kafka_retention_change_is_drift_on_that_field(topology):
 def test_spicedb_schema_change_is_drift_on_that_definition(topology):
     from authzed.api.v1 import ReadSchemaRequest, WriteSchemaRequest
 
-    from checks.probes.spicedb import client
+    from somastack_deploy.checks.probes.spicedb import client
 
     c = client(ProbeContext("spicedb", topology.services["spicedb"], topology, 10))
     original = c.ReadSchema(ReadSchemaRequest()).schema_text
@@ -83,7 +83,7 @@ def test_spicedb_schema_change_is_drift_on_that_definition(topology):
 
 
 def test_redis_setting_change_is_drift_on_that_field(topology):
-    from checks.probes.redis import client
+    from somastack_deploy.checks.probes.redis import client
 
     r = client(ProbeContext("redis", topology.services["redis"], topology, 5))
     r.config_set("maxmemory-policy", "allkeys-lru")
@@ -99,8 +99,8 @@ def test_redis_setting_change_is_drift_on_that_field(topology):
 def test_keycloak_client_change_is_drift_on_that_field(topology, tmp_path, capsys):
     import httpx
 
-    from checks.drift.services import keycloak_admin_token
-    from checks.probes.keycloak import realm_url
+    from somastack_deploy.checks.drift.services import keycloak_admin_token
+    from somastack_deploy.checks.probes.keycloak import realm_url
 
     ctx = ProbeContext("keycloak", topology.services["keycloak"], topology, 10)
     base = realm_url(ctx).split("/realms/", 1)[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import socket
 
-from checks import runner
+from somastack_deploy.checks import runner
 
 from checks_helpers import HealthServer, topology_with
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from checks import runner
-from checks.drift.services import service_drift
-from checks.resilience import loop, report
-from checks.resilience.cyclers.harness import HarnessCycler
+from somastack_deploy.checks import runner
+from somastack_deploy.checks.drift.services import service_drift
+from somastack_deploy.checks.resilience import loop, report
+from somastack_deploy.checks.resilience.cyclers.harness import HarnessCycler
 
 pytestmark = pytest.mark.services("milvus")
 

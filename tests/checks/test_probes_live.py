@@ -14,8 +14,8 @@ import os
 
 import pytest
 
-from checks import runner
-from config_contract.topology import Topology
+from somastack_deploy.checks import runner
+from somastack_deploy.config_contract.topology import Topology
 
 #: Services the probe tests run against (every harness service but Milvus, whose probe is
 #: covered by test_milvus_live.py so that its slow start does not gate the others).

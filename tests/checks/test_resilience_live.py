@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-from checks.resilience import loop, report
-from checks.resilience.cyclers.harness import HarnessCycler
+from somastack_deploy.checks.resilience import loop, report
+from somastack_deploy.checks.resilience.cyclers.harness import HarnessCycler
 
 FAST = ["postgres", "redis", "vault", "opa", "spicedb"]
 
@@ -55,8 +55,8 @@ def test_graceful_cycles_with_kafka(topology, harness):
 
 
 def test_redis_without_persistence_loses_data_and_is_named(tmp_path):
-    from harness.base import Context
-    from harness.manager import Harness, default_cache_dir
+    from somastack_deploy.harness.base import Context
+    from somastack_deploy.harness.manager import Harness, default_cache_dir
 
     h = Harness(Context(state_dir=tmp_path / "stack", cache_dir=default_cache_dir(), port_offset=21000,
                         options={"redis": {"persistence": "none"}}))

@@ -10,7 +10,7 @@ CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 
 
 def _network(env):
-    from components.network import Network, NetworkArgs
+    from somastack_deploy.components.network import Network, NetworkArgs
 
     def program():
         net = Network("net", NetworkArgs(environment=env, availability_zones=ZONES, tags={"Project": "t"}))
@@ -42,14 +42,14 @@ def test_network_nat_per_az_in_prod_and_locked_down_datastores(run_program, env,
 
 
 def test_network_rejects_two_zones():
-    from components.network import NetworkArgs
+    from somastack_deploy.components.network import NetworkArgs
 
     with pytest.raises(ValueError, match="exactly 3"):
         NetworkArgs(environment="PROD", availability_zones=ZONES[:2])
 
 
 def test_load_balancer_https_redirect_target_group(run_program):
-    from components.load_balancer import LoadBalancer, LoadBalancerArgs
+    from somastack_deploy.components.load_balancer import LoadBalancer, LoadBalancerArgs
 
     def program():
         lb = LoadBalancer("lb", LoadBalancerArgs(vpc_id="vpc-1", subnet_ids=["s1", "s2", "s3"], security_group_id="sg-1",
@@ -75,7 +75,7 @@ def test_load_balancer_https_redirect_target_group(run_program):
 
 @pytest.mark.parametrize("env", ["PROD", "DEV"])
 def test_database_postgres16_prod_ha(run_program, env):
-    from components.database import Database, DatabaseArgs
+    from somastack_deploy.components.database import Database, DatabaseArgs
 
     def program():
         db = Database("db", DatabaseArgs(environment=env, subnet_ids=["a", "b", "c"], security_group_id="sg-db"))
@@ -103,7 +103,7 @@ def test_database_postgres16_prod_ha(run_program, env):
 
 @pytest.mark.parametrize("env", ["PROD", "DEV"])
 def test_cache_redis7_encrypted_auth_from_secrets_manager(run_program, env):
-    from components.cache import Cache, CacheArgs
+    from somastack_deploy.components.cache import Cache, CacheArgs
     from somastack_deploy.plan.mocks import SomaStackMocks
 
     def program():
@@ -122,14 +122,14 @@ def test_cache_redis7_encrypted_auth_from_secrets_manager(run_program, env):
 
 
 def test_cache_rejects_a_literal_token():
-    from components.cache import CacheArgs
+    from somastack_deploy.components.cache import CacheArgs
 
     with pytest.raises(ValueError, match="ref\\+awssecrets"):
         CacheArgs(environment="DEV", subnet_ids=[], security_group_id="s", auth_token_ref="hunter2hunter2")
 
 
 def test_kafka_msk_three_brokers_tls_iam(run_program):
-    from components.kafka import Kafka, KafkaArgs
+    from somastack_deploy.components.kafka import Kafka, KafkaArgs
 
     def program():
         k = Kafka("kafka", KafkaArgs(environment="PROD", subnet_ids=["a", "b", "c"], security_group_id="sg"))
@@ -147,7 +147,7 @@ def test_kafka_msk_three_brokers_tls_iam(run_program):
     assert logs.props["retentionInDays"] == 30
     import json
 
-    from components.kafka import client_policy
+    from somastack_deploy.components.kafka import client_policy
 
     (comp,) = plan.of_type("somastack:messaging:Kafka")
     doc = json.loads(comp.outputs["client_policy"])
@@ -158,7 +158,7 @@ def test_kafka_msk_three_brokers_tls_iam(run_program):
 
 
 def test_private_bucket_blocks_public_access(run_program):
-    from components.bucket import PrivateBucket, PrivateBucketArgs
+    from somastack_deploy.components.bucket import PrivateBucket, PrivateBucketArgs
 
     plan = run_program(lambda: PrivateBucket("b", PrivateBucketArgs()))
     (block,) = plan.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.app_env import Endpoints, render_app_env
-from components.spec import HealthCheck, OneOffTask, ServiceSpec
+from somastack_deploy.components.app_env import Endpoints, render_app_env
+from somastack_deploy.components.spec import HealthCheck, OneOffTask, ServiceSpec
 
 EP = Endpoints(postgres_host="db.internal", postgres_port=5432, postgres_user="soma",
                postgres_password_ref="ref+awssecrets://arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf#/password",
@@ -45,7 +45,7 @@ def test_render_memory_and_brain():
 
 
 def test_ecs_value_from_and_iam_resource():
-    from stacks.fargate.runtime import secret_policy_resource, value_from
+    from somastack_deploy.stacks.fargate.runtime import secret_policy_resource, value_from
 
     kw = dict(partition="aws", region="us-east-1", account_id="123456789012")
     vf = value_from("ref+awssecrets://somastack/prod/django#/secret_key", **kw)
@@ -60,7 +60,7 @@ def test_ecs_value_from_and_iam_resource():
 
 
 def test_ecs_container_definitions_secrets_and_init_order():
-    from stacks.fargate.runtime import container_definitions
+    from somastack_deploy.stacks.fargate.runtime import container_definitions
 
     spec = ServiceSpec(key="spicedb", image="authzed/spicedb:v1", port=20051, protocol="grpc",
                        health=HealthCheck(command=("CMD", "grpc_health_probe", "-addr=127.0.0.1:20051")),
@@ -85,7 +85,7 @@ def test_ecs_container_definitions_secrets_and_init_order():
 
 
 def test_docker_secret_files_and_wrapper():
-    from stacks.local.runtime import secret_file, wrapper
+    from somastack_deploy.stacks.local.runtime import secret_file, wrapper
 
     assert secret_file("${SOMA_DB_PASSWORD}", "x") == "/run/secrets/SOMA_DB_PASSWORD"
     with pytest.raises(ValueError, match="local target"):
@@ -102,7 +102,7 @@ def test_health_check_needs_path_or_command():
 
 
 def test_sizing_quantities():
-    from components.spec import Sizing
+    from somastack_deploy.components.spec import Sizing
 
     s = Sizing(cpu_units=4096, memory_mib=16384)
     assert (s.k8s_cpu, s.k8s_memory) == ("4000m", "16384Mi")
@@ -122,8 +122,8 @@ def test_catalog_stack_provided_flags_match_what_the_stack_renders():
     the catalog's ``stack_provided`` ones (what preflight --stack-config and the stack-config gate
     let a stack file leave unset). SPICEDB_API_KEY is wired from the stack config (the stack
     requires it there), so it is not stack-provided."""
-    from config_contract.catalog import lookup
-    from config_contract.stack_provided import stack_provided_names
+    from somastack_deploy.config_contract.catalog import lookup
+    from somastack_deploy.config_contract.stack_provided import stack_provided_names
 
     contract = {"SOMASTACK_SOFTWARE_MODE": "SomaStackClusterMode", "SA01_DEPLOYMENT_MODE": "PROD",
                 "SOMA_MEMORY_API_TOKEN": "${TOKEN}"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.spec import PostgresEndpoint
+from somastack_deploy.components.spec import PostgresEndpoint
 
 CLUSTER_PROD = {
     "SA01_DEPLOYMENT_MODE": "PROD", "SOMASTACK_SOFTWARE_MODE": "SomaStackClusterMode", "SOMA_SAAS_MODE": "false",
@@ -19,7 +19,7 @@ IMAGES = {"agent": "reg/agent:1.0", "brain": "reg/brain:1.0", "memory": "reg/mem
 
 
 def _docker_runtime():
-    from stacks.local.runtime import DockerRuntime
+    from somastack_deploy.stacks.local.runtime import DockerRuntime
 
     return DockerRuntime(network_name="somastack-test", secrets_dir="/srv/secrets", stack="test")
 
@@ -33,10 +33,10 @@ def _containers(plan):
 
 
 def test_keycloak_spicedb_opa_milvus_on_seed_ports(run_program):
-    from components.keycloak import Keycloak, KeycloakArgs
-    from components.milvus import Milvus, MilvusArgs
-    from components.opa import OPA, OPAArgs
-    from components.spicedb import SpiceDB, SpiceDBArgs
+    from somastack_deploy.components.keycloak import Keycloak, KeycloakArgs
+    from somastack_deploy.components.milvus import Milvus, MilvusArgs
+    from somastack_deploy.components.opa import OPA, OPAArgs
+    from somastack_deploy.components.spicedb import SpiceDB, SpiceDBArgs
 
     def program():
         rt = _docker_runtime()
@@ -70,8 +70,8 @@ def test_keycloak_spicedb_opa_milvus_on_seed_ports(run_program):
 
 
 def test_opa_and_milvus_use_private_s3_buckets_on_aws(run_program):
-    from components.milvus import Milvus, MilvusArgs
-    from components.opa import OPA, OPAArgs
+    from somastack_deploy.components.milvus import Milvus, MilvusArgs
+    from somastack_deploy.components.opa import OPA, OPAArgs
 
     def program():
         rt = _docker_runtime()
@@ -88,7 +88,7 @@ def test_opa_and_milvus_use_private_s3_buckets_on_aws(run_program):
 
 
 def _apps(contract_env, mode, host="postgres"):
-    from components.app_services import AppServices, AppServicesArgs
+    from somastack_deploy.components.app_services import AppServices, AppServicesArgs
 
     def program():
         rt = _docker_runtime()
@@ -137,7 +137,7 @@ def test_app_services_standalone_runs_the_agent_only(run_program):
 
 
 def test_rendered_env_breaking_vibe_91_registers_no_app_resource(run_program):
-    from components.contract_gate import ContractAbort
+    from somastack_deploy.components.contract_gate import ContractAbort
     from somastack_deploy.plan.mocks import SomaStackMocks
 
     class Counting(SomaStackMocks):
@@ -157,7 +157,7 @@ def test_rendered_env_breaking_vibe_91_registers_no_app_resource(run_program):
 
 
 def test_images_must_be_pinned():
-    from components.app_services import AppServicesArgs
+    from somastack_deploy.components.app_services import AppServicesArgs
 
     with pytest.raises(ValueError, match="pin the image"):
         AppServicesArgs(runtime=None, software_mode="StandAlone", target="LOCAL", contract_env={}, endpoints={},

@@ -33,8 +33,8 @@ def cli(*argv: str) -> tuple[int, str, str]:
 
 
 def report_of(*files, services=None):
-    """Evaluate env files (later wins) and return the :class:`config_contract.report.Report`."""
-    from config_contract import evaluate, load_sources
+    """Evaluate env files (later wins) and return the :class:`somastack_deploy.config_contract.report.Report`."""
+    from somastack_deploy.config_contract import evaluate, load_sources
 
     env, prov = load_sources([str(f) for f in files])
     return evaluate(env, provenance=prov, services=services)

@@ -12,13 +12,13 @@ from .helpers import FARGATE, ROOT
 
 
 def _env():
-    from config_contract import load_sources
+    from somastack_deploy.config_contract import load_sources
 
     return load_sources([str(FARGATE)])[0]
 
 
 def test_evaluate_plain_dict():
-    from config_contract import Report, evaluate
+    from somastack_deploy.config_contract import Report, evaluate
 
     report = evaluate(_env())
     assert isinstance(report, Report) and report.passed and report.errors == []
@@ -27,7 +27,7 @@ def test_evaluate_plain_dict():
 
 
 def test_enforce_raises_contract_violation_with_one_line_messages():
-    from config_contract import ContractViolation, enforce
+    from somastack_deploy.config_contract import ContractViolation, enforce
 
     env = {**_env(), "SOMABRAIN_API_URL": "http://localhost:30101", "SECRET_KEY": "lit-Secret-0042-value"}
     with pytest.raises(ContractViolation) as exc:
@@ -42,7 +42,7 @@ def test_enforce_raises_contract_violation_with_one_line_messages():
 
 def test_rendered_service_env():
     """A Pulumi program evaluates each service's rendered env on its own."""
-    from config_contract import evaluate
+    from somastack_deploy.config_contract import evaluate
 
     env = _env()
     brain_keys = ["SA01_DEPLOYMENT_MODE", "SOMASTACK_SOFTWARE_MODE", "SOMA_DB_URL", "SOMA_DB_HOST", "SOMA_REDIS_URL",
@@ -56,7 +56,7 @@ def test_rendered_service_env():
 
 
 def test_finding_to_result_and_report_extend():
-    from config_contract import Finding, evaluate
+    from somastack_deploy.config_contract import Finding, evaluate
 
     report = evaluate(_env())
     scan = Finding(rule="VIBE-164", severity="error", variable=None, service="general", path="src/settings.py",
@@ -74,14 +74,14 @@ def test_finding_to_result_and_report_extend():
 
 def test_import_is_lazy():
     code = ("import sys, config_contract; assert 'pydantic' not in sys.modules, 'eager';"
-            "config_contract.evaluate; assert 'config_contract.rules' not in sys.modules")
+            "config_contract.evaluate; assert 'somastack_deploy.config_contract.rules' not in sys.modules")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
 
 
 def test_catalog_is_consistent():
-    from config_contract.catalog import CATALOG, alias_index, by_name, lookup
-    from config_contract.model import contract_model
+    from somastack_deploy.config_contract.catalog import CATALOG, alias_index, by_name, lookup
+    from somastack_deploy.config_contract.model import contract_model
 
     names = [v.name for v in CATALOG]
     assert len(names) == len(set(names))
@@ -112,6 +112,6 @@ OPENROUTER_API_KEY GROQ_API_KEY SA01_ENABLE_AGENTIQ_GOVERNOR
 
 
 def test_catalog_covers_the_seeds():
-    from config_contract.catalog import lookup
+    from somastack_deploy.config_contract.catalog import lookup
 
     assert [n for n in SEED_VARIABLES if lookup(n) is None] == []

@@ -174,7 +174,7 @@ def test_schema_validates_examples():
     assert code == 0 and schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     validator = jsonschema.Draft202012Validator(schema)
     jsonschema.Draft202012Validator.check_schema(schema)
-    from config_contract.sources import read_dotenv
+    from somastack_deploy.config_contract.sources import read_dotenv
 
     for path in [*GOOD_EXAMPLES, *sorted(SEEDS.glob("*.env"))]:
         env = read_dotenv(str(path))[0]

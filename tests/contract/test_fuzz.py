@@ -10,7 +10,7 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config_contract.catalog import all_names
+from somastack_deploy.config_contract.catalog import all_names
 
 from .helpers import cli
 
@@ -67,7 +67,7 @@ def test_arbitrary_lines(lines, newline, fmt):
 @SETTINGS
 @given(st.dictionaries(st.sampled_from(NAMES[:-1]), VALUES, max_size=20))
 def test_evaluate_never_raises(env):
-    from config_contract import evaluate
+    from somastack_deploy.config_contract import evaluate
 
     report = evaluate(env)
     assert report.passed == (not report.errors)
@@ -77,7 +77,7 @@ def test_evaluate_never_raises(env):
 @SETTINGS
 @given(st.dictionaries(st.text(max_size=20), st.text(max_size=40), max_size=15))
 def test_evaluate_arbitrary_names(env):
-    from config_contract import evaluate
+    from somastack_deploy.config_contract import evaluate
 
     report = evaluate(env)
     json.loads(report.to_json())

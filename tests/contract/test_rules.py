@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config_contract.rules import registry
+from somastack_deploy.config_contract.rules import registry
 
 from .helpers import CASES, DEV, EKS, FARGATE, GOOD_EXAMPLES, SEEDS, report_of
 
@@ -126,7 +126,7 @@ def test_did_you_mean():
 
 
 def test_alias_value_maps():
-    from config_contract import evaluate
+    from somastack_deploy.config_contract import evaluate
 
     base = dict(_env(FARGATE))
     base.pop("SA01_DEPLOYMENT_MODE")
@@ -140,7 +140,7 @@ def test_alias_value_maps():
 
 
 def test_invalid_environment_is_evaluated_as_prod():
-    from config_contract import evaluate
+    from somastack_deploy.config_contract import evaluate
 
     env = {**_env(DEV), "SA01_DEPLOYMENT_MODE": "PRODUCTION"}
     report = evaluate(env)
@@ -150,7 +150,7 @@ def test_invalid_environment_is_evaluated_as_prod():
 
 
 def test_memory_and_agent_tokens_must_match():
-    from config_contract import evaluate
+    from somastack_deploy.config_contract import evaluate
 
     env = {**_env(FARGATE), "SOMA_API_TOKEN": "ref+awssecrets://somastack/prod/memory#/other"}
     report = evaluate(env)
@@ -158,6 +158,6 @@ def test_memory_and_agent_tokens_must_match():
 
 
 def _env(path):
-    from config_contract.sources import read_dotenv
+    from somastack_deploy.config_contract.sources import read_dotenv
 
     return read_dotenv(str(path))[0]

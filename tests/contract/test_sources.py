@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from config_contract.errors import InputError
-from config_contract.sources import PULUMI_SECURE, Origin, load_sources, read_dotenv, read_environ, read_pulumi_stack
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.sources import PULUMI_SECURE, Origin, load_sources, read_dotenv, read_environ, read_pulumi_stack
 
 from .helpers import CASES, DATA, DEV, FARGATE
 
@@ -94,7 +94,7 @@ def test_pulumi_stack_file():
 
 
 def test_pulumi_secure_value_counts_as_reference():
-    from config_contract import evaluate
+    from somastack_deploy.config_contract import evaluate
 
     env, prov = load_sources([str(FARGATE)], pulumi_stack_file=str(DATA / "Pulumi.example-prod.yaml"))
     report = evaluate(env, provenance=prov)

@@ -72,7 +72,7 @@ def test_literal_secret_in_a_stack_file_fails_and_is_never_printed(tmp_path, fmt
 def test_filter_applies_only_with_a_stack_config(tmp_path):
     """The same variables in an env file (no stack renders anything for it) still need the
     endpoints: the rule is about the stack file source, not a general relaxation."""
-    from config_contract.sources import read_pulumi_stack
+    from somastack_deploy.config_contract.sources import read_pulumi_stack
 
     env, _ = read_pulumi_stack(str(ROOT / "Pulumi.fargate-prod.yaml"))
     dotenv = tmp_path / "prod.env"
@@ -85,8 +85,8 @@ def test_filter_applies_only_with_a_stack_config(tmp_path):
 
 
 def test_drop_stack_provided_keeps_what_is_set_and_other_variables():
-    from config_contract import evaluate
-    from config_contract.stack_provided import drop_stack_provided, evaluate_stack_config, stack_provided_names
+    from somastack_deploy.config_contract import evaluate
+    from somastack_deploy.config_contract.stack_provided import drop_stack_provided, evaluate_stack_config, stack_provided_names
 
     env = {"SA01_DEPLOYMENT_MODE": "PROD", "SOMASTACK_SOFTWARE_MODE": "StandAlone", "SA01_DEPLOYMENT_TARGET": "FARGATE",
            "SOMA_AGENT_MODE": "PRODUCTION", "DEBUG": "false", "ALLOWED_HOSTS": "api.example.com",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.drift.engine_cli import PulumiCliNotFound, find_cli_root
+from somastack_deploy.checks.drift.engine_cli import PulumiCliNotFound, find_cli_root
 
 FIXTURES = Path(__file__).parent / "fixtures"
 if str(FIXTURES) not in sys.path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pulumi.automation.errors import CommandError
 
-from checks.drift.engine import open_stack
+from somastack_deploy.checks.drift.engine import open_stack
 
 from program import make_program
 

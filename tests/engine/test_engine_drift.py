@@ -1,5 +1,5 @@
 """Engine drift end to end: ``pulumi up`` a JsonFile stack, change the file out of band,
-``checks.drift.engine.engine_drift`` must report exactly the changed property (and nothing when
+``somastack_deploy.checks.drift.engine.engine_drift`` must report exactly the changed property (and nothing when
 nothing changed). Real CLI (built from the Go module proxy), real dynamic provider, real files."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from checks.drift.model import CHANGED, MISSING
-from checks.drift.engine import EngineDriftError, engine_drift
-from checks.drift.engine_cli import PulumiCliNotFound, find_cli_root
-from checks.drift.engine import open_stack
+from somastack_deploy.checks.drift.model import CHANGED, MISSING
+from somastack_deploy.checks.drift.engine import EngineDriftError, engine_drift
+from somastack_deploy.checks.drift.engine_cli import PulumiCliNotFound, find_cli_root
+from somastack_deploy.checks.drift.engine import open_stack
 
 from program import make_program  # tests/engine/fixtures (conftest puts it on sys.path)
 

@@ -1,7 +1,7 @@
 """``somastack-deploy drift --stack`` path end to end with the real Pulumi engine (CLI v3.259.0
 built from the Go module proxy by ``harness/install/pulumi/build.sh``): a local-backend stack
 with one resource (a dynamic-provider file, provider defined in this test) is changed, then
-deleted out of band; :func:`checks.drift.engine.infra_drift` on the project directory (only
+deleted out of band; :func:`somastack_deploy.checks.drift.engine.infra_drift` on the project directory (only
 ``Pulumi.yaml``, existing stack) reports exactly that property, then the missing resource.
 ``--stack`` reads the stack's ``topology`` output through the same CLI."""
 
@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from checks import sources
-from checks.drift.engine import infra_drift, open_stack
+from somastack_deploy.checks import sources
+from somastack_deploy.checks.drift.engine import infra_drift, open_stack
 
 TOPOLOGY = {"version": 1, "stack": "drift-e2e", "dimensions": {"software_mode": "StandAlone", "environment": "DEV",
                                                               "saas_bridge": False, "target": "LOCAL"},

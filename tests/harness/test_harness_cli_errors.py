@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.process import port_free
+from somastack_deploy.harness.process import port_free
 
 
 def cli(state_dir, offset: int, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "--state-dir", str(state_dir), "--port-offset", str(offset), *args],
+        [sys.executable, "-m", "somastack_deploy.harness.cli", "--state-dir", str(state_dir), "--port-offset", str(offset), *args],
         capture_output=True, text=True, timeout=300,
     )
 
@@ -59,7 +59,7 @@ def test_commands_without_port_offset_act_on_the_running_stack(tmp_path):
     offset = _offset(6379)
     assert cli(tmp_path, offset, "up", "redis").returncode == 0
     try:
-        plain = [sys.executable, "-m", "harness.cli", "--state-dir", str(tmp_path)]
+        plain = [sys.executable, "-m", "somastack_deploy.harness.cli", "--state-dir", str(tmp_path)]
         status = subprocess.run([*plain, "status"], capture_output=True, text=True, timeout=60)
         assert status.returncode == 0 and f"redis={6379 + offset}" in status.stdout
         down = subprocess.run([*plain, "down"], capture_output=True, text=True, timeout=120)

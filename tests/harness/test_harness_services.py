@@ -17,10 +17,10 @@ import uuid
 import psutil
 import pytest
 
-from config_contract.references import resolve
-from config_contract.topology import Topology, load_topology
-from harness.base import Context
-from harness.manager import Harness, default_cache_dir
+from somastack_deploy.config_contract.references import resolve
+from somastack_deploy.config_contract.topology import Topology, load_topology
+from somastack_deploy.harness.base import Context
+from somastack_deploy.harness.manager import Harness, default_cache_dir
 
 MINE = ("postgres", "redis", "vault", "milvus")
 
@@ -28,7 +28,7 @@ MINE = ("postgres", "redis", "vault", "milvus")
 def _free_offset() -> int:
     """First of 12500, 13500, … at which this module's loopback ports are free (the session
     stack of the pytest plug-in uses multiples of 1000, other sessions may run meanwhile)."""
-    from harness.process import port_free
+    from somastack_deploy.harness.process import port_free
 
     for offset in range(12500, 40000, 1000):
         if all(port_free("127.0.0.1", base + offset) for base in (5432, 6379, 8200, 8201)):
@@ -41,7 +41,7 @@ OFFSET = _free_offset()
 
 def cli(state_dir, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "--state-dir", str(state_dir), "--port-offset", str(OFFSET), *args],
+        [sys.executable, "-m", "somastack_deploy.harness.cli", "--state-dir", str(state_dir), "--port-offset", str(OFFSET), *args],
         capture_output=True, text=True, timeout=600,
     )
 
@@ -250,7 +250,7 @@ def test_pytest_fixture_starts_marked_service(topology, harness):
 def test_unstartable_service_fails_the_test_not_skips(pytester, tmp_path):
     import socket
 
-    pytester.makeconftest('pytest_plugins = ["harness.pytest_plugin"]\n')
+    pytester.makeconftest('pytest_plugins = ["somastack_deploy.harness.pytest_plugin"]\n')
     pytester.makepyfile(test_inner='''
 import pytest
 

@@ -11,15 +11,15 @@ import time
 
 import pytest
 
-from config_contract.errors import InputError
-from harness import cli, process
-from harness.base import Context, ServiceSpec
-from harness.registry import ALL_SERVICES, load_spec, resolve_order
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.harness import cli, process
+from somastack_deploy.harness.base import Context, ServiceSpec
+from somastack_deploy.harness.registry import ALL_SERVICES, load_spec, resolve_order
 
 
 def run_cli(*args: str, state_dir) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "--state-dir", str(state_dir), *args],
+        [sys.executable, "-m", "somastack_deploy.harness.cli", "--state-dir", str(state_dir), *args],
         capture_output=True, text=True, timeout=120,
     )
 
@@ -84,7 +84,7 @@ def test_dependency_levels_put_dependencies_first():
 
 
 def test_port_offset_mismatch_on_a_running_state_dir_is_input_error(tmp_path):
-    from harness.manager import Harness
+    from somastack_deploy.harness.manager import Harness
 
     (tmp_path / "state.json").write_text('{"port_offset": 5, "services": {"redis": {"proc": null}}}')
     with pytest.raises(InputError):

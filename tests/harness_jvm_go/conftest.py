@@ -1,9 +1,9 @@
 """Fixtures for the Kafka / Keycloak / OPA / SpiceDB plug-in tests.
 
-Most tests use the session stack of ``harness.pytest_plugin`` (marker ``services`` and the
+Most tests use the session stack of ``somastack_deploy.harness.pytest_plugin`` (marker ``services`` and the
 ``topology``/``harness`` fixtures). Options that differ from the session stack's defaults (OPA
 disk storage, SpiceDB's in-memory datastore) need a second stack: ``private_stack`` is a
-:class:`harness.manager.Harness` of its own (state dir under tmp, port offset
+:class:`somastack_deploy.harness.manager.Harness` of its own (state dir under tmp, port offset
 ``SOMASTACK_TEST_PORT_OFFSET + 1000 + 100*i``, default 11000, 11100, …), torn down at module end.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.base import Context
-from harness.manager import Harness, HarnessError, default_cache_dir
+from somastack_deploy.harness.base import Context
+from somastack_deploy.harness.manager import Harness, HarnessError, default_cache_dir
 
 
 @pytest.fixture(scope="module")

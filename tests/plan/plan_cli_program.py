@@ -1,4 +1,4 @@
-"""A stand-in ``stacks.program`` for the CLI tests: behaviour chosen by stack config.
+"""A stand-in ``somastack_deploy.stacks.program`` for the CLI tests: behaviour chosen by stack config.
 
 ``somastack:mode`` = ``ok`` (compliant resources), ``violate`` (plaintext secret in an ECS
 environment + unencrypted RDS), ``contract`` (raises config_contract.ContractViolation),
@@ -20,7 +20,7 @@ def main() -> None:
     mode = cfg.require("mode")
     tags = {"Project": "somastack", "Environment": "DEV", "Stack": pulumi.get_stack(), "ManagedBy": "pulumi"}
     if mode == "contract":
-        from config_contract import enforce
+        from somastack_deploy.config_contract import enforce
 
         enforce({"SA01_DEPLOYMENT_MODE": "PROD", "SA01_DB_DSN": "postgresql://localhost:5432/soma"})
         raise AssertionError("the contract should have refused this configuration")
@@ -46,6 +46,6 @@ def main() -> None:
 
 
 def _input_error():
-    from config_contract.errors import InputError
+    from somastack_deploy.config_contract.errors import InputError
 
     raise InputError("must be a list of 3 zones", path="Pulumi.fargate-dev.yaml", variable="somastack:availabilityZones")

@@ -24,9 +24,9 @@ STACK = """config:
 
 @pytest.fixture
 def fake_program(monkeypatch):
-    """Install tests/plan/plan_cli_program.py as ``stacks.program``."""
+    """Install tests/plan/plan_cli_program.py as ``somastack_deploy.stacks.program``."""
     monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
-    monkeypatch.setitem(sys.modules, "stacks.program", importlib.import_module("plan_cli_program"))
+    monkeypatch.setitem(sys.modules, "somastack_deploy.stacks.program", importlib.import_module("plan_cli_program"))
 
 
 def _stack(tmp_path, mode: str) -> str:

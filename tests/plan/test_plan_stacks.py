@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from policies import check
+from somastack_deploy.policies import check
 from somastack_deploy.plan.report import build
 from somastack_deploy.plan.runner import run_stack
 from somastack_deploy.plan.stackfile import load_stack_file, with_project_defaults
@@ -23,7 +23,7 @@ _PLANS: dict = {}
 def _plan(stack: str):
     """(config, CapturedPlan) of ``Pulumi.<stack>.yaml``, computed once per test session."""
     if stack not in _PLANS:
-        from stacks.program import main
+        from somastack_deploy.stacks.program import main
 
         config = with_project_defaults(load_stack_file(os.path.join(ROOT, f"Pulumi.{stack}.yaml")), ROOT)
         _PLANS[stack] = (config, run_stack(stack, config, main))

@@ -16,8 +16,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import PolicyResourceOptions, PolicyCustomTimeouts, ResourceValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from policies import REGISTRY
-from policies.pack import resource_policies
+from somastack_deploy.policies import REGISTRY
+from somastack_deploy.policies.pack import resource_policies
 from somastack_deploy.plan.runner import run_stack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -104,7 +104,7 @@ def test_policy_pack_process_answers_analyze_over_grpc():
 
 
 def test_offline_evaluate_reads_explicit_provider_default_tags():
-    from policies import check
+    from somastack_deploy.policies import check
 
     def prog():
         p = aws.Provider("aws-tagged", region="eu-west-1", default_tags={"tags": TAGS})

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from policies import REGISTRY, ResourceInput, check, evaluate
+from somastack_deploy.policies import REGISTRY, ResourceInput, check, evaluate
 
 TAGS = {"Project": "somastack", "Environment": "PROD", "Stack": "fargate-prod", "ManagedBy": "pulumi"}
 DEV_TAGS = {**TAGS, "Environment": "DEV", "Stack": "fargate-dev"}

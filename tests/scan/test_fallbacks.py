@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from config_contract.scan import run_scan
-from config_contract.scan.fallbacks import is_loopback, scan_source
+from somastack_deploy.config_contract.scan import run_scan
+from somastack_deploy.config_contract.scan.fallbacks import is_loopback, scan_source
 
 
 def _write(tmp_path, name: str, text: str):

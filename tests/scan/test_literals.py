@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from config_contract.errors import InputError
-from config_contract.scan import run_scan, scan_tree, write_baseline
+from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.config_contract.scan import run_scan, scan_tree, write_baseline
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -102,7 +102,7 @@ def test_planted_secrets_never_in_output(tmp_path):
     findings = run_scan(".")
     assert len(findings) == 4
     dumped = json.dumps([f.to_dict() for f in findings]) + "".join(repr(f) for f in findings)
-    proc = subprocess.run([sys.executable, "-m", "config_contract.scan", str(tmp_path)], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "somastack_deploy.config_contract.scan", str(tmp_path)], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 1 and proc.stdout.count("VIBE-164") == 4
     baseline = tmp_path / "accepted.json"
@@ -148,7 +148,7 @@ def test_missing_path_and_baseline_are_input_errors(tmp_path):
         run_scan(str(tmp_path / "nope"))
     with pytest.raises(InputError, match="cannot read baseline"):
         run_scan(".", baseline=str(tmp_path / "missing.json"))
-    proc = subprocess.run([sys.executable, "-m", "config_contract.scan", str(tmp_path / "nope")], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "somastack_deploy.config_contract.scan", str(tmp_path / "nope")], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 

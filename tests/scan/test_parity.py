@@ -17,9 +17,9 @@ import sys
 
 import pytest
 
-from config_contract.scan import scan_tree
-from config_contract.scan import literals
-from config_contract.scan.prefilter import necessary_literals
+from somastack_deploy.config_contract.scan import scan_tree
+from somastack_deploy.config_contract.scan import literals
+from somastack_deploy.config_contract.scan.prefilter import necessary_literals
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from config_contract import references, secret_backends
-from config_contract.secret_backends import (RULE_DENIED, RULE_INVALID, RULE_MISSING, RULE_UNCONFIGURED,
+from somastack_deploy.config_contract import references, secret_backends
+from somastack_deploy.config_contract.secret_backends import (RULE_DENIED, RULE_INVALID, RULE_MISSING, RULE_UNCONFIGURED,
                                              RULE_UNREACHABLE, BackendError, check_references, parse)
 
 PLANTED = "planted-" + uuid.uuid4().hex  # a secret value that must never appear in output

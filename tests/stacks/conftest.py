@@ -21,9 +21,9 @@ def stack_config(stack: str) -> dict:
 
 
 def run(stack: str, config: dict | None = None, mocks=None):
-    """Run ``stacks.program.main`` for ``stack`` (its stack file, or ``config``)."""
+    """Run ``somastack_deploy.stacks.program.main`` for ``stack`` (its stack file, or ``config``)."""
     from somastack_deploy.plan.runner import run_stack
-    from stacks.program import main
+    from somastack_deploy.stacks.program import main
 
     return run_stack(stack, stack_config(stack) if config is None else config, main, mocks=mocks)
 

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from config_contract.catalog import is_secret_name
-from config_contract.services import required_services
-from config_contract.topology import Topology, is_reference
+from somastack_deploy.config_contract.catalog import is_secret_name
+from somastack_deploy.config_contract.services import required_services
+from somastack_deploy.config_contract.topology import Topology, is_reference
 
 from conftest import ROOT, STACKS, run, run_expecting, stack_config
 
@@ -125,7 +125,7 @@ def test_ports_match_seed_001(plans):
 def _assert_no_secret(name: str, value: str, planted: list[str]):
     from urllib.parse import urlsplit
 
-    from config_contract.catalog import lookup
+    from somastack_deploy.config_contract.catalog import lookup
 
     var = lookup(name)
     if var is not None and var.type == "dsn":  # a connection URL is a secret only with a password
@@ -218,7 +218,7 @@ def _counting_mocks():
     ("KEYCLOAK_URL", "http://127.0.0.1:20880"),
 ])
 def test_vibe_91_config_aborts_before_any_resource(variable, value):
-    from components.contract_gate import ContractAbort
+    from somastack_deploy.components.contract_gate import ContractAbort
 
     config = {**stack_config("fargate-prod"), f"somastack:{variable}": value}
     mocks = _counting_mocks()
@@ -228,7 +228,7 @@ def test_vibe_91_config_aborts_before_any_resource(variable, value):
 
 
 def test_literal_secret_in_prod_config_aborts_before_any_resource():
-    from components.contract_gate import ContractAbort
+    from somastack_deploy.components.contract_gate import ContractAbort
 
     config = {**stack_config("fargate-prod"), "somastack:SECRET_KEY": "a-literal-django-secret-1234"}
     mocks = _counting_mocks()
@@ -238,7 +238,7 @@ def test_literal_secret_in_prod_config_aborts_before_any_resource():
 
 
 def test_unsupported_target_and_bad_settings_are_one_line_errors():
-    from stacks.settings import StackConfigError
+    from somastack_deploy.stacks.settings import StackConfigError
 
     config = {**stack_config("fargate-dev"), "somastack:SA01_DEPLOYMENT_TARGET": "APP_RUNNER"}
     err = run_expecting(StackConfigError, "fargate-dev", config)
@@ -301,7 +301,7 @@ def test_stack_outputs_carry_endpoints_and_references_only(plans):
 
 
 def test_local_containers_fit_the_seed_001_memory_budget(plans):
-    from stacks.local import LOCAL_BUDGET_MIB
+    from somastack_deploy.stacks.local import LOCAL_BUDGET_MIB
 
     services = [c for c in plans["local-dev"].of_type("docker:index/container:Container")
                 if c.props.get("mustRun") is not False]
@@ -364,7 +364,7 @@ def test_msk_iam_clients_get_a_kafka_policy_and_security_settings(plans):
     ("somastack:logRetentionDays", "10", "CloudWatch retention"),
 ])
 def test_bad_stack_settings_are_one_line_errors_naming_the_key(key, value, message):
-    from stacks.settings import StackConfigError
+    from somastack_deploy.stacks.settings import StackConfigError
 
     config = {**stack_config("fargate-dev"), key: value}
     err = run_expecting(StackConfigError, "fargate-dev", config)
@@ -375,7 +375,7 @@ def test_bad_stack_settings_are_one_line_errors_naming_the_key(key, value, messa
 
 def test_pulumi_encrypted_contract_variable_is_rejected():
     from somastack_deploy.plan.runner import SecretValue
-    from stacks.settings import StackConfigError
+    from somastack_deploy.stacks.settings import StackConfigError
 
     config = {**stack_config("fargate-dev"), "somastack:SECRET_KEY": SecretValue("planted-django-key-0123456789")}
     err = run_expecting(StackConfigError, "fargate-dev", config)
@@ -385,7 +385,7 @@ def test_pulumi_encrypted_contract_variable_is_rejected():
 def test_component_outputs_equal_their_typed_attributes(plans):
     """Every component registers exactly its annotated output attributes, with type tokens
     ``somastack:<area>:<Name>`` and children named after it."""
-    from components import (app_services, bucket, cache, database, kafka, keycloak, load_balancer, milvus,
+    from somastack_deploy.components import (app_services, bucket, cache, database, kafka, keycloak, load_balancer, milvus,
                             network, opa, spicedb)
 
     classes = {m.TYPE: getattr(m, m.TYPE.rsplit(":", 1)[1]) for m in (

@@ -23,7 +23,7 @@ class DockerCycler(Cycler):
         try:
             return cls(docker.from_env(), project, **kw)
         except docker.errors.DockerException as err:
-            from config_contract.errors import InputError
+            from somastack_deploy.config_contract.errors import InputError
 
             raise InputError(f"no Docker engine reachable: {str(err).splitlines()[0][:160]}", variable="--target docker") from None
 

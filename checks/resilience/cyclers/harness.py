@@ -1,7 +1,7 @@
 """Cycler for the real-services harness: stop (SIGTERM, then SIGKILL after the service's
 stop timeout) or kill (SIGKILL, ``--hard``) every service of the stack, dependents first;
 start them again in dependency order (levels in parallel). Uses the harness's Python API
-(:class:`harness.manager.Harness`: ``stop``, ``kill``, ``start``, ``status``)."""
+(:class:`somastack_deploy.harness.manager.Harness`: ``stop``, ``kill``, ``start``, ``status``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class HarnessCycler(Cycler):
     def __init__(self, harness, services: list[str] | None = None):
         self.h = harness
         self.services = list(services) if services is not None else self.h.started()
-        from harness.registry import resolve_order
+        from somastack_deploy.harness.registry import resolve_order
 
         specs: dict = {}
         levels = resolve_order(self.services, specs)
@@ -31,8 +31,8 @@ class HarnessCycler(Cycler):
         ``state.json``)."""
         import json
 
-        from harness.base import Context
-        from harness.manager import Harness, default_cache_dir
+        from somastack_deploy.harness.base import Context
+        from somastack_deploy.harness.manager import Harness, default_cache_dir
 
         p = Path(state_dir)
         try:
@@ -43,7 +43,7 @@ class HarnessCycler(Cycler):
         return cls(Harness(ctx), services)
 
     def take_down(self, *, hard: bool = False) -> None:
-        from harness.manager import HarnessError
+        from somastack_deploy.harness.manager import HarnessError
 
         for name in reversed(self.order):
             try:
@@ -56,7 +56,7 @@ class HarnessCycler(Cycler):
         return not any(status[n].alive for n in self.order if n in status)
 
     def bring_up(self) -> None:
-        from harness.manager import HarnessError
+        from somastack_deploy.harness.manager import HarnessError
 
         try:
             self.h.up(self.order)  # dependency levels in parallel; each waits for readiness
