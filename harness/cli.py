@@ -32,6 +32,8 @@ from pathlib import Path
 from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy.exitcodes import FINDINGS, OK, USAGE
 
+from somastack_deploy.packagedata import install_recipe
+
 from .base import Context
 from .manager import Harness, HarnessError, default_cache_dir, default_state_dir
 from .registry import ALL_SERVICES
@@ -141,7 +143,7 @@ def _print_status(h: Harness, as_json: bool) -> None:
 
 
 #: Builds the Pulumi CLI from the Go module proxy into ``<cache>/pulumi/`` (docs/engine.md).
-PULUMI_BUILD = Path(__file__).resolve().parent / "install" / "pulumi" / "build.sh"
+PULUMI_BUILD = install_recipe("pulumi", "build.sh")
 
 
 def install_pulumi(cache_dir: Path) -> float:

@@ -54,8 +54,11 @@ def default_cache_dir() -> Path:
 
 
 def default_state_dir() -> Path:
-    """``<repo>/.somastack/services`` (the repo is the parent of the ``harness`` package)."""
-    return Path(__file__).resolve().parent.parent / ".somastack" / "services"
+    """``$SOMASTACK_STATE_DIR``, else ``.somastack/services`` under the current directory; an
+    absolute path (resolved against the current directory once, here). Never the package's
+    location: nothing is written into site-packages."""
+    env = os.environ.get("SOMASTACK_STATE_DIR")
+    return (Path(env).expanduser() if env else Path(".somastack") / "services").resolve()
 
 
 class HarnessError(RuntimeError):

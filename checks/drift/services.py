@@ -30,11 +30,13 @@ from pathlib import Path
 
 import yaml
 
+from somastack_deploy import packagedata
 from somastack_deploy.checks.probes.base import ProbeContext
 
 from .model import CHANGED, EXTRA, MISSING, DriftItem, compare_maps
 
-REPO_ASSETS = Path(__file__).resolve().parents[2] / "assets"
+#: The declared assets (repo ``assets/``, package data: :mod:`somastack_deploy.packagedata`).
+REPO_ASSETS = packagedata.assets_dir()
 TOOLKIT_TOPICS = {"somastack.probe", "somastack.ledger"}
 TOOLKIT_COLLECTION = re.compile(r"^somastack_(probe_[0-9a-f]+|ledger)$")
 

@@ -4,7 +4,8 @@ SpiceDB) and the files those builds need (``kafka/pom.xml``, ``spicedb/go.mod``)
 See :mod:`somastack_deploy.harness.install.tools`.
 """
 
-from pathlib import Path
+from somastack_deploy.packagedata import install_recipe
 
-#: This directory (holds ``kafka/pom.xml`` and the ``spicedb`` wrapper module).
-INSTALL_DIR = Path(__file__).resolve().parent
+#: The recipes folder (holds ``kafka/pom.xml`` and the ``spicedb`` wrapper module), located as
+#: package data (:func:`somastack_deploy.packagedata.install_recipe`): read-only at run time.
+INSTALL_DIR = install_recipe()

@@ -7,7 +7,8 @@
   installed toolchain (``GOTOOLCHAIN=local``: no toolchain download).
 - :func:`staged_dir`: build into a temporary sibling directory and rename it into place, so a
   half-finished install is never taken for a complete one (installs are idempotent).
-- :func:`assets_dir`: the repo's ``assets/`` directory (what the repo declares about services).
+- :func:`assets_dir`: the declared service assets (``assets/``, package data located by
+  :mod:`somastack_deploy.packagedata`; read-only at run time, never built in).
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..base import Context, InstallError
+from somastack_deploy import packagedata
 
-#: The repository root (parent of the ``harness`` package).
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from ..base import Context, InstallError
 
 
 def assets_dir() -> Path:
-    """``<repo>/assets``: Kafka topics, Keycloak realm, OPA policies, SpiceDB schema."""
-    return REPO_ROOT / "assets"
+    """The declared assets (repo ``assets/``, package ``somastack_deploy.assets``): Kafka
+    topics, Keycloak realm, OPA policies, SpiceDB schema."""
+    return packagedata.assets_dir()
 
 
 def _last_line(text: str) -> str:
