@@ -2,8 +2,12 @@
 
 Usage::
 
-    somastack-services [--state-dir DIR] [--port-offset N] [--cache-dir DIR]
+    somastack-services [--version] [--state-dir DIR] [--port-offset N] [--cache-dir DIR]
                        [-o SVC.KEY=VALUE ...] COMMAND [ARGS]
+
+The state dir defaults to ``$SOMASTACK_STATE_DIR``, else ``.somastack/services`` under the
+current directory; ``--state-dir`` and ``--cache-dir`` are resolved against the current
+directory when the command line is parsed (relative and absolute spellings behave the same).
 
     install [SERVICE...]   install into the cache (all by default; idempotent, fast when cached);
                            without SERVICE also builds the Pulumi CLI (install/pulumi/build.sh)
@@ -14,8 +18,9 @@ Usage::
     logs SERVICE [-n N]    last N lines of logs/<svc>.log (credential values masked)
 
 Exit codes (``somastack_deploy.exitcodes``): 0 ok; 1 a service failed to install/start/stop
-(the message names the log file); 2 unusable input (unknown service, bad option). Errors are
-one line on stderr. Generated credentials are only written to ``credentials.json`` (0600),
+(the message names the log file); 2 unusable input (unknown service, bad option, a missing
+``checks`` extra: ``pip install 'somastack-deploy[checks]'``). Errors are one line on stderr,
+library loggers included (:mod:`somastack_deploy.console`). Generated credentials are only written to ``credentials.json`` (0600),
 never printed. Options: ``-o redis.persistence=none`` turns Redis persistence off (``aof`` default, ``rdb``) (values are
 parsed as JSON when they can be, else kept as strings).
 """
@@ -35,8 +40,11 @@ from somastack_deploy.exitcodes import FINDINGS, OK, USAGE
 from somastack_deploy.packagedata import install_recipe
 
 from .base import Context
-from .manager import Harness, HarnessError, default_cache_dir, default_state_dir
 from .registry import ALL_SERVICES
+
+# ``.manager`` (psutil, the service plug-ins) is imported when a command runs, so that a base
+# install without the ``checks`` extra still parses options, prints --help/--version and says
+# in one line which extra is missing.
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,15 +52,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _abs_path(value: str) -> Path:
+    """argparse ``type`` of the path options: absolute against the current directory at parse time."""
+    return Path(value).expanduser().absolute()
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help="stack state directory (default .somastack/services)")
+    p.add_argument("--state-dir", type=_abs_path, default=argparse.SUPPRESS,
+                   help="stack state directory (default $SOMASTACK_STATE_DIR, else ./.somastack/services)")
     p.add_argument("--port-offset", default=argparse.SUPPRESS, help="added to every seed 001 port (default: the running stack's, else 0)")
-    p.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help="install cache (default $SOMASTACK_CACHE or ~/.cache/somastack-deploy)")
+    p.add_argument("--cache-dir", type=_abs_path, default=argparse.SUPPRESS, help="install cache (default $SOMASTACK_CACHE or ~/.cache/somastack-deploy)")
     p.add_argument("-o", "--option", action="append", default=argparse.SUPPRESS, metavar="SVC.KEY=VALUE", help="service option, e.g. redis.persistence=none")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from somastack_deploy.version import version
+
     parser = _Parser(prog="somastack-services", description="Real infrastructure services on loopback for tests and development.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     _common(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, help_ in (("install", "install services into the cache"), ("up", "start services and wait until ready")):
@@ -102,6 +119,8 @@ def _recorded_offset(state_dir: str) -> str:
 
 
 def _context(args: argparse.Namespace) -> Context:
+    from .manager import default_cache_dir, default_state_dir
+
     state_dir = getattr(args, "state_dir", None) or default_state_dir()
     # Without --port-offset, commands act on the stack as it was started (down, status, kill …).
     raw = getattr(args, "port_offset", None) or _recorded_offset(state_dir)
@@ -159,6 +178,8 @@ def install_pulumi(cache_dir: Path) -> float:
         except OSError:
             return None
 
+    from .manager import HarnessError
+
     before, t0 = stamp_state(), time.monotonic()
     try:
         proc = subprocess.run(["bash", str(PULUMI_BUILD), str(cache_dir)], capture_output=True, text=True, check=False)
@@ -172,6 +193,8 @@ def install_pulumi(cache_dir: Path) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Execute one parsed command; returns the exit code."""
+    from .manager import Harness
+
     h = Harness(_context(args))
     cmd = args.command
     if cmd == "install":
@@ -208,7 +231,14 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point ``somastack-services``."""
+    from somastack_deploy.console import configure
+
+    configure("somastack-services")
     args = build_parser().parse_args(argv)
+    try:
+        from .manager import HarnessError
+    except ImportError as err:
+        return _import_failed(err, args)
     try:
         return run(args)
     except InputError as err:
@@ -217,12 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as err:
         print(f"somastack-services: error: {err}", file=sys.stderr)
         return FINDINGS
+    except ImportError as err:
+        return _import_failed(err, args)
     except KeyboardInterrupt:
         print("somastack-services: interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # a plug-in bug: still one line, never a traceback
         print(f"somastack-services: error: {type(err).__name__}: {err}".replace("\n", " "), file=sys.stderr)
         return FINDINGS
+
+
+def _import_failed(err: ImportError, args: argparse.Namespace) -> int:
+    """One line for a failed import: the missing extra and its ``pip install`` command (exit 2),
+    else the import error (exit 1, a bug)."""
+    from somastack_deploy.extras import message
+
+    line = message(err, what=args.command, prefer="checks")
+    text = line or f"{type(err).__name__}: {err}"
+    print(f"somastack-services: error: {text}".replace("\n", " "), file=sys.stderr)
+    return USAGE if line else FINDINGS
 
 
 if __name__ == "__main__":

@@ -5,17 +5,22 @@ Subcommands (each a module in :mod:`somastack_deploy.commands` with ``add_parser
 ``drift``. Modules are imported only when their subcommand runs, so a cold start of
 ``preflight`` never imports Pulumi or boto3.
 
-Exit codes (see :mod:`somastack_deploy.exitcodes`): 0 ok, 1 findings, 2 unusable input.
-Data goes to stdout, messages to stderr; never a traceback.
+Exit codes (see :mod:`somastack_deploy.exitcodes`): 0 ok, 1 findings, 2 unusable input
+(also: a missing optional extra, named in one line with its ``pip install`` command, and an
+unexpected internal error, one line; ``SOMASTACK_DEBUG=1`` re-raises it for a traceback).
+Data goes to stdout, messages to stderr; never a traceback (library loggers included:
+:mod:`somastack_deploy.console`). ``--version`` prints ``somastack-deploy VERSION``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import exitcodes
+from .version import version
 
 COMMANDS = {
     "preflight": "Lint a configuration against the SomaStack contract (VIBE 91/164, mode rules).",
@@ -38,7 +43,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = _Parser(prog="somastack-deploy",
                      description="Deployment validation for SomaStack: config contract lint, offline Pulumi plan, "
                                  "post-deploy probes, resiliency cycles and drift reports.",
-                     epilog="exit codes: 0 ok, 1 findings (errors, unhealthy, drift, failed cycle), 2 unusable input")
+                     epilog="exit codes: 0 ok, 1 findings (errors, unhealthy, drift, failed cycle), 2 unusable input "
+                            "or a missing extra")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, help_text in COMMANDS.items():
@@ -46,7 +53,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             module = importlib.import_module(f"somastack_deploy.commands.{name}")
             p = sub.add_parser(name, help=help_text, description=help_text)
             module.add_parser(p)
-            p.set_defaults(_run=module.run)
+            p.set_defaults(_run=module.run, _extra=getattr(module, "EXTRA", None))
         else:
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
@@ -54,6 +61,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (also used as the console script)."""
+    from .console import configure
+
+    configure("somastack-deploy")
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
@@ -67,11 +77,34 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         sys.stderr.write(f"somastack-deploy: error: {err.one_line()}\n")
         return exitcodes.USAGE
+    except ImportError as err:
+        return _import_failed(err, args)
     except KeyboardInterrupt:
         sys.stderr.write("somastack-deploy: interrupted\n")
         return 130
     except BrokenPipeError:
         return exitcodes.OK
+    except Exception as err:  # noqa: BLE001 - a bug: still one line, never a traceback
+        if os.environ.get("SOMASTACK_DEBUG"):
+            raise
+        first = (str(err).strip().splitlines() or [""])[0][:300]
+        sys.stderr.write(f"somastack-deploy: error: {args.command}: internal error: {type(err).__name__}: {first} "
+                         "(SOMASTACK_DEBUG=1 shows the traceback)\n")
+        return exitcodes.USAGE
+
+
+def _import_failed(err: ImportError, args: argparse.Namespace) -> int:
+    """One line for an import that failed while a command ran: the missing extra and its
+    ``pip install`` command when an extra provides the module, else the import error; exit 2."""
+    from .extras import message
+
+    line = message(err, what=args.command, prefer=getattr(args, "_extra", None))
+    if line is None:
+        if os.environ.get("SOMASTACK_DEBUG"):
+            raise err
+        line = f"{args.command}: cannot import: {(str(err).strip().splitlines() or [''])[0][:300]}"
+    sys.stderr.write(f"somastack-deploy: error: {line}\n")
+    return exitcodes.USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,18 +25,22 @@ from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
 from somastack_deploy.reports import write_report
 
+from .options import path_arg
 from .probe import add_source_args
 
 
+#: The optional extra this command needs (named in the one-line message when it is missing).
+EXTRA = "checks"
+
 def add_parser(parser) -> None:
     add_source_args(parser)
-    parser.add_argument("--assets", metavar="DIR", help="the declared assets (default: the repo's assets/)")
-    parser.add_argument("--expected-env", metavar="FILE", help="dotenv of the environment the contract renders")
+    parser.add_argument("--assets", metavar="DIR", type=path_arg, help="the declared assets (default: the assets bundled with the package)")
+    parser.add_argument("--expected-env", metavar="FILE", type=path_arg, help="dotenv of the environment the contract renders")
     parser.add_argument("--live", metavar="SOURCE", help="pid:N, docker:NAME, ecs:TASKDEF or k8s:NAMESPACE/DEPLOYMENT")
-    parser.add_argument("--baseline", metavar="FILE", help="accepted drift (a previous report or a baseline file)")
-    parser.add_argument("--write-baseline", metavar="FILE", help="write the found drift as a baseline to FILE")
+    parser.add_argument("--baseline", metavar="FILE", type=path_arg, help="accepted drift (a previous report or a baseline file)")
+    parser.add_argument("--write-baseline", metavar="FILE", type=path_arg, help="write the found drift as a baseline to FILE")
     parser.add_argument("--format", choices=("json", "markdown", "sarif", "text"), default="text")
-    parser.add_argument("--output", metavar="FILE")
+    parser.add_argument("--output", metavar="FILE", type=path_arg)
     parser.add_argument("--services", metavar="A,B", help="check only these services")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-service timeout (default 10)")
     parser.add_argument("--region", help="AWS region for --live ecs:")
@@ -114,9 +118,12 @@ def run(args) -> int:
         rep.checked.append(f"{kind} environment")
     if args.stack:
         from somastack_deploy.checks.drift.engine import EngineDriftError, infra_drift
+        from somastack_deploy.project import find_project_dir
+
+        project_dir = str(find_project_dir(args.cwd))  # none: one line, exit 2
 
         try:
-            items, notes = infra_drift(args.stack, args.cwd or ".")
+            items, notes = infra_drift(args.stack, project_dir)
             rep.items += items
             rep.notes += notes
             if not notes:

@@ -1,32 +1,18 @@
 """``somastack-deploy plan``: run a stack's Pulumi program offline and check the policies.
 
-``somastack-deploy plan --stack NAME [--format text|json|sarif] [--stack-file PATH]``
+``somastack-deploy plan --stack NAME [--cwd DIR] [--format text|json|sarif] [--stack-file PATH]``
 
-Loads ``Pulumi.<NAME>.yaml`` (from the directory holding ``Pulumi.yaml``: the current
-directory if it has one, else the repository root; or ``--stack-file``), runs
-``somastack_deploy.stacks.program.main`` under Pulumi's mock runtime (:func:`somastack_deploy.plan.runner.run_stack`;
-no cloud credentials, no Pulumi CLI), prints the resource graph and runs the policies
-(:mod:`policies`) over it.
-
-JSON (``--format json``)::
-
-    {"version": 1, "stack": "fargate-prod", "target": "FARGATE", "project": "somastack",
-     "resources": [{"type": "aws:rds/instance:Instance", "name": "db-postgres", "parent": "db",
-                    "parent_type": "somastack:data:Database", "parent_urn": "...", "urn": "...",
-                    "props": {...}}],
-     "outputs": {...},
-     "policy": {"passed": true, "counts": {"passed": 120, "failed": 0, "unknown": 0},
-                "violations": [{"policy": "...", "resource": "...", "type": "...", "urn": "...",
-                                "level": "mandatory", "message": "..."}]}}
-
-``props`` are the resource's inputs; Pulumi secrets and plaintext secrets are masked
-(:func:`somastack_deploy.config_contract.masking.mask`, :mod:`somastack_deploy.plan.redact`), as are the stack
-outputs. ``text`` prints the graph as a tree with key properties, then the failed/unknown policy
-results (shared text formatter); ``sarif`` is SARIF 2.1.0 with one rule per policy.
+Loads ``Pulumi.<NAME>.yaml`` from the Pulumi project (the directory holding ``Pulumi.yaml``:
+the current directory or ``--cwd DIR``, or a parent of it, as the Pulumi CLI finds it:
+:func:`somastack_deploy.project.find_project_dir`; one line, exit 2, when there is none) or
+``--stack-file``, runs ``somastack_deploy.stacks.program.main`` under Pulumi's mock runtime
+(:func:`somastack_deploy.plan.runner.run_stack`; no cloud credentials, no Pulumi CLI), prints the
+resource graph and runs the policies (:mod:`policies`) over it. Needs the ``pulumi`` extra.
 
 Exit codes: 0 no mandatory violation; 1 a mandatory violation, or the program aborted on a
 contract violation (its message on stderr, no traceback); 2 unusable input (missing stack
-file, bad YAML: one line naming file and line; a program that fails for another reason).
+file, bad YAML: one line naming file and line; no Pulumi project; the ``pulumi`` extra not
+installed; a program that fails for another reason).
 """
 
 from __future__ import annotations
@@ -36,23 +22,19 @@ import os
 import sys
 
 from somastack_deploy import exitcodes
+from somastack_deploy.project import add_cwd_option, find_project_dir
 
 FORMATS = ("text", "json", "sarif")
+#: The optional extra this command needs (named in the one-line message when it is missing).
+EXTRA = "pulumi"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     """Options of ``plan`` (see module doc)."""
     parser.add_argument("--stack", required=True, metavar="NAME", help="stack name, e.g. fargate-prod (reads Pulumi.NAME.yaml)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    parser.add_argument("--stack-file", metavar="PATH", help="stack config file (default: Pulumi.NAME.yaml in the project root)")
-
-
-def project_root() -> str:
-    """The directory holding ``Pulumi.yaml``: the current directory if it has one, else the
-    repository root (the parent of the ``somastack_deploy`` package)."""
-    if os.path.exists("Pulumi.yaml"):
-        return os.getcwd()
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parser.add_argument("--stack-file", metavar="PATH", help="stack config file (default: Pulumi.NAME.yaml in the project)")
+    add_cwd_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     from somastack_deploy.plan.stackfile import load_stack_file, project_name, with_project_defaults
 
-    root = project_root()
+    root = str(find_project_dir(args.cwd if args.cwd or not args.stack_file
+                                else os.path.dirname(os.path.abspath(args.stack_file))))
     path = args.stack_file or os.path.join(root, f"Pulumi.{args.stack}.yaml")
     if os.path.isabs(path) and os.path.abspath(path).startswith(os.getcwd() + os.sep):
         path = os.path.relpath(path)
@@ -71,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         from somastack_deploy.stacks.program import main as program
     except ImportError as err:
+        from somastack_deploy.extras import missing_extra
+
+        if missing_extra(getattr(err, "name", None), EXTRA):
+            raise  # the cli names the extra to install (one line, exit 2)
         raise InputError(f"the stack program cannot be imported ({err})") from None
 
     from somastack_deploy.plan import report

@@ -2,7 +2,7 @@
 
 Usage::
 
-    somastack-deploy preflight [ENV_FILE ...] [--from-env] [--stack-config Pulumi.<stack>.yaml]
+    somastack-deploy preflight [ENV_FILE ...] [--env-file FILE ...] [--from-env] [--stack-config Pulumi.<stack>.yaml]
                                [--service agent|brain|memory ...] [--format text|json|sarif|junit]
                                [--scan PATH [--baseline FILE]] [--resolve-secrets] [--output FILE]
                                [--each]
@@ -25,8 +25,11 @@ import argparse
 import dataclasses
 
 from .. import exitcodes
+from .options import path_arg
 
 FORMATS = ("text", "json", "sarif", "junit")
+#: The optional extra this command needs (named in the one-line message when it is missing).
+EXTRA = "secrets"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -41,10 +44,13 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service", action="append", choices=("agent", "brain", "memory"),
                         help="evaluate only what this service reads (repeatable); default: the whole stack")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
-    parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--env-file", action="append", default=[], dest="env_file_options", metavar="FILE",
+                        help="a dotenv file (Docker Compose's spelling; repeatable); read after the ENV_FILEs, "
+                             "in order, later wins")
+    parser.add_argument("--output", metavar="FILE", type=path_arg, help="write the report to FILE instead of stdout")
     parser.add_argument("--scan", action="append", metavar="PATH",
                         help="also scan a source tree for VIBE-91/164 violations (repeatable)")
-    parser.add_argument("--baseline", metavar="FILE", help="accepted scan findings (ignore/baseline file)")
+    parser.add_argument("--baseline", metavar="FILE", type=path_arg, help="accepted scan findings (ignore/baseline file)")
     parser.add_argument("--each", action="store_true",
                         help="evaluate every ENV_FILE on its own (text format; for pre-commit); exit code: the worst")
     parser.add_argument("--resolve-secrets", action="store_true",
@@ -67,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     from somastack_deploy.config_contract.errors import InputError
     from somastack_deploy.config_contract.findings import Finding
 
+    if getattr(args, "env_file_options", None):  # --env-file FILE: after the positional files
+        args = argparse.Namespace(**{**vars(args), "env_files": [*args.env_files, *args.env_file_options],
+                                     "env_file_options": []})
     if not (args.env_files or args.from_env or args.stack_config or args.scan):
         raise InputError("nothing to check: give ENV_FILEs, --from-env, --stack-config or --scan")
     if args.each:
@@ -109,11 +118,28 @@ def run(args: argparse.Namespace) -> int:
             extra.append(f)
     if extra:
         report.extend(extra)
-    text = render(report, args.format)
+    text = render(report, args.format, checked=_checked(env if has_config else None, args))
     from somastack_deploy.reports import write_report
 
     write_report(text, args.output)
     return exitcodes.OK if report.passed else exitcodes.FINDINGS
+
+
+def _checked(env: dict[str, str] | None, args: argparse.Namespace) -> str:
+    """What this run checked, for the text summary: ``"63 variables, 17 rules"`` (the contract
+    rules; the secret-reference rules only with ``--resolve-secrets``), ``"secret references"``,
+    ``"scan of PATH"``."""
+    from somastack_deploy.config_contract.rules import rule_meta
+
+    parts: list[str] = []
+    if env is not None:
+        ids = [m["id"] for m in rule_meta() if not m["id"].startswith(("SECRET-REF-", "SCAN-"))]
+        if args.resolve_secrets:
+            ids += [m["id"] for m in rule_meta() if m["id"].startswith("SECRET-REF-")]
+        parts.append(f"{len(env)} variable{'' if len(env) == 1 else 's'}, {len(ids)} rules")
+    if args.scan:
+        parts.append("scan of " + ", ".join(args.scan))
+    return ", ".join(parts)
 
 
 def _run_each(args: argparse.Namespace) -> int:
@@ -143,8 +169,9 @@ def finding_to_result(finding, *, rule_name: str = ""):
                   properties=props)
 
 
-def render(report, fmt: str) -> str:
-    """Render a :class:`somastack_deploy.config_contract.report.Report` in ``fmt`` with the shared formatters."""
+def render(report, fmt: str, *, checked: str = "") -> str:
+    """Render a :class:`somastack_deploy.config_contract.report.Report` in ``fmt`` with the shared
+    formatters; ``checked`` names what was checked (text summary)."""
     from somastack_deploy.reports import RuleMeta, render as render_results
 
     if fmt == "json":
@@ -162,4 +189,4 @@ def render(report, fmt: str) -> str:
         title += (f" (software_mode={dims.software_mode}, environment={dims.environment}, "
                   f"saas_bridge={str(dims.saas_bridge).lower()}, target={dims.target}, "
                   f"runtime_mode={report.runtime_mode or '-'})")
-    return render_results(fmt, results, tool="somastack-deploy-preflight", rules=rules, title=title)
+    return render_results(fmt, results, tool="somastack-deploy-preflight", rules=rules, title=title, checked=checked)

@@ -13,19 +13,25 @@ from __future__ import annotations
 
 from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
+from somastack_deploy.project import add_cwd_option
 from somastack_deploy.reports import write_report
 
+from .options import path_arg
+
 FORMATS = ("text", "json", "junit")
+#: The optional extra this command needs (named in the one-line message when it is missing).
+EXTRA = "checks"
 
 
 def add_source_args(parser, *, harness: bool = True) -> None:
     """``--stack`` / ``--topology`` / ``--harness-state`` (mutually exclusive, one required)."""
     g = parser.add_mutually_exclusive_group(required=True)
     g.add_argument("--stack", metavar="NAME", help="read the topology output of this Pulumi stack")
-    g.add_argument("--topology", metavar="FILE", help="read the topology document from FILE")
+    g.add_argument("--topology", metavar="FILE", type=path_arg, help="read the topology document from FILE")
     if harness:
-        g.add_argument("--harness-state", metavar="DIR", help="the topology.json of a running harness stack")
-    parser.add_argument("--cwd", metavar="DIR", help="Pulumi project directory for --stack")
+        g.add_argument("--harness-state", metavar="DIR", type=path_arg,
+                       help="the state dir of a running harness stack (holds topology.json)")
+    add_cwd_option(parser)
 
 
 def add_parser(parser) -> None:
@@ -37,7 +43,7 @@ def add_parser(parser) -> None:
     parser.add_argument("--services", metavar="A,B", help="probe only these service keys")
     parser.add_argument("--present-only", action="store_true",
                         help="do not fail services the software mode requires but the topology lacks")
-    parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--output", metavar="FILE", type=path_arg, help="write the report to FILE instead of stdout")
 
 
 def run(args) -> int:
@@ -58,6 +64,7 @@ def run(args) -> int:
         results = report.to_results()
         text = render(args.format, results, tool="somastack-deploy.probe",
                       title=f"probe: stack {topology.stack} ({'healthy' if report.healthy else 'UNHEALTHY'},"
-                            f" {report.wall_ms:.0f} ms wall)")
+                            f" {report.wall_ms:.0f} ms wall)",
+                      checked=f"{len(results)} probes")
     write_report(text, args.output)
     return exitcodes.OK if report.healthy else exitcodes.FINDINGS

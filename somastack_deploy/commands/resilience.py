@@ -21,8 +21,13 @@ from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
 from somastack_deploy.reports import write_report
 
+from .options import path_arg
+
 from .probe import add_source_args
 
+
+#: The optional extra this command needs (named in the one-line message when it is missing).
+EXTRA = "checks"
 
 def add_parser(parser) -> None:
     add_source_args(parser)
@@ -31,7 +36,7 @@ def add_parser(parser) -> None:
     parser.add_argument("--target", choices=("harness", "docker", "ecs", "eks"),
                         help="what to cycle (default: harness with --harness-state, else from the topology target)")
     parser.add_argument("--format", choices=("text", "json", "html"), default="text")
-    parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--output", metavar="FILE", type=path_arg, help="write the report to FILE")
     parser.add_argument("--cycle-deadline", type=float, default=300.0, metavar="S",
                         help="seconds one cycle may take to go down and recover (default 300)")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-probe timeout (default 10)")

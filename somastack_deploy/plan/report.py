@@ -193,5 +193,6 @@ def render(report: PlanReport, fmt: str, *, path: str) -> str:
     shown = [r for r in results if r.status != "PASSED"]
     table = render_results("text", shown, tool=TOOL,
                            title=f"\nPolicies: {'PASSED' if report.passed else 'FAILED'} "
-                                 f"({counts['passed']} passed, {counts['failed']} failed, {counts['unknown']} unknown)")
+                                 f"({counts['passed']} passed, {counts['failed']} failed, {counts['unknown']} unknown)",
+                           checked=f"{len(doc['resources'])} resources, {len(report.results)} policy checks")
     return "\n".join(head) + "\n" + table

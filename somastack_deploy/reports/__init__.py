@@ -52,11 +52,13 @@ FORMATS = ("text", "json", "sarif", "junit")
 
 
 def render(fmt: str, results: list[Result], *, tool: str, rules: list[RuleMeta] | None = None,
-           json_doc: dict | None = None, title: str = "") -> str:
+           json_doc: dict | None = None, title: str = "", checked: str = "") -> str:
     """Render ``results`` in ``fmt`` (one of :data:`FORMATS`) and return the text.
 
-    ``json_doc`` is the command's own JSON document (required for ``json``). Raises
-    ``ValueError`` for an unknown format.
+    ``json_doc`` is the command's own JSON document (required for ``json``). ``checked`` says
+    what was checked, for the text summary (e.g. ``"63 variables, 17 rules"``). SARIF's
+    ``tool.driver.version`` is the installed package's version. Raises ``ValueError`` for an
+    unknown format.
     """
     if fmt == "json":
         return json.dumps(json_doc if json_doc is not None else [r.__dict__ for r in results], indent=2, sort_keys=False) + "\n"
@@ -71,7 +73,7 @@ def render(fmt: str, results: list[Result], *, tool: str, rules: list[RuleMeta] 
     if fmt == "text":
         from .text import to_text
 
-        return to_text(results, title=title)
+        return to_text(results, title=title, checked=checked)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from somastack_deploy.version import version as tool_version
+
 from . import Result, RuleMeta
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def to_sarif(results: list[Result], *, tool: str, rules: list[RuleMeta]) -> dict:
-    """Build a SARIF log: one run, ``tool.driver.rules`` from ``rules`` (plus any rule id seen
+def to_sarif(results: list[Result], *, tool: str, rules: list[RuleMeta], driver_version: str | None = None) -> dict:
+    """Build a SARIF log: one run, ``tool.driver`` with ``name``, ``version`` (``driver_version``,
+    default: the installed package's, :func:`somastack_deploy.version.version`) and ``rules`` from ``rules`` (plus any rule id seen
     in results), one ``result`` per non-PASSED result. Locations carry ``artifactLocation.uri``
     and ``region.startLine`` when the result has a path (and line)."""
     known = {r.id: r for r in rules}
@@ -41,7 +44,8 @@ def to_sarif(results: list[Result], *, tool: str, rules: list[RuleMeta]) -> dict
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": tool, "informationUri": "https://github.com/somastack/somastack-deploy",
+        "runs": [{"tool": {"driver": {"name": tool, "version": driver_version or tool_version(),
+                                      "informationUri": "https://github.com/somastack/somastack-deploy",
                                       "rules": sarif_rules}},
                   "results": out}],
     }
