@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from somastack_deploy.plan.stackfile import load_stack_file, project_name, with_project_defaults
 
-    root = str(find_project_dir(args.cwd if args.cwd or not args.stack_file
-                                else os.path.dirname(os.path.abspath(args.stack_file))))
+    root = str(find_project_dir(args.cwd))  # as the Pulumi CLI: --cwd or the current directory (or a parent)
     path = args.stack_file or os.path.join(root, f"Pulumi.{args.stack}.yaml")
     if os.path.isabs(path) and os.path.abspath(path).startswith(os.getcwd() + os.sep):
         path = os.path.relpath(path)
