@@ -21,8 +21,7 @@ EXTRA_MODULES: dict[str, frozenset[str]] = {
     "pulumi": frozenset({"pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_docker", "pulumi_policy"}),
     "secrets": frozenset({"hvac", "boto3", "botocore"}),
     "checks": frozenset({"psycopg", "redis", "confluent_kafka", "pymilvus", "authzed", "grpc", "kubernetes", "docker",
-                         "pgserver", "httpx", "tenacity", "rich", "psutil", "hvac", "boto3", "botocore",
-                         "cryptography"}),
+                         "pgserver", "httpx", "tenacity", "rich", "psutil", "hvac", "boto3", "botocore"}),
 }
 
 
@@ -36,6 +35,18 @@ def missing_extra(module: str | None, prefer: str | None = None) -> str | None:
     if prefer in EXTRA_MODULES and top in EXTRA_MODULES[prefer]:
         return prefer
     return next((extra for extra, mods in EXTRA_MODULES.items() if top in mods), None)
+
+
+def require(extra: str) -> None:
+    """Check that every module of ``extra`` is installed (``importlib.util.find_spec``: nothing
+    is imported). Raises :class:`ModuleNotFoundError` (``name`` = the first missing module, in
+    sorted order) so the entry points print the one-line message; a command calls this before
+    it starts work, so a half-installed extra never shows up later as a per-service error."""
+    import importlib.util
+
+    for module in sorted(EXTRA_MODULES[extra]):
+        if importlib.util.find_spec(module) is None:
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
 
 
 def install_hint(extra: str) -> str:

@@ -80,6 +80,9 @@ def _live_env(spec: str, region: str | None) -> tuple[str, dict[str, dict[str, s
 
 
 def run(args) -> int:
+    from somastack_deploy.extras import require
+
+    require(EXTRA)  # the one-line "needs the checks extra" before any work
     from somastack_deploy.checks import sources
     from somastack_deploy.checks.drift import model
     from somastack_deploy.checks.drift.report import render_report

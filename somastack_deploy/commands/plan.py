@@ -40,7 +40,9 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the plan; see the module doc for output and exit codes."""
     from somastack_deploy.config_contract.errors import InputError
+    from somastack_deploy.extras import require
 
+    require(EXTRA)  # the one-line "needs the pulumi extra" before any work
     from somastack_deploy.plan.stackfile import load_stack_file, project_name, with_project_defaults
 
     root = str(find_project_dir(args.cwd))  # as the Pulumi CLI: --cwd or the current directory (or a parent)

@@ -47,6 +47,9 @@ def add_parser(parser) -> None:
 
 
 def run(args) -> int:
+    from somastack_deploy.extras import require
+
+    require(EXTRA)  # the one-line "needs the checks extra" before any work
     from somastack_deploy.checks import runner, sources
     from somastack_deploy.reports import render
 

@@ -86,6 +86,9 @@ def make_cycler(args, topology):
 
 
 def run(args) -> int:
+    from somastack_deploy.extras import require
+
+    require(EXTRA)  # the one-line "needs the checks extra" before any work
     from somastack_deploy.checks import sources
     from somastack_deploy.checks.resilience import loop, report
 
