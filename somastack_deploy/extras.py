@@ -16,11 +16,13 @@ from __future__ import annotations
 DIST = "somastack-deploy"
 
 #: extra → top-level import names its distributions provide (and their own dependencies that
-#: our code imports directly, e.g. ``grpc`` from ``authzed``, ``botocore`` from ``boto3``).
+#: our code imports directly, e.g. ``grpc`` from ``authzed``, ``botocore`` from ``boto3``,
+#: ``google.protobuf`` from ``pulumi``).
 EXTRA_MODULES: dict[str, frozenset[str]] = {
-    "pulumi": frozenset({"pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_docker", "pulumi_policy"}),
+    "pulumi": frozenset({"pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_docker", "pulumi_policy", "google"}),
     "secrets": frozenset({"hvac", "boto3", "botocore"}),
-    "checks": frozenset({"psycopg", "redis", "confluent_kafka", "pymilvus", "authzed", "grpc", "kubernetes", "docker",
+    "checks": frozenset({"psycopg", "redis", "confluent_kafka", "pymilvus", "authzed", "grpcutil", "grpc", "kubernetes",
+                         "docker",
                          "pgserver", "httpx", "tenacity", "rich", "psutil", "hvac", "boto3", "botocore"}),
 }
 
