@@ -69,6 +69,12 @@ def test_wheel_adds_one_import_name_and_carries_the_run_time_files(wheel):
         for p in (REPO / folder).rglob("*"):
             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc":
                 assert f"{prefix}/{p.relative_to(REPO / folder).as_posix()}" in names, p
+    # Every file of the code folders ships too (a data file added beside code must match setup.py's CODE_DATA).
+    for folder in ("somastack_deploy", "config_contract", "components", "stacks", "policies", "checks", "harness"):
+        prefix = "somastack_deploy" + ("" if folder == "somastack_deploy" else f"/{folder}")
+        for p in (REPO / folder).rglob("*"):
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc":
+                assert f"{prefix}/{p.relative_to(REPO / folder).as_posix()}" in names, p
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
