@@ -92,6 +92,7 @@ def full_env(wheel, tmp_path_factory) -> Env:
     """A fresh venv with the wheel and the ``pulumi`` and ``checks`` extras (see module doc)."""
     env = _venv(tmp_path_factory.mktemp("venv-full") / "v")
     if os.environ.get("SOMASTACK_PACKAGING_FULL"):
+        _pip(env, "--upgrade", "pip")  # as scripts/setup.sh: the venv's bundled pip backtracks into old sdists
         _pip(env, f"{wheel}[pulumi,checks]")
     else:
         _pip(env, "--no-deps", str(wheel))
