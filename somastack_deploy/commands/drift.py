@@ -35,7 +35,7 @@ EXTRA = "checks"
 def add_parser(parser) -> None:
     add_source_args(parser)
     parser.add_argument("--assets", metavar="DIR", type=path_arg, help="the declared assets (default: the assets bundled with the package)")
-    parser.add_argument("--expected-env", metavar="FILE", type=path_arg, help="dotenv of the environment the contract renders")
+    parser.add_argument("--expected-env", metavar="FILE", help="dotenv of the environment the contract renders")
     parser.add_argument("--live", metavar="SOURCE", help="pid:N, docker:NAME, ecs:TASKDEF or k8s:NAMESPACE/DEPLOYMENT")
     parser.add_argument("--baseline", metavar="FILE", type=path_arg, help="accepted drift (a previous report or a baseline file)")
     parser.add_argument("--write-baseline", metavar="FILE", type=path_arg, help="write the found drift as a baseline to FILE")
