@@ -42,6 +42,14 @@ def to_markdown(rep: DriftReport) -> str:
     return "\n".join(lines)
 
 
+def verdict(rep: DriftReport) -> str:
+    """The header verdict, agreeing with the exit code: ``DRIFT``, ``NOT CHECKED`` (something
+    could not be checked: exit 1 too) or ``no drift``."""
+    if rep.drift:
+        return "DRIFT"
+    return "NOT CHECKED: " + str(len(rep.errors)) + " unchecked" if rep.errors else "no drift"
+
+
 def render_report(rep: DriftReport, fmt: str) -> str:
     """``fmt``: json, markdown, sarif or text. Raises ``ValueError`` otherwise."""
     if fmt == "json":
@@ -50,5 +58,6 @@ def render_report(rep: DriftReport, fmt: str) -> str:
         return to_markdown(rep)
     if fmt in ("sarif", "text", "junit"):
         return render(fmt, to_results(rep), tool="somastack-deploy.drift", rules=RULES,
-                      title=f"drift: stack {rep.stack} ({'DRIFT' if rep.drift else 'no drift'})")
+                      title=f"drift: stack {rep.stack} ({verdict(rep)})",
+                      checked="checked " + (", ".join(sorted(rep.checked)) or "nothing"))
     raise ValueError(f"unknown format {fmt!r}")

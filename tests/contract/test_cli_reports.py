@@ -212,3 +212,16 @@ def test_library_loggers_print_one_line_without_traceback():
     assert sum("call failed (ConnectionError: refused)" in ln for ln in lines) == 4
     assert "below the level" not in proc.stderr and "second line" not in proc.stderr
     assert any(ln.startswith("somastack-deploy: py.warnings: warning:") and "a user warning" in ln for ln in lines)
+
+
+def test_drift_header_agrees_with_unchecked_rows():
+    from somastack_deploy.checks.drift.model import DriftReport
+    from somastack_deploy.checks.drift.report import render_report
+
+    rep = DriftReport("t")
+    rep.checked.append("service state")
+    assert render_report(rep, "text").splitlines()[0] == "drift: stack t (no drift)"
+    rep.errors.append("redis: error: ModuleNotFoundError")
+    text = render_report(rep, "text")
+    assert text.splitlines()[0] == "drift: stack t (NOT CHECKED: 1 unchecked)"
+    assert text.rstrip().splitlines()[-1] == "checked service state: 0 errors, 0 warnings, 1 unknown"
