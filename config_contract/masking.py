@@ -1,7 +1,10 @@
 """Masking of secret values for every output, log and report.
 
 A secret value never appears in output (developers' guide). ``mask`` keeps references
-(``ref+vault://…``, ``${VAR}``) readable, since they are not secrets, and replaces literals.
+(``ref+vault://…``, ``${VAR}``, ``file:///…#KEY``; grammar:
+:mod:`somastack_deploy.config_contract.grammar.references`) readable, since they are not
+secrets, and replaces literals. Which values are secrets is decided in
+:mod:`somastack_deploy.config_contract.grammar.secrets`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ def mask(value: str | None) -> str:
 
     References are returned unchanged; a literal becomes ``****`` (length and content hidden).
     """
-    from .topology import is_reference
+    from .grammar.references import is_reference
 
     if value is None or value == "":
         return ""
-    return value if is_reference(value) else MASK
+    return value if is_reference(value, allow_file=True) else MASK
 
 
 def fingerprint(value: str) -> str:

@@ -18,8 +18,9 @@ counts:
   variable is ``env_prefix`` + field name, upper-cased, or the field's ``alias`` /
   ``validation_alias``.
 
-A DEFAULT is loopback when it is a URL or ``host[:port]`` whose host is ``localhost`` (or
-``*.localhost``), in 127.0.0.0/8, ``::1`` or ``0.0.0.0``. String constants, f-strings (their
+A DEFAULT is loopback when it is a URL, ``host[:port]`` or a list of them with a host that
+:func:`somastack_deploy.config_contract.grammar.hosts.is_local_host` classifies as loopback or
+unspecified (``localhost``, ``*.localhost``, 127.0.0.0/8, ``::1``, ``0.0.0.0``, ``::``). String constants, f-strings (their
 literal parts) and module-level string constants are evaluated; anything else is not judged.
 """
 
@@ -27,10 +28,10 @@ from __future__ import annotations
 
 import ast
 import bisect
-import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from ..grammar.hosts import classify_host, hosts_in, is_local_value
 
 
 @dataclass(frozen=True)
@@ -50,47 +51,11 @@ class FallbackHit:
 #: ``${VAR:-default}`` / ``${VAR-default}`` in compose files, env files, Dockerfiles, scripts.
 _SHELL_DEFAULT = re.compile(r"\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*):?-(?P<default>[^}]*)\}")
 
-_HOST_PORT = re.compile(r"^\[?(?P<host>[A-Za-z0-9_.:\-]+?)\]?(?::\d+)?(?:/.*)?$")
-
-
 def is_loopback(value: str) -> bool:
     """True when ``value`` (a URL, ``host``, ``host:port`` or a comma-separated list of them)
-    points at localhost, 127.0.0.0/8, ``::1`` or ``0.0.0.0`` (seed 000 §4 Rule 91)."""
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        host: str | None
-        if "://" in part:
-            try:
-                host = urlsplit(part).hostname
-            except ValueError:
-                host = None
-        elif "@" in part:
-            host = part.rsplit("@", 1)[1]
-            match = _HOST_PORT.match(host)
-            host = match.group("host") if match else None
-        else:
-            try:
-                ipaddress.ip_address(part)
-                host = part
-            except ValueError:
-                match = _HOST_PORT.match(part)
-                host = match.group("host") if match else None
-        if host and _host_is_loopback(host):
-            return True
-    return False
-
-
-def _host_is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost") or host == "localhost.localdomain":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
+    points at this machine: any element's host is loopback or unspecified
+    (:func:`somastack_deploy.config_contract.grammar.hosts.is_local_value`, seed 000 §4 Rule 91)."""
+    return is_local_value(value)
 
 
 _LISTEN_NAME = re.compile(r"BIND|LISTEN", re.IGNORECASE)
@@ -101,13 +66,8 @@ def _is_listen_default(variable: str | None, value: str) -> bool:
     address a server listens on, not a service it connects to (not a VIBE-91 fallback)."""
     if not variable or not _LISTEN_NAME.search(variable):
         return False
-    host = value.split("://", 1)[-1].rsplit("@", 1)[-1]
-    host = host.split("/", 1)[0]
-    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_unspecified
-    except ValueError:
-        return False
+    hosts = hosts_in(value)
+    return bool(hosts) and all(classify_host(host) == "unspecified" for host in hosts)
 
 
 _ENV_GETTERS = {("os", "getenv"), ("os.environ", "get"), ("os.environ", "setdefault"), ("environ", "get"),
