@@ -17,13 +17,15 @@ MASK = "****"
 def mask(value: str | None) -> str:
     """Return a printable stand-in for a secret value.
 
-    References are returned unchanged; a literal becomes ``****`` (length and content hidden).
+    References are returned unchanged; a literal, and a Pulumi secret (shown as Pulumi shows
+    it), become ``****`` (length and content hidden).
     """
-    from .grammar.references import is_reference
+    from .grammar.references import parse_reference
 
     if value is None or value == "":
         return ""
-    return value if is_reference(value, allow_file=True) else MASK
+    ref = parse_reference(value, allow_file=True)
+    return value if ref is not None and ref.scheme != "pulumi" else MASK
 
 
 def fingerprint(value: str) -> str:
