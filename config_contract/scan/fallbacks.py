@@ -252,10 +252,75 @@ _LOOPBACK_WORDS = re.compile(r"localhost|127\.|::1|0\.0\.0\.0|0:0:0:0", re.IGNOR
 
 def scan_python_text(source: str, rel_path: str) -> list[FallbackHit]:
     """:func:`scan_source`, skipping (without parsing) a module that cannot hold a reported
-    lookup: no loopback word, or none of the lookup tokens. Syntax errors propagate."""
+    lookup: no loopback word, none of the lookup tokens, or no loopback word that could be a
+    lookup's default (:func:`needs_ast`). Syntax errors propagate."""
     if not _LOOPBACK_WORDS.search(source) or not any(token in source for token in _LOOKUP_TOKENS):
         return []
+    if not needs_ast(source):
+        return []
     return scan_source(source, rel_path)
+
+
+#: A string literal on one line: optional prefix, then a one-line triple-quoted or a plain
+#: single- or double-quoted string.
+_LITERAL = re.compile(r'''(?<![A-Za-z0-9_])(?P<prefix>[rRbBuUfF]{0,2})'''
+                      r'''(?P<body>"""(?:[^\\\n]|\\.)*?"""|\'\'\'(?:[^\\\n]|\\.)*?\'\'\''''
+                      r'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')''')
+_FSTRING_FIELD = re.compile(r"\{[^{}]*\}")
+#: Text before / after a literal that makes it a comparison operand, never a lookup default.
+_COMPARED_BEFORE = re.compile(r"(?:\bif|\belif|\bwhile|\bassert|\bin|\bnot|\bis|==|!=)\s*\(?\s*$")
+_COMPARED_AFTER = re.compile(r"\s*(?:in\b|not\s+in\b|==|!=)")
+
+
+def needs_ast(source: str) -> bool:
+    """Whether a loopback word in ``source`` could be part of a lookup's default, so that the
+    module must be parsed. Decided line by line (each line holding a loopback word), without
+    parsing:
+
+    - a word inside a one-line string literal whose value is not loopback (a docstring or log
+      message mentioning localhost) is harmless, unless the literal touches another one
+      (implicit concatenation) or holds a backslash escape;
+    - a loopback literal that is an operand of ``if``/``in``/``==``/``!=``/``assert`` (``if
+      "localhost" in allowed``) is harmless;
+    - a word in a comment (after a ``#`` outside literals) or in an identifier
+      (``localhost_url``, ``x[::1]``) is harmless; a line whose whole text is loopback (inside a
+      multi-line string) is not.
+
+    Anything else (a loopback literal after ``,``, ``(``, ``=``, ``or``, ``default=``, an
+    unterminated quote) means "parse": the answer errs towards parsing."""
+    for match in _LOOPBACK_WORDS.finditer(source):
+        start = source.rfind("\n", 0, match.start()) + 1
+        end = source.find("\n", match.end())
+        line = source[start:end if end != -1 else len(source)]
+        if _line_needs_ast(line, match.start() - start):
+            return True
+    return False
+
+
+def _line_needs_ast(line: str, column: int) -> bool:
+    """:func:`needs_ast` for the loopback word at ``column`` of ``line``."""
+    for lit in _LITERAL.finditer(line):
+        if lit.end() <= column:
+            continue
+        if lit.start() > column:
+            break
+        body = lit.group("body")
+        quote = 3 if body[:3] in ('"""', "'''") else 1
+        text = body[quote:-quote]
+        if "f" in lit.group("prefix").lower():
+            text = _FSTRING_FIELD.sub("0", text)
+        before, after = line[:lit.start()], line[lit.end():]
+        if "\\" in text or after.lstrip()[:1] in ("'", '"') or before.rstrip()[-1:] in ("'", '"'):
+            return True  # escapes, implicit concatenation: judge the value in the AST
+        if not is_loopback(text):
+            return False
+        return not (_COMPARED_BEFORE.search(before) or _COMPARED_AFTER.match(after))
+    code = _LITERAL.sub("", line[:column])
+    if "#" in code:
+        return False  # a comment
+    if code.count('"') % 2 or code.count("'") % 2:
+        return True  # inside an unterminated literal
+    return is_loopback(line.strip())  # an identifier, or a line of a multi-line string
 
 
 #: Every lookup this module reports contains one of these (getenv/environ calls and imports,
