@@ -11,7 +11,9 @@ without selective literals is searched itself (or, for three known detect-secret
 hand-derived part of it: :data:`HAND_GATES`). The entropy plugins need a quoted run of at least
 ``floor(2**limit)+1`` characters of their charset (a string of n characters carries at most
 log2(n) bits of Shannon entropy); on raw file text the run is searched in the form the YAML or
-ini transformers would quote. A plugin of any other kind gets every line.
+ini transformers would quote. A plugin may declare its own necessary pattern (``prefilter_pattern``: every line it can
+report matches it), searched only on the lines that have its literals; the SomaStack
+assignment plugin does, as its literals ``token``/``password`` are everywhere in code. A plugin of any other kind gets every line.
 
 The result is a superset of what the plugins can report (a false candidate only costs time):
 dropping parts of a regex only widens what it matches, and literals and runs are taken from
@@ -222,6 +224,8 @@ class Prefilter:
 
         self.plugins = plugins
         self.gates: list[Gate] = []
+        #: plugin index -> pattern a candidate line (found by literals) must also match
+        self._confirm: dict[int, re.Pattern] = {}
         self.every_line = False
         for index, plugin in enumerate(plugins):
             if isinstance(plugin, HighEntropyStringsPlugin):
@@ -241,6 +245,9 @@ class Prefilter:
             elif isinstance(plugin, keyword.KeywordDetector):
                 self._add(index, re.compile("|".join(keyword.DENYLIST), re.IGNORECASE))
             elif isinstance(plugin, RegexBasedDetector):
+                confirm = getattr(plugin, "prefilter_pattern", None)
+                if confirm is not None:  # the plugin's own necessary pattern (tested with the plugin)
+                    self._confirm[index] = confirm
                 for regex in plugin.denylist:
                     self._add(index, regex)
             else:
@@ -400,6 +407,9 @@ class Prefilter:
                 if kind is None:
                     pattern = self.runs[source]
                     numbers = {n for n in numbers if pattern.search(entries[n - 1])}
+            confirm = self._confirm.get(plugin)
+            if confirm is not None:
+                numbers = {n for n in numbers if confirm.search(entries[n - 1])}
             for number in numbers:
                 out.setdefault(number, set()).add(plugin)
         return out
