@@ -297,6 +297,41 @@ TOOLS = {
 }
 
 
+_REFERENCE = ("ref+vault://", "ref+awssecrets://", "ref+awsssm://", "file:///")
+
+
+def compare(root: str, ours: dict, cli: dict) -> dict:
+    """The finding-level comparison between our ``--hits`` output and a detect-secrets baseline
+    (used by tests/scan/test_parity.py).
+
+    ``lost``: CLI findings (file, line, type, hashed secret) missing from ours, except those on
+    a line holding a secret *reference* (``ref+vault://…``), which the scan drops on purpose
+    (``references``). ``invented``: (file, type, hash) of built-in detect-secrets types we report
+    but the CLI does not (the CLI keeps one line per file, type and secret, we keep all lines).
+    """
+    def rel(path: str) -> str:
+        return os.path.relpath(path, root).replace(os.sep, "/") if os.path.isabs(path) else path
+
+    mine = {(rel(h["path"]), h["line"], h["type"], h["hashed_secret"]) for h in ours["secrets"]}
+    theirs = {(r["filename"], r["line_number"], r["type"], r["hashed_secret"])
+              for results in cli["results"].values() for r in results}
+    lines: dict[str, list[str]] = {}
+
+    def line_of(path: str, number: int) -> str:
+        if path not in lines:
+            with open(os.path.join(root, path), encoding="utf-8", errors="replace") as fh:
+                lines[path] = fh.read().splitlines()
+        return lines[path][number - 1] if 0 < number <= len(lines[path]) else ""
+
+    missing = theirs - mine
+    references = {m for m in missing if any(p in line_of(m[0], m[1]) for p in _REFERENCE)}
+    builtin_mine = {(p, t, h) for p, _, t, h in mine if not t.startswith("SomaStack")}
+    builtin_theirs = {(p, t, h) for p, _, t, h in theirs}
+    return {"cli": len(theirs), "ours": len(mine), "lost": sorted(missing - references),
+            "references": len(references), "invented": sorted(builtin_mine - builtin_theirs),
+            "somastack_only": len({m for m in mine if m[2].startswith("SomaStack")})}
+
+
 def floor(root: str) -> dict:
     """The physical floor on ``root`` in this process: CPU s to read every file and to run one
     Python regex over all the text."""
