@@ -24,6 +24,7 @@ list of them such as ``KAFKA_BOOTSTRAP_SERVERS``) is split element by element
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -33,6 +34,9 @@ HostClass = Literal["loopback", "unspecified", "link-local", "other"]
 LOCAL_CLASSES: frozenset[str] = frozenset({"loopback", "unspecified"})
 
 _LOCALHOST_ALIASES = frozenset({"localhost", "localhost.localdomain"})
+#: Every character an address :func:`ipaddress.ip_address` accepts may contain (an IPv6 zone
+#: id after ``%`` is an interface name: letters, digits, ``-_.``).
+_ADDRESS_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz.:%-_")
 
 
 def normalise_host(host: str) -> str:
@@ -44,6 +48,7 @@ def normalise_host(host: str) -> str:
     return h[:-1] if h.endswith(".") and not h.endswith("..") else h
 
 
+@lru_cache(maxsize=4096)
 def classify_host(host: str) -> HostClass:
     """``loopback`` | ``unspecified`` | ``link-local`` | ``other`` for one host name or address
     (see the module docstring for the grammar). Never raises."""
@@ -52,6 +57,8 @@ def classify_host(host: str) -> HostClass:
         return "other"
     if h in _LOCALHOST_ALIASES or h.endswith(".localhost"):
         return "loopback"
+    if not _ADDRESS_CHARS.issuperset(h):
+        return "other"  # not an IP address in any spelling (saves the parser's exception)
     try:
         ip = ipaddress.ip_address(h)
     except ValueError:

@@ -288,11 +288,15 @@ def needs_ast(source: str) -> bool:
 
     Anything else (a loopback literal after ``,``, ``(``, ``=``, ``or``, ``default=``, an
     unterminated quote) means "parse": the answer errs towards parsing."""
+    end = -1
     for match in _LOOPBACK_WORDS.finditer(source):
+        if match.start() < end:
+            continue  # a line is judged once, by its first loopback word
         start = source.rfind("\n", 0, match.start()) + 1
         end = source.find("\n", match.end())
-        line = source[start:end if end != -1 else len(source)]
-        if _line_needs_ast(line, match.start() - start):
+        end = len(source) if end == -1 else end
+        line = source[start:end]
+        if any(_line_needs_ast(line, m.start()) for m in _LOOPBACK_WORDS.finditer(line)):
             return True
     return False
 

@@ -208,11 +208,10 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     ``rel_path`` is the name the plugins and filters see (extension-based file types, lock
     files, …) and the one reported.
     """
-    from detect_secrets.core.scan import _is_filtered_out
     from detect_secrets.transformers import get_transformed_file
     from detect_secrets.util.filetype import FileType, determine_file_type
 
-    if _is_filtered_out(required_filter_parameters=["filename"], filename=rel_path):
+    if _filtered(("filename",), filename=rel_path):
         return []
     gates = prefilter()
     file_type = determine_file_type(rel_path)
