@@ -60,6 +60,20 @@ def is_word_or_number(secret: str) -> bool:
     return _WORD_OR_NUMBER.fullmatch(secret) is not None
 
 
+_LEADING_INTERPOLATION = re.compile(r"^(?:\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def literal_part(value: str) -> str:
+    """The literal a value carries, as the secret to report and hash: the DEFAULT of
+    ``${VAR:-DEFAULT}``, the text after leading interpolations (``${X}hunter2`` → ``hunter2``;
+    detect-secrets' ``is_prefixed_with_dollar_sign`` filter would drop a secret starting with
+    ``$``), else ``value`` itself."""
+    match = _SHELL_INTERPOLATION.fullmatch(value)
+    if match is not None and match.group("default"):
+        return match.group("default")
+    return _LEADING_INTERPOLATION.sub("", value) or value
+
+
 def is_not_a_literal(secret: str) -> bool:
     """Any of the value filters: a reference, an interpolation, a placeholder (``changeme``,
     ``<…>``, ``xxx``, ``{{ … }}``), a word or number, a URL without userinfo, an image
@@ -139,7 +153,7 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
             for match in regex.finditer(string):
                 value = match.group("secret")
                 if value and not is_not_a_literal(value) and not is_field_name_constant(match.group("name"), value):
-                    yield value
+                    yield literal_part(value)
 
     def analyze_line(self, filename: str, line: str, line_number: int = 0, context=None, **kwargs):
         """Like the base class; in code files only the quoted-literal pattern applies."""
@@ -148,6 +162,23 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
 
 
 _REFERENCE_TOKEN = re.compile(r"(?:ref\+[a-z-]+://|file://|\$\{)[^\s\"',;]*")
+
+
+def is_placeholder_secret(secret: str) -> bool:
+    """detect-secrets filter (every plugin): the secret is a placeholder (``changeme``,
+    ``<…>``, ``xxx``, ``{{ … }}``; :func:`somastack_deploy.config_contract.grammar.secrets.is_placeholder`)."""
+    return is_placeholder(secret)
+
+
+_ASSIGNED = re.compile(r"""(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=|:)\s*["']?(?P<value>[^"'\s]*)""")
+
+
+def is_field_name_assignment(secret: str, line: str = "") -> bool:
+    """detect-secrets filter (every plugin): ``line`` assigns ``secret`` to a name whose own
+    words it is, or it is a header name (``PASSWORD_FIELD = "password"``, ``TOKEN_HEADER =
+    "X-Auth-Token"``; :func:`somastack_deploy.config_contract.grammar.secrets.is_field_name_constant`)."""
+    return any(match.group("value") == secret and is_field_name_constant(match.group("name").rsplit(".", 1)[-1], secret)
+               for match in _ASSIGNED.finditer(line))
 
 
 def is_secret_reference(secret: str, line: str = "") -> bool:
