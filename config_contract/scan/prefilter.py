@@ -199,6 +199,28 @@ HAND_GATES: dict[tuple[str, str], str] = {
 }
 
 
+#: SHA-1 of detect-secrets 1.5.0's keyword ``DENYLIST`` joined with ``|``; with another denylist
+#: (or regexes) the keyword plugin is gated by its literals alone.
+KEYWORD_DENYLIST_SHA1 = "d3d04ce6f5cea00e2bfb2764c903b91f3a3b2f53"
+
+
+def keyword_confirm(keyword_module) -> re.Pattern | None:
+    """A pattern every line detect-secrets 1.5.0's keyword plugin reports matches (hand-derived
+    from its regexes, ``detect_secrets/plugins/keyword.py``): the keyword (with its ``\\w*``
+    suffix) followed by closing quotes/brackets, blanks and one of ``: = ! (`` (the
+    ``:=``/``:``/``=``/``!=``/``=>``/``[0]=``/``(``/``.assign(`` forms), or by up to 50 non-blank
+    characters and a quote (the ``…"secret";`` form); or ``==``/``!=`` before a keyword (the
+    comparison form). On the raw lines of detect-secrets' eager ini transform the keyword
+    still stands before the key's ``=``/``:`` there. ``None`` when the plugin's denylist is not
+    the one this was derived from (see :data:`KEYWORD_DENYLIST_SHA1`)."""
+    denylist = "|".join(keyword_module.DENYLIST)
+    if hashlib.sha1(denylist.encode("utf-8")).hexdigest() != KEYWORD_DENYLIST_SHA1:
+        return None
+    words = "(?:%s)" % denylist
+    return re.compile(r"%s\w*(?:[\]'\"]{0,2}\s*[:=!(]|(?:\[[0-9]*\])?\s*[!=]|.assign\(|\S{0,50}?\s*['\"`])"
+                      r"|[!=]{2,3}\s*\w*%s" % (words, words), re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Gate:
     """One condition that lets plugin ``plugin`` (an index into the plugin list) see a line:
@@ -244,6 +266,9 @@ class Prefilter:
                                        eager_pattern=re.compile(value_end, re.MULTILINE)))
             elif isinstance(plugin, keyword.KeywordDetector):
                 self._add(index, re.compile("|".join(keyword.DENYLIST), re.IGNORECASE))
+                confirm = keyword_confirm(keyword)
+                if confirm is not None:
+                    self._confirm[index] = confirm
             elif isinstance(plugin, RegexBasedDetector):
                 confirm = getattr(plugin, "prefilter_pattern", None)
                 if confirm is not None:  # the plugin's own necessary pattern (tested with the plugin)
