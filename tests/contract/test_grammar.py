@@ -256,3 +256,43 @@ def test_masking_keeps_references_and_hides_literals():
     assert mask("${X}hunter2") == MASK
     assert mask("ref+pulumi-secure://db") == MASK
     assert mask("") == "" and mask(None) == ""
+
+
+# ---------------------------------------------------------------------------- mutation survivors
+
+def test_host_of_edges():
+    assert host_of("db/a:1/b") == "db"            # the path starts at the first "/"
+    assert host_of("u@p@db:5432") == "db"          # userinfo ends at the last "@"
+    assert host_of("[::1]x]") == "::1"             # a bracketed host ends at the first "]"
+    assert host_of("[a]:1") == "a"
+    assert classify_host("[::1") == "other" and classify_host("::1]") == "other"  # unbalanced brackets
+
+
+def test_describe_is_canonical_per_scheme():
+    cases = {
+        "ref+vault://secret/soma/db#password": "ref+vault://secret/soma/db#/password",
+        "ref+awssecrets://soma/db": "ref+awssecrets://soma/db",
+        "ref+awssecrets://soma/db?region=x#/a/b": "ref+awssecrets://soma/db#/a/b",
+        "ref+awsssm:///soma/p": "ref+awsssm:///soma/p",
+        "${X}": "${X}",
+        "ref+pulumi-secure://k": "ref+pulumi-secure://k",
+        "file:///a/b#c.d": "file:///a/b#c.d",
+    }
+    for text, canonical in cases.items():
+        assert parse_reference(text, allow_file=True).describe() == canonical, text
+
+
+def test_secret_edges():
+    assert not has_literal_password("redis://:${REDIS_PASSWORD:-x}@redis:6379")
+    assert not has_literal_password("redis://:ref%2Bawssecrets%3A%2F%2Fsoma%2Fredis@redis:6379")
+    assert has_literal_password("redis://:ref-not-one@redis:6379")
+    assert not is_field_name_constant("TOKEN_V2", "v2")        # words with digits are values
+    assert is_field_name_constant("API_TOKEN", "apitoken")       # the name's words joined
+    assert is_image_reference("alpine@sha256:" + "0" * 64)
+    assert not is_url_without_userinfo("http://[::1")
+    # catalogued secrets whose names carry no secret word (the catalog decides, not the words)
+    assert is_secret_name("SA01_DB_DSN") and is_secret_name("SOMA_REDIS_URL")
+    assert secret_reason("SOMA_DB_PASSWORD", 123456) == "SOMA_DB_PASSWORD is a secret variable set in plain text"
+    assert secret_reason("SOMA_X_URL", "AKIAIOSFODNN7EXAMPLE") == \
+        "SOMA_X_URL holds a value shaped like a secret (AWS Access Key)"
+    assert secret_reason("SOMA_X_URL", "http://x.internal") is None
