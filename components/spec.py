@@ -220,12 +220,15 @@ class PostgresEndpoint:
 
 @dataclass(kw_only=True)
 class RedisEndpoint:
-    """How services reach Redis: ``host``, ``port``, ``tls`` (``rediss://``), ``password_ref``."""
+    """How services reach Redis: ``host``, ``port``, ``tls`` (``rediss://``), ``password_ref``;
+    ``cluster``: the host is a Redis Cluster's configuration endpoint (clients must speak the
+    cluster protocol)."""
 
     host: pulumi.Input[str]
     port: int
     tls: bool
     password_ref: pulumi.Input[str]
+    cluster: bool = False
 
 
 @dataclass(kw_only=True)

@@ -107,7 +107,7 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
         "postgres_host": postgres.host, "postgres_port": postgres.port, "postgres_user": postgres.user,
         "postgres_password_ref": postgres.password_ref, "postgres_sslmode": postgres.sslmode,
         "redis_host": redis.host, "redis_port": redis.port, "redis_tls": redis.tls,
-        "redis_password_ref": redis.password_ref,
+        "redis_password_ref": redis.password_ref, "redis_cluster": redis.cluster,
         "keycloak_url": keycloak.url, "spicedb_host": spicedb.host, "spicedb_port": spicedb.port,
         "spicedb_key_ref": spicedb.preshared_key_ref, "opa_url": opa.url,
     }
