@@ -28,17 +28,18 @@ def is_cluster(ctx: ProbeContext) -> bool:
     return ctx.service.cluster is not None
 
 
-def client(ctx: ProbeContext, **kwargs):
+def client(ctx: ProbeContext, *, cluster: bool | None = None, **kwargs):
     """A client with socket timeouts set to the probe timeout (seconds), no retries:
-    ``redis.cluster.RedisCluster`` when the topology says cluster (:func:`is_cluster`), else
-    ``redis.Redis``. Both have ``close()``."""
+    ``redis.cluster.RedisCluster`` when ``cluster`` (default: the topology says cluster,
+    :func:`is_cluster`), else ``redis.Redis`` on the first endpoint (one node). Both have
+    ``close()``."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
     kwargs.setdefault("retry", Retry(NoBackoff(), 0))
     e = ctx.endpoint("redis", "rediss", "tcp")
-    if is_cluster(ctx):
+    if is_cluster(ctx) if cluster is None else cluster:
         from redis.cluster import RedisCluster
 
         if e.url:
