@@ -75,7 +75,8 @@ def build(ctx: StackContext) -> pulumi.Output:
     public = s.require("publicHostname", s.public_hostname)
     entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka_endpoint,
                              region=region, agent_public_url=f"https://{public}", service_sizing=s.sizing,
-                             agent_target_group_arn=lb.target_group_arn, infra=data.entries)
+                             agent_target_group_arn=lb.target_group_arn,
+                             agent_alternate_target_group_arn=lb.alternate_target_group_arn, infra=data.entries)
     pulumi.export("loadBalancerDnsName", lb.dns_name)
     pulumi.export("ecsClusterName", cluster.name)
     return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)

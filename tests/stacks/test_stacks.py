@@ -407,9 +407,10 @@ def test_component_outputs_equal_their_typed_attributes(plans):
 def test_agent_exports_its_alb_target_group_for_the_target_health_probe(plans, stack):
     plan = plans[stack]
     groups = plan.of_type("aws:lb/targetGroup:TargetGroup")
-    assert len(groups) == 1
-    arn = groups[0].outputs["arn"]
+    # fargate: the blue/green pair (blue = the gateway group, then green); eks: one group
+    assert [g.name for g in groups] == (["lb-gateway-tg", "lb-gateway-green-tg"] if stack == "fargate-prod"
+                                        else ["lb-gateway-tg"])
     endpoints = plan.stack_outputs["topology"]["services"]["agent"]["endpoints"]
     tg = [e for e in endpoints if e["protocol"] == "aws-elbv2-target-group"]
-    assert tg == [{"protocol": "aws-elbv2-target-group", "url": arn, "tls": False}]
+    assert tg == [{"protocol": "aws-elbv2-target-group", "url": g.outputs["arn"], "tls": False} for g in groups]
     assert "aws-elbv2-target-group" not in {e["protocol"] for e in plans["local-dev"].stack_outputs["topology"]["services"]["agent"]["endpoints"]}
