@@ -71,7 +71,6 @@ class FileSystem(pulumi.ComponentResource):
     file_system_id: pulumi.Output[str]
     arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
-    mount_targets: list[pulumi.Resource]
 
     def __init__(self, name: str, args: FileSystemArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)

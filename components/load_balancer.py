@@ -69,6 +69,10 @@ class LoadBalancer(pulumi.ComponentResource):
     with ``blue_green``: ``alternate_target_group_arn`` (green), ``production_listener_rule_arn``,
     ``test_listener_arn``, ``test_listener_rule_arn`` (else None)."""
 
+    #: Outputs that are None (not registered) without ``blue_green``.
+    OPTIONAL_OUTPUTS = frozenset({"alternate_target_group_arn", "production_listener_rule_arn", "test_listener_arn",
+                                  "test_listener_rule_arn"})
+
     arn: pulumi.Output[str]
     dns_name: pulumi.Output[str]
     zone_id: pulumi.Output[str]
