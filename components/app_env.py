@@ -13,8 +13,8 @@ seed 001 §1.1 (ports). Rules:
   (``SA01_DB_PASSWORD``, ``PGPASSWORD``, ``REDIS_PASSWORD``);
 - Redis in cluster mode (ElastiCache cluster mode enabled): the Redis URL names the
   configuration endpoint without a database index (``rediss://HOST:6379``: a cluster has only
-  database 0 and cluster clients reject ``SELECT``, e.g. redis-py's ``RedisCluster.from_url``
-  refuses a ``db``), and ``REDIS_CLUSTER_MODE=true`` tells the apps to use a cluster client
+  database 0 and no ``SELECT``; redis-py's ``RedisCluster.from_url`` refuses any other index),
+  and ``REDIS_CLUSTER_MODE=true`` tells the apps to use a cluster client
   (not in the seeds; no contract prefix, like ``KAFKA_SECURITY_PROTOCOL``).
 """
 

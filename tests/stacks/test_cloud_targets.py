@@ -157,3 +157,71 @@ def test_eks_load_balancer_has_no_blue_green_resources(plans):
     plan = plans["eks-prod"]
     assert not plan.of_type("aws:lb/listenerRule:ListenerRule")
     assert len(plan.of_type("aws:lb/targetGroup:TargetGroup")) == 1
+
+
+# ------------------------------------------------------------------- ElastiCache cluster mode
+@pytest.mark.parametrize("stack,shape", [("fargate-prod", (3, 2, True)), ("eks-prod", (3, 2, True)),
+                                         ("fargate-dev", (1, 1, True))])
+def test_elasticache_runs_in_cluster_mode_from_the_stack_settings(plans, stack, shape):
+    plan = plans[stack]
+    (rg,) = plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    p = rg.props
+    assert (p["numNodeGroups"], p["replicasPerNodeGroup"], p["multiAzEnabled"]) == shape
+    assert p["clusterMode"] == "enabled" and p["parameterGroupName"] == "default.redis7.cluster.on"
+    assert p["automaticFailoverEnabled"] is True and "numCacheClusters" not in p
+    redis = plan.stack_outputs["topology"]["services"]["redis"]
+    assert redis["cluster"] == {"shards": shape[0], "replicas_per_shard": shape[1]}
+    assert [e["host"] for e in redis["endpoints"]] == [rg.outputs["configurationEndpointAddress"]]
+    assert redis["endpoints"][0]["host"].startswith("clustercfg.")
+    assert [r.status for r in check([rg], rules=["redis-cluster-mode"])] == ["PASSED"]
+
+
+def test_cluster_shape_comes_from_cacheShards_and_cacheReplicasPerShard():
+    config = {**stack_config("fargate-prod"), "somastack:cacheShards": 5, "somastack:cacheReplicasPerShard": 1}
+    plan = run("fargate-prod", config)
+    (rg,) = plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert (rg.props["numNodeGroups"], rg.props["replicasPerNodeGroup"]) == (5, 1)
+    assert plan.stack_outputs["topology"]["services"]["redis"]["cluster"] == {"shards": 5, "replicas_per_shard": 1}
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("cacheShards", 0, "must be 1-500"), ("cacheShards", "three", "must be an integer"),
+    ("cacheReplicasPerShard", 6, "must be 0-5"), ("cacheReplicasPerShard", 0, "at least 1 in PROD"),
+])
+def test_bad_cluster_settings_are_one_line_errors(key, value, message):
+    from somastack_deploy.stacks.settings import StackConfigError
+
+    from conftest import run_expecting
+
+    info = run_expecting(StackConfigError, "fargate-prod", {**stack_config("fargate-prod"), f"somastack:{key}": value})
+    text = str(info.value)
+    assert f"somastack:{key}" in text and message in text and "\n" not in text
+
+
+@pytest.mark.parametrize("stack", ["fargate-prod", "eks-prod"])
+def test_apps_get_the_cluster_url_and_mode(plans, stack):
+    plan = plans[stack]
+    host = plan.stack_outputs["topology"]["services"]["redis"]["endpoints"][0]["host"]
+    envs = {}
+    if stack == "fargate-prod":
+        for td in plan.of_type(TASK):
+            for d in _defs(td):
+                if d["name"] in ("agent", "brain", "memory"):
+                    envs[d["name"]] = {e["name"]: e["value"] for e in d["environment"]}
+    else:
+        for dep in plan.of_type("kubernetes:apps/v1:Deployment"):
+            for c in dep.props["spec"]["template"]["spec"]["containers"]:
+                if c["name"] in ("agent", "brain", "memory"):
+                    envs[c["name"]] = {e["name"]: e["value"] for e in c["env"] if "value" in e}
+    assert set(envs) == {"agent", "brain", "memory"}
+    assert envs["agent"]["SA01_REDIS_URL"] == envs["brain"]["SOMA_REDIS_URL"] == f"rediss://{host}:6379"
+    assert all(e["REDIS_CLUSTER_MODE"] == "true" and e["SOMA_REDIS_HOST" if a != "agent" else "SA01_REDIS_URL"]
+               for a, e in envs.items())
+
+
+def test_local_redis_is_not_a_cluster(plans):
+    redis = plans["local-dev"].stack_outputs["topology"]["services"]["redis"]
+    assert "cluster" not in redis
+    agent = _by_name(plans["local-dev"], "docker:index/container:Container", "apps-agent-container")
+    envs = dict(e.split("=", 1) for e in agent.props["envs"])
+    assert envs["SA01_REDIS_URL"] == "redis://redis:6379/0" and "REDIS_CLUSTER_MODE" not in envs
