@@ -86,10 +86,32 @@ def test_ecs_milvus_with_external_etcd_and_kafka_passes():
     assert statuses(ecs([c])) == ["PASSED"]
 
 
+def test_ecs_milvus_cluster_role_keeps_no_local_state():
+    c = {"name": "querynode", "image": "milvusdb/milvus:v2.4.17", "command": ["milvus", "run", "querynode"]}
+    assert statuses(ecs([c])) == ["PASSED"]
+
+
 def test_ecs_mount_of_a_sibling_directory_does_not_cover_the_data_dir():
     t = ecs([milvus_container([{"sourceVolume": "milvus-data", "containerPath": "/var/lib/milvus/etcd"}])], [EFS])
     msgs = messages(t)
     assert len(msgs) == 1 and "/var/lib/milvus/rdb_data" in msgs[0]
+
+
+def test_ecs_non_essential_container_is_not_a_server():
+    one_off = {"name": "pg-once", "image": "postgres:16", "essential": False}
+    assert statuses(ecs([one_off])) == ["PASSED"]
+    assert statuses(ecs([{**one_off, "essential": True}])) == ["FAILED"]
+
+
+def test_the_deepest_mount_decides():
+    vols = [{"name": "scratch", "emptyDir": {}},
+            {"name": "etcd", "persistentVolumeClaim": {"claimName": "etcd"}},
+            {"name": "mq", "persistentVolumeClaim": {"claimName": "mq"}}]
+    mounts = [{"name": "scratch", "mountPath": "/var/lib/milvus"},
+              {"name": "etcd", "mountPath": "/var/lib/milvus/etcd"}, {"name": "mq", "mountPath": "/var/lib/milvus/rdb_data"}]
+    assert statuses(res(DEPLOYMENT, {"spec": {"template": {"spec": pod(vols, mounts)}}})) == ["PASSED"]
+    msgs = messages(res(DEPLOYMENT, {"spec": {"template": {"spec": pod(vols, mounts[:2])}}}))
+    assert len(msgs) == 1 and "/var/lib/milvus/rdb_data" in msgs[0] and "emptyDir volume mounted at /var/lib/milvus" in msgs[0]
 
 
 def test_ecs_one_off_postgres_client_and_managed_keycloak_pass():
@@ -140,7 +162,10 @@ def docker(props):
     ({"image": "quay.io/coreos/etcd:v3.5.17", "command": ["etcd", "--data-dir=/etcd-data"]}, False),
     ({"image": "quay.io/coreos/etcd:v3.5.17", "command": ["etcd", "--data-dir=/etcd-data"],
       "volumes": [{"containerPath": "/etcd-data", "hostPath": "/srv/etcd"}]}, True),
-    ({"image": "postgres:16", "mustRun": False, "command": ["createdb", "x"]}, True),
+    ({"image": "postgres:16", "mustRun": False}, True),
+    ({"image": "postgres:16", "command": ["createdb", "x"]}, True),
+    ({"image": "redis:7", "command": ["redis-server", "--save", "", "--appendonly", "yes"]}, False),
+    ({"image": "redis:7", "volumes": [{"containerPath": "/dat", "volumeName": "r"}]}, False),
     ({"image": "openpolicyagent/opa:0.70.0", "command": ["run", "--server"]}, True),
 ])
 def test_docker_containers(props, ok):
