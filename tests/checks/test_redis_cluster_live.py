@@ -20,6 +20,9 @@ from somastack_deploy.checks.resilience import ledger, loop
 from somastack_deploy.checks.resilience.cyclers.harness import HarnessCycler
 from somastack_deploy.config_contract.topology import Topology
 
+#: Real servers (selected out by ``-m "not services"``); the stack is the module's own.
+pytestmark = pytest.mark.services()
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
