@@ -43,14 +43,14 @@ Sources: Milvus docs "Configure etcd/RocksMQ/Local storage" and "Run Milvus stan
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..registry import NotApplicable, ResourceInput, Unknown, rule
-from .secrets import DOCKER_CONTAINER, ECS_TASK_DEFINITION
+from ._env import ecs_container_definitions
+from .secrets import DOCKER_CONTAINER, ECS_TASK_DEFINITION, K8S_POD_SPEC
 
 K8S_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 K8S_STATEFULSET = "kubernetes:apps/v1:StatefulSet"
@@ -231,15 +231,7 @@ def _ecs_volume(v: Mapping[str, Any]) -> tuple[bool, str]:
 
 def ecs_containers(res: ResourceInput) -> list[Container]:
     """The long-running containers of an ECS task definition (``essential`` not false)."""
-    raw = res.props.get("containerDefinitions")
-    if raw is None:
-        raise Unknown("containerDefinitions is unknown")
-    try:
-        defs = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise Unknown("containerDefinitions is not JSON") from None
-    if not isinstance(defs, list):
-        raise Unknown("containerDefinitions is not a JSON list")
+    defs = ecs_container_definitions(res)
     volumes = {str(v.get("name")): _ecs_volume(v) for v in res.props.get("volumes") or [] if isinstance(v, Mapping)}
     out = []
     for d in defs:
@@ -285,7 +277,7 @@ def docker_containers(res: ResourceInput) -> list[Container]:
 
 def k8s_containers(res: ResourceInput) -> list[Container]:
     """The containers of a Deployment / StatefulSet pod template (init containers skipped)."""
-    pod = res.get("spec", "template", "spec")
+    pod = res.get(*K8S_POD_SPEC[res.type])
     if pod is None:
         raise Unknown("pod spec is unknown")
     claims = {str(t.get("metadata", {}).get("name")) for t in res.get("spec", "volumeClaimTemplates", default=[]) or []}
