@@ -184,3 +184,19 @@ def test_private_bucket_blocks_public_access(run_program):
                                                  "restrictPublicBuckets"))
     (sse,) = plan.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     assert sse.props["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+
+
+def test_cache_without_replicas_is_not_multi_az(run_program):
+    from somastack_deploy.components.cache import Cache, CacheArgs
+    from somastack_deploy.plan.mocks import SomaStackMocks
+
+    def program():
+        Cache("cache", CacheArgs(environment="DEV", subnet_ids=["a"], security_group_id="sg", shards=2,
+                                 replicas_per_shard=0, auth_token_ref="ref+awssecrets://soma/redis#/auth_token"))
+
+    plan = run_program(program, mocks=SomaStackMocks(secret_values={"soma/redis": {"auth_token": "t" * 20}}))
+    (rg,) = plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert (rg.props["numNodeGroups"], rg.props["replicasPerNodeGroup"], rg.props["multiAzEnabled"]) == (2, 0, False)
+    assert rg.props["automaticFailoverEnabled"] is True  # required in cluster mode
+    (comp,) = plan.of_type("somastack:data:Cache")
+    assert comp.outputs["multi_az"] is False and comp.outputs["replicas_per_shard"] == 0
