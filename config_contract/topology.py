@@ -105,6 +105,18 @@ class Endpoint(BaseModel):
         return self
 
 
+class Cluster(BaseModel):
+    """A sharded deployment (Redis Cluster; ElastiCache "cluster mode enabled"): clients must
+    speak the cluster protocol (``CLUSTER SLOTS``, ``MOVED``/``ASK`` redirections) to the
+    service's endpoint (a configuration endpoint or any node). ``shards``: node groups owning
+    the 16 384 hash slots; ``replicas_per_shard``: replicas of each shard's primary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shards: int = Field(ge=1)
+    replicas_per_shard: int = Field(ge=0)
+
+
 class Service(BaseModel):
     """One service of a stack: its plane, engine/version and endpoints, and credential references."""
 
@@ -117,6 +129,8 @@ class Service(BaseModel):
     credentials: dict[str, str] = Field(default_factory=dict)
     #: Durable storage as configured (e.g. ``{"aof": true}`` for Redis); checks read it.
     storage: dict[str, str | bool | int] = Field(default_factory=dict)
+    #: Set when the service is sharded (Redis Cluster): checks then use a cluster client.
+    cluster: Cluster | None = None
 
     @field_validator("credentials")
     @classmethod
