@@ -132,7 +132,7 @@ def test_planned_aws_resources_are_not_deprecated(stack, monkeypatch):
     monkeypatch.chdir(REPO)
     out = io.StringIO()
     with redirect_stdout(out), redirect_stderr(io.StringIO()):
-        assert main(["plan", "--stack", stack, "--format", "json"]) == 0
+        assert main(["plan", "--stack", stack, "--format", "json"]) in (0, 1)  # 1: a policy verdict, still planned
     types = {r["type"] for r in json.loads(out.getvalue())["resources"] if r["type"].startswith("aws:")}
     assert any(t.startswith("aws:s3/") for t in types) or stack == "eks-prod"
     deprecated = []
