@@ -268,6 +268,10 @@ class Harness:
                     return
         if rec and process.group_members(rec):
             process.stop_group(rec, spec.stop_signal, spec.stop_timeout_s, self._popen.pop(name, None))
+        if rec and process.group_members(rec):
+            raise HarnessError(f"{name}: the previous process group (pgid {rec.pid}) is still running after "
+                               f"{spec.stop_timeout_s:g} s and SIGKILL", ctx.log_path(name))
+        self._clear_stale(name, spec, rec)
         for port in spec.loopback_ports(ctx):
             if not process.port_free(ctx.host, port):
                 raise HarnessError(f"{name}: port {port} on {ctx.host} is already in use by another process (choose another --port-offset)")
@@ -300,6 +304,20 @@ class Harness:
             why = f"exited with code {code}" if code is not None else "not ready after post-start setup"
             raise HarnessError(f"{name}: {why}; log: {log}", log)
         self.start_times[name] = time.monotonic() - t_spawn
+
+    def _clear_stale(self, name: str, spec: ServiceSpec, rec: process.ProcRecord | None) -> None:
+        """Remove the lock/PID files (``spec.stale_files``) a killed server left behind whose
+        owner no longer runs; each removal is noted in the service log."""
+        try:
+            paths = spec.stale_files(self.ctx)
+        except Exception as err:  # plug-in code: report in one line
+            raise HarnessError(f"{name}: listing stale lock files failed: {type(err).__name__}: {err}",
+                               self.ctx.log_path(name)) from None
+        for path in paths:
+            pid = process.remove_stale_pid_file(path, rec)
+            if pid is not None:
+                with open(self.ctx.log_path(name), "a", encoding="utf-8") as fh:
+                    fh.write(f"=== harness: removed {path} left by PID {pid}, which no longer runs ===\n")
 
     def _post_start(self, name: str, spec: ServiceSpec, log: Path) -> None:
         try:
@@ -345,13 +363,17 @@ class Harness:
         return graceful
 
     def kill(self, name: str) -> None:
-        """SIGKILL the service's whole process group (fault injection). The service stays in
-        the stack and ``status`` shows it dead until ``start``."""
+        """SIGKILL the service's whole process group (fault injection) and return once every
+        member is gone (a zombie counts as gone). The service stays in the stack and ``status``
+        shows it dead until ``start``, which first removes the lock files the killed server
+        left (``ServiceSpec.stale_files``). HarnessError when a member survives 10 s."""
         check_names([name])
         with self._lock:
             rec = self._record(name)
-            if rec:
-                process.kill_group(rec, self._popen.pop(name, None))
+            if rec and not process.kill_group(rec, self._popen.pop(name, None)):
+                left = ", ".join(str(p.pid) for p in process.group_members(rec))
+                raise HarnessError(f"{name}: process group {rec.pid} still has running members 10 s after "
+                                   f"SIGKILL (PIDs {left})", self.ctx.log_path(name))
 
     def down(self) -> dict[str, float]:
         """Stop every service of the stack (dependents first), remove ``topology.json``.
