@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -89,6 +90,27 @@ class ServiceStatus:
 
 def _tail_hint(path: Path) -> str:
     return f"see {path}"
+
+
+def _last_log_line(path: Path, secrets: list[str], limit: int = 200) -> str:
+    """The last non-empty line a server wrote to ``path`` since the last ``=== harness start``
+    marker (``""`` when none), each of ``secrets`` replaced by ``***``, cut to ``limit``
+    characters. Reads at most the last 64 KiB."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 65536))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    text = text.rsplit("=== harness start", 1)[-1]
+    lines = [ln.strip() for ln in text.splitlines()[1:] if ln.strip() and not ln.startswith("=== harness")]
+    if not lines:
+        return ""
+    line = lines[-1]
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        line = line.replace(secret, "***")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class Harness:
@@ -295,15 +317,30 @@ class Harness:
         self._set_record(name, rec)
         deadline = time.monotonic() + spec.start_timeout_s
         if not self._wait_ready(name, spec, rec, spec.start_timeout_s, probe=spec.started):
-            code = popen.poll()
-            why = f"exited with code {code}" if code is not None else f"not answering within {spec.start_timeout_s:.0f} s"
+            why = self._exited(popen, log) or f"not answering within {spec.start_timeout_s:.0f} s"
             raise HarnessError(f"{name}: {why}; log: {log}", log)
         self._post_start(name, spec, log)
         if not self._wait_ready(name, spec, rec, max(5.0, deadline - time.monotonic())):
-            code = popen.poll()
-            why = f"exited with code {code}" if code is not None else "not ready after post-start setup"
+            why = self._exited(popen, log) or "not ready after post-start setup"
             raise HarnessError(f"{name}: {why}; log: {log}", log)
         self.start_times[name] = time.monotonic() - t_spawn
+
+    def _exited(self, popen: subprocess.Popen, log: Path) -> str | None:
+        """``"exited with code N: <last log line>"`` (or ``"killed by SIGNAME: …"``) when the
+        server process has ended, else None. The line is the last non-empty one the server
+        wrote since its start, at most 200 characters, every generated credential masked."""
+        code = popen.poll()
+        if code is None:
+            return None
+        if code < 0:
+            try:
+                why = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                why = f"killed by signal {-code}"
+        else:
+            why = f"exited with code {code}"
+        line = _last_log_line(log, [v for svc in self.ctx.credentials().values() for v in svc.values()])
+        return f"{why}: {line}" if line else why
 
     def _clear_stale(self, name: str, spec: ServiceSpec, rec: process.ProcRecord | None) -> None:
         """Remove the lock/PID files (``spec.stale_files``) a killed server left behind whose
