@@ -108,6 +108,8 @@ class PostgresStore(Store):
         from somastack_deploy.checks.probes.postgres import connect
 
         with connect(ctx) as conn:
+            if conn.execute("SELECT to_regclass(%s)", (LEDGER_TABLE,)).fetchone()[0] is None:
+                return None  # the table is gone, and the entry with it
             row = conn.execute(f"SELECT payload FROM {LEDGER_TABLE} WHERE id = %s", (entry.ref["id"],)).fetchone()
         return row[0].encode() if row else None
 
