@@ -215,9 +215,10 @@ def run_cycles(topology: Topology, cycler: Cycler, *, cycles: int = 10, hard: bo
         return rep
     run_id = L.new_run_id()
     rep.ledger, rep.durability, rep.setup_failures = write_ledger(topology, services, run_id, probe_timeout_s)
-    bar = _Progress(progress and not rep.setup_failures, cycles)
+    cycling = not rep.setup_failures  # a ledger entry that could not be written: no cycles
+    bar = _Progress(progress and cycling, cycles)
     try:
-        for n in range(1, cycles + 1) if not rep.setup_failures else ():
+        for n in range(1, cycles + 1 if cycling else 1):
             bar.cycle(n, cycles)
             rep.cycles.append(_one_cycle(n, topology, cycler, rep, run_id, hard=hard, deadline_s=cycle_deadline_s,
                                          probe_timeout_s=probe_timeout_s, bar=bar, clock=clock))
