@@ -92,10 +92,11 @@ def _tail_hint(path: Path) -> str:
     return f"see {path}"
 
 
-def _last_log_line(path: Path, secrets: list[str], limit: int = 200) -> str:
+def _last_log_line(path: Path, mask, limit: int = 200) -> str:
     """The last non-empty line a server wrote to ``path`` since the last ``=== harness start``
-    marker (``""`` when none), each of ``secrets`` replaced by ``***``, cut to ``limit``
-    characters. Reads at most the last 64 KiB."""
+    marker (``""`` when none), passed through ``mask`` (str -> str, e.g.
+    :meth:`Harness.mask_credentials`), cut to ``limit`` characters. Reads at most the last
+    64 KiB."""
     try:
         with open(path, "rb") as fh:
             fh.seek(0, os.SEEK_END)
@@ -107,9 +108,7 @@ def _last_log_line(path: Path, secrets: list[str], limit: int = 200) -> str:
     lines = [ln.strip() for ln in text.splitlines()[1:] if ln.strip() and not ln.startswith("=== harness")]
     if not lines:
         return ""
-    line = lines[-1]
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        line = line.replace(secret, "***")
+    line = mask(lines[-1])
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -200,6 +199,14 @@ class Harness:
     def credentials(self) -> dict[str, dict[str, str]]:
         """The generated credentials (``{service: {key: value}}``). Never print them."""
         return self.ctx.credentials()
+
+    def mask_credentials(self, text: str) -> str:
+        """``text`` with every generated credential value (6 characters or more) replaced by
+        ``****``, longest first (server log lines shown to the user)."""
+        values = {v for svc in self.credentials().values() for v in svc.values() if isinstance(v, str) and len(v) >= 6}
+        for value in sorted(values, key=len, reverse=True):
+            text = text.replace(value, "****")
+        return text
 
     # -- install ---------------------------------------------------------------------------
 
@@ -339,7 +346,7 @@ class Harness:
                 why = f"killed by signal {-code}"
         else:
             why = f"exited with code {code}"
-        line = _last_log_line(log, [v for svc in self.ctx.credentials().values() for v in svc.values()])
+        line = _last_log_line(log, self.mask_credentials)
         return f"{why}: {line}" if line else why
 
     def _clear_stale(self, name: str, spec: ServiceSpec, rec: process.ProcRecord | None) -> None:

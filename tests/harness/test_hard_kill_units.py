@@ -16,7 +16,7 @@ import psutil
 
 from somastack_deploy.harness import process
 from somastack_deploy.harness.base import Context
-from somastack_deploy.harness.manager import _last_log_line
+from somastack_deploy.harness.manager import Harness, _last_log_line
 from somastack_deploy.harness.registry import load_spec
 
 
@@ -132,9 +132,11 @@ def test_last_log_line_is_the_servers_own_with_credentials_masked(tmp_path):
     log.write_text("\n=== harness start 2026-01-01T00:00:00Z ===\nold run\n"
                    "\n=== harness start 2026-01-01T00:01:00Z ===\nstarting\n"
                    "FATAL: password s3cr3t-value rejected\n\n")
-    assert _last_log_line(log, ["s3cr3t-value"]) == "FATAL: password *** rejected"
+    h = Harness(Context(state_dir=tmp_path / "stack", cache_dir=tmp_path / "cache"))
+    h.ctx.set_credential("postgres", "password", "s3cr3t-value")
+    assert _last_log_line(log, h.mask_credentials) == "FATAL: password **** rejected"
     log.write_text("\n=== harness start 2026-01-01T00:01:00Z ===\n")
-    assert _last_log_line(log, []) == ""
+    assert _last_log_line(log, str) == ""
     log.write_text("\n=== harness start x ===\n" + "y" * 500 + "\n")
-    assert len(_last_log_line(log, [])) == 200
-    assert _last_log_line(tmp_path / "none.log", []) == ""
+    assert len(_last_log_line(log, str)) == 200
+    assert _last_log_line(tmp_path / "none.log", str) == ""
