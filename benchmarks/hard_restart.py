@@ -9,7 +9,7 @@ Prints:
    start command with a directive redis-server rejects), against the cycle deadline it used
    to wait out.
 
-Usage: ``.venv/bin/python benchmarks/hard_restart.py [--rounds 5] [--port-offset 41000]
+Usage: ``.venv/bin/python benchmarks/hard_restart.py [--rounds 5] [--port-offset 38000]
 [--services postgres,redis,vault,opa,spicedb]``. Starts its own stack in a temporary
 directory and stops it at the end.
 """
@@ -87,7 +87,7 @@ def bench_fail_fast(offset: int, deadline_s: float = 300.0) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--port-offset", type=int, default=41000)
+    ap.add_argument("--port-offset", type=int, default=38000)
     ap.add_argument("--services", default="postgres,redis,vault,opa,spicedb")
     args = ap.parse_args()
     bench_restarts([s.strip() for s in args.services.split(",") if s.strip()], args.rounds, args.port_offset)
