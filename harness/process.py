@@ -127,22 +127,15 @@ def stop_group(rec: ProcRecord, sig: int, timeout_s: float, popen: subprocess.Po
     Returns True when the group stopped before the timeout. Reaps ``popen`` if given."""
     _signal_group(rec, sig)
     deadline = time.monotonic() + timeout_s
-    graceful = True
     while group_members(rec):
         if popen is not None:
             popen.poll()
         if time.monotonic() > deadline:
-            graceful = False
-            _signal_group(rec, signal.SIGKILL)
-            kill_deadline = time.monotonic() + 10
-            while group_members(rec) and time.monotonic() < kill_deadline:
-                if popen is not None:
-                    popen.poll()
-                time.sleep(0.05)
-            break
+            kill_group(rec, popen)
+            return False
         time.sleep(0.05)
     _wait_reaped(rec, popen)
-    return graceful
+    return True
 
 
 def kill_group(rec: ProcRecord, popen: subprocess.Popen | None = None, timeout_s: float = 10.0) -> bool:

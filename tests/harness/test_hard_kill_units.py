@@ -140,3 +140,22 @@ def test_last_log_line_is_the_servers_own_with_credentials_masked(tmp_path):
     log.write_text("\n=== harness start x ===\n" + "y" * 500 + "\n")
     assert len(_last_log_line(log, str)) == 200
     assert _last_log_line(tmp_path / "none.log", str) == ""
+
+
+def test_stop_group_falls_back_to_sigkill_for_the_whole_group():
+    # the leader and its child ignore SIGTERM: after the timeout the group is SIGKILLed
+    leader = subprocess.Popen(["sh", "-c", "trap '' TERM; sh -c \"trap '' TERM; sleep 60\" & sleep 60 & wait"],
+                              start_new_session=True)
+    try:
+        rec = process.ProcRecord(leader.pid, psutil.Process(leader.pid).create_time())
+        deadline = time.monotonic() + 5
+        while len(process.group_members(rec)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        t0 = time.monotonic()
+        assert process.stop_group(rec, signal.SIGTERM, 0.3, leader) is False
+        assert time.monotonic() - t0 < 5
+        assert process.group_members(rec) == [] and leader.returncode == -signal.SIGKILL
+    finally:
+        if leader.poll() is None:
+            os.killpg(leader.pid, signal.SIGKILL)
+            leader.wait()
