@@ -59,6 +59,10 @@ def test_a_start_command_that_exits_ends_the_cycle_within_seconds(tmp_path):
     assert wall < 40
     out = report.to_text(rep)
     assert "exited with code 1" in out and str(h.ctx.log_path("redis")) in out
+    # redis stayed down: its ledger entry could not be removed, and the report says so
+    (left,) = rep.ledger_cleanup["left"]
+    assert left["service"] == "redis" and left["location"].startswith("key somastack:ledger:")
+    assert "ledger: 0 of 1 entries removed" in out and "LEFT  redis: key somastack:ledger:" in out
 
 
 @pytest.mark.services("postgres", "redis", "vault", "opa", "spicedb", "kafka", "milvus")
