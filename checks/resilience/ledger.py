@@ -14,6 +14,11 @@ records up to the run's last offset are deleted (``DeleteRecords``; the topic st
 with ``kafka-topics.sh --delete --topic somastack.ledger``), the Milvus collection is dropped
 once it holds no entity, OPA's ``somastack_ledger`` document once it is empty.
 
+Redis in cluster mode (topology ``cluster``, ElastiCache cluster mode enabled) is written and
+read through redis-py's ``RedisCluster`` (the key lands on the shard owning its hash slot) and
+its durability is AOF/RDB on every primary: both come from
+:func:`somastack_deploy.checks.probes.redis.client` / ``persistence``.
+
 Each store also reports its durability, read from the live service before the cycles: Redis
 AOF/RDB, OpenBao's storage backend, OPA's storage (in-memory unless disk storage is
 configured), SpiceDB's datastore. A payload is random and never printed; reports carry only
