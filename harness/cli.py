@@ -227,9 +227,10 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point ``somastack-services``."""
-    from somastack_deploy.console import configure
+    if argv is None:  # the console script: route library logging (process-wide), see cli.main
+        from somastack_deploy.console import configure
 
-    configure("somastack-services")
+        configure("somastack-services")
     args = build_parser().parse_args(argv)
     try:
         from .manager import HarnessError

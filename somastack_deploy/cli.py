@@ -60,10 +60,15 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (also used as the console script)."""
-    from .console import configure
+    """Run the CLI and return its exit code (also used as the console script).
 
-    configure("somastack-deploy")
+    Called without ``argv`` (the console script), it first routes library logging to one line
+    each (:func:`somastack_deploy.console.configure`, process-wide); called with ``argv`` (from
+    Python, e.g. a test), it leaves the caller's logging configuration alone."""
+    if argv is None:  # the console script / ``python -m``: this process is the CLI's own
+        from .console import configure
+
+        configure("somastack-deploy")
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -11,7 +11,9 @@
 - Python warnings go through logging (``py.warnings``), so they are one line too;
 - the gRPC C core logs only errors (``GRPC_VERBOSITY`` unless the user set it).
 
-Idempotent; the handler writes to the current ``sys.stderr`` (works under redirection).
+Idempotent; the handler writes to the current ``sys.stderr`` (works under redirection). The
+entry points call it only when they run as the process's command (``main()`` without
+``argv``), never when called from Python with an argument list.
 """
 
 from __future__ import annotations

@@ -225,3 +225,11 @@ def test_drift_header_agrees_with_unchecked_rows():
     text = render_report(rep, "text")
     assert text.splitlines()[0] == "drift: stack t (NOT CHECKED: 1 unchecked)"
     assert text.rstrip().splitlines()[-1] == "checked service state: 0 errors, 0 warnings, 1 unknown"
+
+
+def test_main_called_from_python_leaves_logging_alone():
+    import logging
+
+    factory, handlers = logging.getLogRecordFactory(), list(logging.getLogger().handlers)
+    assert cli("schema")[0] == 0
+    assert logging.getLogRecordFactory() is factory and logging.getLogger().handlers == handlers
