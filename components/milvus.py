@@ -69,7 +69,9 @@ class Milvus(pulumi.ComponentResource):
             command=("milvus", "run", "standalone"), env=env,
             health=HealthCheck(path="/healthz", port=HEALTH_PORT,
                                command=("CMD", "curl", "-fsS", f"http://127.0.0.1:{HEALTH_PORT}/healthz")),
-            sizing=args.sizing, volumes={} if args.region else {"milvus-data": "/var/lib/milvus"},
+            # Durable on every target: the embedded etcd (collection metadata) and the local
+            # message log live under /var/lib/milvus even when segments go to S3.
+            sizing=args.sizing, volumes={"milvus-data": "/var/lib/milvus"},
             task_policy=policy, extra_ports=(HEALTH_PORT,),
         )
         deployed = args.runtime.deploy(name, spec, parent=self)
