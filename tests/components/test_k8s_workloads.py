@@ -68,7 +68,7 @@ def test_settings_are_validated(build, message):
         build()
 
 
-def _program(spec_env, *, secret_values=None, vpa=False, node_port=None, ingress=None, public=False):
+def _program(spec_env, *, secret_values=None, vpa=False, node_port=None, ingress=None, public=False, desired=3):
     import pulumi
     import pulumi_kubernetes as k8s
 
@@ -77,14 +77,15 @@ def _program(spec_env, *, secret_values=None, vpa=False, node_port=None, ingress
         w = KubernetesWorkloads("kw", KubernetesWorkloadsArgs(
             provider=provider, namespace="ns1", secret_values=secret_values, node_port=node_port, ingress=ingress,
             storage=StorageSettings(class_name="fast", size_gib={"data": 7}),
-            autoscaling=AutoscalingSettings(vpa=vpa), autoscaled=("web",)))
+            autoscaling=AutoscalingSettings(vpa=vpa), autoscaled=("web", "db")))
         parent = pulumi.ComponentResource("test:index:Svc", "svc")
         w.deploy("db", ServiceSpec(key="db", image="db:1", port=5432, env=spec_env,
+                                   secrets={"PW": "${PW}"} if secret_values else {},
                                    health=HealthCheck(command=("true",)), volumes={"data": "/d", "wal": "/w"}),
                  parent=parent)
         w.deploy("web", ServiceSpec(key="web", image="web:1", port=8080, env={"X": "1"}, public=public,
                                     secrets={"TOKEN": "${TOKEN}"} if secret_values else {},
-                                    health=HealthCheck(path="/h"), sizing=Sizing(desired_count=3),
+                                    health=HealthCheck(path="/h"), sizing=Sizing(desired_count=desired),
                                     init=(OneOffTask(name="migrate", command=("m",)),)), parent=parent)
         w.close()
     return program
@@ -103,8 +104,9 @@ def test_component_objects_and_outputs(run_program):
     assert sts.props["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
     (dep,) = plan.of_type("kubernetes:apps/v1:Deployment")
     assert "replicas" not in dep.props["spec"]
-    (hpa,) = plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    (hpa,) = plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")  # none for the StatefulSet
     assert (hpa.props["spec"]["minReplicas"], hpa.props["spec"]["maxReplicas"]) == (3, 10)
+    assert hpa.props["spec"]["scaleTargetRef"]["name"] == "web"
     (job,) = plan.of_type("kubernetes:batch/v1:Job")
     assert job.urn in dep.dependencies and job.props["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     assert plan.of_type("kubernetes:core/v1:Secret") == []  # no secret references: no Secret
@@ -124,8 +126,14 @@ def test_secrets_node_port_and_vpa(run_program):
     def values(key, refs, parent):
         return pulumi.Output.secret({k: f"value-of-{k}" for k in refs})
 
-    plan = run_program(_program({}, secret_values=values, vpa=True, node_port=30099, public=True), stack="test-dev")
-    (secret,) = plan.of_type("kubernetes:core/v1:Secret")
+    # an env name that is also a secret (the runtime must never put it in the ConfigMap)
+    plan = run_program(_program({"PW": "shadowed", "A": "1"}, secret_values=values, vpa=True, node_port=30099,
+                                public=True, desired=12), stack="test-dev")
+    cms = {c.props["metadata"]["name"]: c.props["data"] for c in plan.of_type("kubernetes:core/v1:ConfigMap")}
+    assert cms["db-config"] == {"A": "1"}
+    (hpa,) = plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert (hpa.props["spec"]["minReplicas"], hpa.props["spec"]["maxReplicas"]) == (12, 12)
+    secret = {s.props["metadata"]["name"]: s for s in plan.of_type("kubernetes:core/v1:Secret")}["web-secrets"]
     assert secret.props["stringData"] == {"TOKEN": "value-of-TOKEN"} and "stringData" in secret.secret_inputs
     (dep,) = plan.of_type("kubernetes:apps/v1:Deployment")
     env = dep.props["spec"]["template"]["spec"]["containers"][0]["env"]

@@ -204,6 +204,9 @@ def test_no_secret_value_in_a_configmap_or_env_literal(tmp_path, which):
                 assert set(e["valueFrom"]) == {"secretKeyRef"}
     secrets = plan.of_type("kubernetes:core/v1:Secret")
     assert secrets and all("stringData" in s.secret_inputs for s in secrets)
+    if which == "dev":  # the file's value, without its trailing newline
+        agent = [s for s in secrets if s.props["metadata"]["name"] == "agent-secrets"][0]
+        assert agent.props["stringData"]["SECRET_KEY"] == f"{PLANTED}-SOMA_SECRET_KEY"
     assert any(planted in json.dumps(s.props["stringData"]) for s in secrets)
     dumped = json.dumps(plan.stack_outputs) + json.dumps([r.inputs for r in plan.resources])
     assert planted not in dumped
@@ -225,6 +228,33 @@ def test_dev_stack_config_errors_are_one_line(tmp_path):
         run("k8s-dev", base)
     msg = str(info.value)
     assert "SPICEDB_API_KEY" in msg and "secret file" in msg and PLANTED not in msg and "\n" not in msg.strip()
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("hpaCpuUtilization", 0, "hpaCpuUtilization: an integer 1..100"),
+    ("hpaCpuUtilization", 101, "hpaCpuUtilization: an integer 1..100"),
+    ("hpaMaxReplicas", "many", "hpaMaxReplicas: an integer 1..1000"),
+    ("volumeSizeGiB", True, "volumeSizeGiB: an integer 1..16384"),
+    ("vpa", "maybe", "vpa: true or false"),
+    ("vpaUpdateMode", "Sometimes", "vpaUpdateMode: one of Off, Initial, Recreate, Auto"),
+])
+def test_kubernetes_settings_are_checked(tmp_path, key, value, message):
+    from somastack_deploy.stacks.settings import StackConfigError
+
+    config = dev_config(tmp_path / "s")
+    config["somastack:kubernetes"] = {**config["somastack:kubernetes"], key: value}
+    err = run_expecting(StackConfigError, "k8s-dev", config)
+    assert str(err.value) == f"Pulumi.k8s-dev.yaml: somastack:kubernetes: {message}"
+
+
+def test_kubernetes_settings_in_range_are_used(tmp_path):
+    config = dev_config(tmp_path / "s")
+    config["somastack:kubernetes"] = {**config["somastack:kubernetes"], "hpaCpuUtilization": 100,
+                                      "hpaMaxReplicas": "1000", "volumeSizeGiB": 1, "vpa": "true"}
+    plan = run("k8s-dev", config)
+    hpa = _by_name(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")["agent"].props["spec"]
+    assert hpa["maxReplicas"] == 1000 and hpa["metrics"][0]["resource"]["target"]["averageUtilization"] == 100
+    assert plan.of_type("kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler")
 
 
 def test_dispatch_selects_the_kubeconfig_program():
