@@ -42,6 +42,7 @@ SERVICE_KEYS: tuple[str, ...] = (
     "spicedb",
     "opa",
     "vault",
+    "kubernetes",
     "agent",
     "brain",
     "memory",
@@ -62,6 +63,7 @@ PLANE_OF: dict[str, Plane] = {
     "spicedb": "infrastructure",
     "opa": "infrastructure",
     "vault": "infrastructure",
+    "kubernetes": "infrastructure",
 }
 
 #: Tree labels of seed 000 §6, in their fixed order.
