@@ -281,8 +281,8 @@ class Kubernetes(ServiceSpec):
                 labels={"type": "kwok", "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
                         "kubernetes.io/arch": "amd64", "kubernetes.io/role": "agent",
                         "node-role.kubernetes.io/agent": ""}),
-                status=client.V1NodeStatus(allocatable={"cpu": "64", "memory": "256Gi", "pods": "250"},
-                                           capacity={"cpu": "64", "memory": "256Gi", "pods": "250"}))
+                status=client.V1NodeStatus(allocatable={"cpu": "256", "memory": "1Ti", "pods": "1000"},
+                                           capacity={"cpu": "256", "memory": "1Ti", "pods": "1000"}))
             sc = client.V1StorageClass(
                 metadata=client.V1ObjectMeta(name=STORAGE_CLASS, annotations={
                     "storageclass.kubernetes.io/is-default-class": "true"}),
