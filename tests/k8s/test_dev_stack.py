@@ -4,8 +4,9 @@ kwok nodes: pods become Running/Ready and Jobs complete without a container runt
 back with the ``kubernetes`` client.
 
 The tests of this module run in order on one deployment: up → what exists → second up (no
-changes) → out-of-band change seen by preview and named by refresh drift → the EKS cycler on the
-real Deployments → drift of the live env → destroy leaves nothing.
+changes) → out-of-band change seen by preview and named by refresh drift → destroy leaves
+nothing. (The EKS cycler and ``drift --live k8s:`` run on the same objects applied without
+Pulumi: tests/k8s/test_workloads_live.py.)
 """
 
 from __future__ import annotations
@@ -147,76 +148,6 @@ def test_refresh_drift_names_the_exact_field(deployed, dev_project, kube):
     proc = dev_project.cli("up", "--stack", "k8s-dev", "--refresh")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert apps.read_namespaced_deployment("spicedb", ns).spec.template.spec.containers[0].image == image
-
-
-def test_eks_cycler_restarts_and_scales_the_real_deployments(deployed, dev_project, kube):
-    from kubernetes import client
-
-    from somastack_deploy.checks.resilience.cyclers.eks import RESTARTED_AT, EKSCycler, rollout_complete
-
-    apps, core, _ = _apis(kube)
-    ns = dev_project.namespace
-    scale = EKSCycler(apps, core, ns, ["keycloak", "agent"], strategy="scale", rollout_timeout_s=120, poll_s=0.5)
-    scale.take_down(hard=True)
-    import time
-
-    deadline = time.monotonic() + 60
-    while not scale.is_down():
-        assert time.monotonic() < deadline, "pods not gone within 60 s"
-        time.sleep(0.5)
-    assert core.list_namespaced_pod(ns, label_selector="app.kubernetes.io/name=keycloak").items == [] or all(
-        p.metadata.deletion_timestamp for p in core.list_namespaced_pod(
-            ns, label_selector="app.kubernetes.io/name=keycloak").items)
-    scale.bring_up()
-    for name in ("keycloak", "agent"):
-        dep = apps.read_namespaced_deployment_status(name, ns)
-        assert rollout_complete(dep) and dep.status.available_replicas == 1, name
-    restart = EKSCycler(apps, core, ns, ["brain"], strategy="restart", rollout_timeout_s=120, poll_s=0.5)
-    before = apps.read_namespaced_deployment("brain", ns).metadata.generation
-    restart.take_down()
-    restart.bring_up()
-    dep = apps.read_namespaced_deployment("brain", ns)
-    assert dep.metadata.generation == before + 1 and RESTARTED_AT in dep.spec.template.metadata.annotations
-    assert rollout_complete(dep)
-    # a rollout that cannot complete is reported, not waited for forever
-    apps.patch_namespaced_deployment("memory", ns, {"spec": {"template": {"spec": {"nodeSelector": {"no": "such-node"}}}}})
-    stuck = EKSCycler(apps, core, ns, ["memory"], strategy="restart", rollout_timeout_s=3, poll_s=0.5)
-    from somastack_deploy.checks.resilience.cyclers.base import CyclerError
-
-    with pytest.raises(CyclerError, match="memory"):
-        stuck.bring_up()
-    apps.patch_namespaced_deployment("memory", ns, [{"op": "remove", "path": "/spec/template/spec/nodeSelector"}])
-    assert isinstance(dep, client.V1Deployment)
-
-
-def test_drift_live_reads_the_real_deployment_env(deployed, dev_project, kube):
-    from somastack_deploy.checks.drift.config import compare_env, k8s_environ
-
-    apps, core, _ = _apis(kube)
-    ns = dev_project.namespace
-    live = k8s_environ(apps, ns, "agent", core)["agent"]
-    config = core.read_namespaced_config_map("agent-config", ns).data
-    assert {k: live[k] for k in config} == config  # envFrom resolved
-    assert live["SECRET_KEY"] == "k8s-secret://agent-secrets#SECRET_KEY"  # a reference, never the value
-    expected = {**config, "SA01_DB_NAME": "somaagent01-renamed"}
-    items = compare_env(expected, live, service="agent", workload=f"deployment {ns}/agent")
-    assert [(i.field, i.change) for i in items] == [("SA01_DB_NAME", "changed")]
-    # the CLI path: --live k8s:NS/DEPLOYMENT reads the same env (KUBECONFIG of the harness)
-    env_file = dev_project.dir.parent / "expected.env"
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in sorted(expected.items())), encoding="utf-8")
-    topo = dev_project.dir.parent / "topology.json"
-    topo.write_text(json.dumps({"version": 1, "stack": "k8s-dev", "dimensions": {
-        "software_mode": "SomaStackClusterMode", "environment": "DEV", "saas_bridge": False, "target": "EKS"},
-        "services": {}}), encoding="utf-8")
-    proc = dev_project.cli("drift", "--topology", str(topo), "--expected-env", str(env_file),
-                           "--live", f"k8s:{ns}/agent", "--format", "json")
-    assert proc.returncode == 1, proc.stderr
-    report = json.loads(proc.stdout)
-    fields = {(i["field"], i["change"]) for i in report["items"] if i["kind"] == "config"}
-    assert fields == {("SA01_DB_NAME", "changed")}, report
-    proc = dev_project.cli("drift", "--topology", str(topo), "--expected-env", str(env_file),
-                           "--live", f"k8s:{ns}/no-such-deployment")
-    assert proc.returncode == 2 and "HTTP 404" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_destroy_leaves_nothing(deployed, dev_project, kube):

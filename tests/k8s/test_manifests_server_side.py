@@ -10,53 +10,13 @@ with claim templates and the ``gp3`` StorageClass are checked."""
 from __future__ import annotations
 
 import copy
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.services("kubernetes")
 
-STACKS_DIR = Path(__file__).resolve().parents[1] / "stacks"
-SKIP_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler")
-
-
-def _manifests(plan, namespace: str) -> list[dict]:
-    """``apiVersion``/``kind`` + the resource's props, namespaced objects moved to ``namespace``."""
-    out = []
-    for r in plan.resources:
-        if not r.custom or not r.type.startswith("kubernetes:") or r.type in SKIP_TYPES \
-                or r.type.startswith("pulumi:providers"):
-            continue
-        _, group_version, kind = r.type.split(":")
-        group, version = group_version.rsplit("/", 1)
-        api_version = version if group == "core" else f"{group}/{version}"
-        body = {"apiVersion": api_version, "kind": kind, **copy.deepcopy(r.props)}
-        if kind == "Namespace":
-            continue
-        if "namespace" in body.get("metadata", {}):
-            body["metadata"]["namespace"] = namespace
-        if kind == "StorageClass":
-            body["metadata"]["name"] = f"{body['metadata']['name']}-{namespace}"
-        out.append(body)
-    return out
-
-
-def _apply_all(kube, manifests: list[dict]) -> list[str]:
-    from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import DynamicApiError
-
-    dyn = DynamicClient(kube)
-    errors = []
-    for body in manifests:
-        res = dyn.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-        try:
-            dyn.server_side_apply(res, body=body, field_manager="somastack-test", force_conflicts=True,
-                                  query_params=[("fieldValidation", "Strict"), ("dryRun", "All")])
-        except DynamicApiError as err:
-            errors.append(f"{body['kind']} {body['metadata']['name']}: {err.status} {err.summary()}")
-    return errors
+from k8s_manifests import apply_all as _apply_all, manifests as _manifests, plan as _plan, STACKS_DIR  # noqa: E402
 
 
 @pytest.fixture()
@@ -70,17 +30,6 @@ def fresh_namespace(kube):
         yield name
     finally:
         core.delete_namespace(name)
-
-
-def _plan(stack: str, config=None, mocks=None):
-    if str(STACKS_DIR) not in sys.path:
-        sys.path.insert(0, str(STACKS_DIR))
-    from somastack_deploy.plan.runner import run_stack
-    from somastack_deploy.plan.stackfile import load_stack_file
-    from somastack_deploy.stacks.program import main
-
-    root = STACKS_DIR.parents[1]
-    return run_stack(stack, config or load_stack_file(str(root / f"Pulumi.{stack}.yaml")), main, mocks=mocks)
 
 
 def test_eks_prod_objects_pass_strict_server_side_validation(kube, fresh_namespace):
