@@ -396,11 +396,6 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                     "spec": {"containers": [container]}}
         autoscaled = key in a.autoscaled and not stateful
         if stateful:
-            headless = k8s.core.v1.Service(
-                f"{rname}-headless", metadata=meta(f"{key}-headless"),
-                spec={"clusterIP": "None", "selector": labels, "publishNotReadyAddresses": True,
-                      "ports": [{"name": "main", "port": spec.port, "targetPort": spec.port, "protocol": "TCP"}]},
-                opts=self._opts(self._base))
             claims = []
             for vol in sorted(spec.volumes):
                 claim_spec: dict = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {
@@ -414,7 +409,14 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                       "podManagementPolicy": "OrderedReady", "updateStrategy": {"type": "RollingUpdate"},
                       "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
                       "template": template, "volumeClaimTemplates": claims},
-                opts=self._opts([*previous, headless]))
+                opts=self._opts(previous))
+            # the governing Service after the StatefulSet: the engine awaits a Service's
+            # endpoints, which exist only once the pods do (serviceName is not checked on create)
+            k8s.core.v1.Service(
+                f"{rname}-headless", metadata=meta(f"{key}-headless"),
+                spec={"clusterIP": "None", "selector": labels, "publishNotReadyAddresses": True,
+                      "ports": [{"name": "main", "port": spec.port, "targetPort": spec.port, "protocol": "TCP"}]},
+                opts=self._opts([workload]))
             kind = "StatefulSet"
         else:
             dep_spec: dict = {"selector": {"matchLabels": labels}, "template": template,
