@@ -257,6 +257,17 @@ def test_kubernetes_settings_in_range_are_used(tmp_path):
     assert plan.of_type("kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler")
 
 
+def test_contract_gates_the_dev_stack_before_any_resource(tmp_path):
+    from test_stacks import _counting_mocks
+
+    from somastack_deploy.components.contract_gate import ContractAbort
+
+    config = {**dev_config(tmp_path / "s"), "somastack:SOMASTACK_SOFTWARE_MODE": "ClusterModeX"}
+    mocks = _counting_mocks()
+    err = run_expecting(ContractAbort, "k8s-dev", config, mocks=mocks)
+    assert "SOMASTACK_SOFTWARE_MODE" in str(err.value) and mocks.registered == []
+
+
 def test_dispatch_selects_the_kubeconfig_program():
     from types import SimpleNamespace
 
