@@ -23,7 +23,8 @@ component, all through its provider:
   one ``volumeClaimTemplate`` per volume (PersistentVolumeClaims of the storage class; the data
   survives a rollout restart or a rescheduled pod) and its headless Service. Stateful engines in
   the forms deployed here (PostgreSQL, Redis, single-node KRaft Kafka, Milvus standalone with
-  embedded etcd) are single-writer: their StatefulSet has 1 replica;
+  embedded etcd) are single-writer: their StatefulSet has 1 replica (a ``singleton`` Deployment
+  too, with the ``Recreate`` strategy); ``volume_owner`` becomes the pod's ``fsGroup``;
 - containers: requests cpu/memory/ephemeral-storage and a memory limit from the spec's
   :class:`~somastack_deploy.components.spec.Sizing` (seed 001 §3.2: 4 vCPU, 16 GB, 30 GB per
   service in PROD), startup/readiness/liveness probes (``httpGet`` on the health path, else
@@ -392,9 +393,14 @@ class KubernetesWorkloads(pulumi.ComponentResource):
         stateful = bool(spec.volumes)
         if stateful:
             container["volumeMounts"] = [{"name": v, "mountPath": p} for v, p in sorted(spec.volumes.items())]
+        pod_spec: dict = {"containers": [container]}
+        if stateful and spec.volume_owner != (0, 0):
+            # the claims' root directories belong to the service's group (Kubernetes docs
+            # "Configure a Security Context for a Pod or Container": fsGroup)
+            pod_spec["securityContext"] = {"fsGroup": spec.volume_owner[1], "fsGroupChangePolicy": "OnRootMismatch"}
         template = {"metadata": {"labels": labels, "annotations": {CONFIG_HASH: data.apply(config_hash)}},
-                    "spec": {"containers": [container]}}
-        autoscaled = key in a.autoscaled and not stateful
+                    "spec": pod_spec}
+        autoscaled = key in a.autoscaled and not stateful and not spec.singleton
         if stateful:
             claims = []
             for vol in sorted(spec.volumes):
@@ -419,10 +425,13 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                 opts=self._opts([workload]))
             kind = "StatefulSet"
         else:
-            dep_spec: dict = {"selector": {"matchLabels": labels}, "template": template,
-                              "strategy": {"type": "RollingUpdate",
-                                           "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}}
-            if not autoscaled:
+            # a singleton never runs twice: Recreate stops the old pod before the new one starts
+            strategy = ({"type": "Recreate"} if spec.singleton else
+                        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}})
+            dep_spec: dict = {"selector": {"matchLabels": labels}, "template": template, "strategy": strategy}
+            if spec.singleton:
+                dep_spec["replicas"] = 1
+            elif not autoscaled:
                 dep_spec["replicas"] = spec.sizing.desired_count
             workload = k8s.apps.v1.Deployment(f"{rname}-deployment", metadata=meta(key), spec=dep_spec,
                                               opts=self._opts(previous))

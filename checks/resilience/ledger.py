@@ -7,6 +7,11 @@ in Milvus (collection ``somastack_ledger``), a relationship in SpiceDB, a secret
 OpenBao (KV v2 ``somastack-ledger/<run>``), a document in OPA's data API
 (``/v1/data/somastack_ledger/<run>``).
 
+Redis in cluster mode (topology ``cluster``, ElastiCache cluster mode enabled) is written and
+read through redis-py's ``RedisCluster`` (the key lands on the shard owning its hash slot) and
+its durability is AOF/RDB on every primary: both come from
+:func:`somastack_deploy.checks.probes.redis.client` / ``persistence``.
+
 Each store also reports its durability, read from the live service before the cycles: Redis
 AOF/RDB, OpenBao's storage backend, OPA's storage (in-memory unless disk storage is
 configured), SpiceDB's datastore. A payload is random and never printed; reports carry only
