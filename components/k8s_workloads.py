@@ -10,11 +10,12 @@ component, all through its provider:
 
 - the namespace (labelled with the stack), and on EKS a ``gp3`` StorageClass (EBS CSI driver,
   encrypted, ``WaitForFirstConsumer``; :class:`StorageSettings`);
-- per service: a ConfigMap ``<key>-config`` with its plain (non-secret) environment, used by
-  the containers through ``envFrom``; a Secret ``<key>-secrets`` holding the values of its
-  secret references (resolved by the target's ``secret_values`` callable, kept Pulumi secrets)
-  used through ``env[].valueFrom.secretKeyRef`` only — no secret value in a ConfigMap or an env
-  literal (Kubernetes docs "Using Secrets as environment variables");
+- per service: its plain (non-secret) environment as ``env[].value`` entries of the pod
+  template (visible per object to the policies, ``drift --live`` and ``kubectl describe``; a
+  change rolls the pods), and a Secret ``<key>-secrets`` holding the values of its secret
+  references (resolved by the target's ``secret_values`` callable, kept Pulumi secrets) used
+  through ``env[].valueFrom.secretKeyRef`` only — no secret value in an env literal or a
+  ConfigMap (Kubernetes docs "Using Secrets as environment variables");
 - one-off tasks (``createdb``, ``migrate``) as ``batch/v1`` Jobs chained with ``depends_on``:
   pulumi-kubernetes waits for a Job to complete, so the next Job and the service start only after
   it succeeded (seed 001 §4 "Memory → Brain → Agent (Strict Order)"; the app services chain
@@ -48,7 +49,6 @@ register the outputs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,8 +66,6 @@ SecretValues = Callable[[str, Mapping[str, pulumi.Input[str]], pulumi.Resource],
 #: ``(logical name, IAM policy JSON, parent) -> None``: attaches a service's ``task_policy``.
 PolicySink = Callable[[str, pulumi.Input[str], pulumi.Resource], None]
 
-#: Annotation on the pod template: hash of the ConfigMap data (changed config → new rollout).
-CONFIG_HASH = "somastack/config-hash"
 VPA_API = "autoscaling.k8s.io/v1"
 VPA_UPDATE_MODES = ("Off", "Initial", "Recreate", "Auto")
 
@@ -241,11 +239,6 @@ def resources(sizing) -> dict:
             "limits": {"memory": sizing.k8s_memory}}
 
 
-def config_hash(data: Mapping[str, str]) -> str:
-    """First 16 hex digits of the SHA-256 of ``data`` (sorted JSON)."""
-    return hashlib.sha256(json.dumps(dict(data), sort_keys=True).encode()).hexdigest()[:16]
-
-
 def ingress_annotations(settings: IngressSettings, *, health_path: str, subnets: Sequence[str] | None = None,
                         security_group: str | None = None) -> dict[str, str]:
     """Annotations of the public Ingress (AWS Load Balancer Controller v2 "Ingress
@@ -354,20 +347,15 @@ class KubernetesWorkloads(pulumi.ComponentResource):
             secret = k8s.core.v1.Secret(f"{rname}-secret", metadata=meta(secret_name), type="Opaque",
                                         string_data=a.secret_values(key, refs, self), opts=self._opts(self._base))
             base.append(secret)
-        config_name = f"{key}-config"
-        data = env_out.apply(lambda e: {k: str(v) for k, v in sorted(e.items()) if k not in spec.secrets})
-        config = k8s.core.v1.ConfigMap(f"{rname}-config", metadata=meta(config_name), data=data,
-                                       opts=self._opts(self._base))
-        base.append(config)
         res = resources(spec.sizing)
         security = {"allowPrivilegeEscalation": False}
-        env_from = [{"configMapRef": {"name": config_name}}]
 
         previous = list(base)
         jobs: list[pulumi.Resource] = []
         for task in spec.init:
-            task_env = pulumi.Output.from_input(dict(task.extra_env)).apply(
-                lambda e, t=task: env_vars({k: str(v) for k, v in e.items()},
+            task_env = pulumi.Output.all(env_out, pulumi.Output.from_input(dict(task.extra_env))).apply(
+                lambda e, t=task: env_vars({**{k: str(v) for k, v in e[0].items()},
+                                            **{k: str(v) for k, v in e[1].items()}},
                                            sorted({*spec.secrets, *t.extra_secrets}), secret_name))
             job_name = f"{key}-{task.name}"
             job = k8s.batch.v1.Job(
@@ -376,7 +364,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                     "metadata": {"labels": {**labels, "somastack/one-off": task.name}},
                     "spec": {"restartPolicy": "Never", "containers": [{
                         "name": task.name, "image": task.image or spec.image, "args": list(task.command),
-                        "envFrom": env_from, "env": task_env, "resources": res, "securityContext": security}]}}},
+                        "env": task_env, "resources": res, "securityContext": security}]}}},
                 opts=self._opts(previous))
             jobs.append(job)
             self.jobs.append(job_name)
@@ -385,7 +373,8 @@ class KubernetesWorkloads(pulumi.ComponentResource):
         container = {
             "name": key, "image": spec.image,
             "ports": [{"containerPort": p, "name": f"p{p}"} for p in (spec.port, *spec.extra_ports)],
-            "envFrom": env_from, "env": secret_env(list(spec.secrets), secret_name),
+            "env": env_out.apply(lambda e: env_vars({k: str(v) for k, v in e.items()}, sorted(spec.secrets),
+                                                    secret_name)),
             "resources": res, "securityContext": security, **probes(spec.health, spec.port),
         }
         if spec.command is not None:
@@ -398,8 +387,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
             # the claims' root directories belong to the service's group (Kubernetes docs
             # "Configure a Security Context for a Pod or Container": fsGroup)
             pod_spec["securityContext"] = {"fsGroup": spec.volume_owner[1], "fsGroupChangePolicy": "OnRootMismatch"}
-        template = {"metadata": {"labels": labels, "annotations": {CONFIG_HASH: data.apply(config_hash)}},
-                    "spec": pod_spec}
+        template = {"metadata": {"labels": labels}, "spec": pod_spec}
         autoscaled = key in a.autoscaled and not stateful and not spec.singleton
         if stateful:
             claims = []

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from somastack_deploy.components.k8s_workloads import (AutoscalingSettings, IngressSettings, KubernetesWorkloads,
-                                                       KubernetesWorkloadsArgs, StorageSettings, config_hash,
-                                                       env_vars, exec_command, ingress_annotations, probe, probes,
-                                                       resources)
+                                                       KubernetesWorkloadsArgs, StorageSettings, env_vars,
+                                                       exec_command, ingress_annotations, probe, probes, resources)
 from somastack_deploy.components.spec import HealthCheck, OneOffTask, ServiceSpec, Sizing
 
 
@@ -29,12 +28,10 @@ def test_env_vars_keep_secrets_as_references():
                    {"name": "S", "valueFrom": {"secretKeyRef": {"name": "svc-secrets", "key": "S"}}}]
 
 
-def test_resources_and_config_hash():
+def test_resources():
     assert resources(Sizing(cpu_units=4096, memory_mib=16384, ephemeral_storage_gib=30)) == {
         "requests": {"cpu": "4000m", "memory": "16384Mi", "ephemeral-storage": "30Gi"},
         "limits": {"memory": "16384Mi"}}
-    assert config_hash({"a": "1", "b": "2"}) == config_hash({"b": "2", "a": "1"})
-    assert config_hash({"a": "1"}) != config_hash({"a": "2"}) and len(config_hash({})) == 16
 
 
 def test_ingress_annotations():
@@ -112,12 +109,9 @@ def test_component_objects_and_outputs(run_program):
     assert plan.of_type("kubernetes:core/v1:Secret") == []  # no secret references: no Secret
     svc = {s.props["metadata"]["name"]: s.props["spec"] for s in plan.of_type("kubernetes:core/v1:Service")}
     assert svc["db-headless"]["clusterIP"] == "None" and svc["web"]["type"] == "ClusterIP"
-    cms = {c.props["metadata"]["name"]: c.props["data"] for c in plan.of_type("kubernetes:core/v1:ConfigMap")}
-    assert cms == {"db-config": {"PGDATA": "/d/pg"}, "web-config": {"X": "1"}}
-    ann = sts.props["spec"]["template"]["metadata"]["annotations"]["somastack/config-hash"]
-    assert ann == config_hash({"PGDATA": "/d/pg"})
-    other = run_program(_program({"PGDATA": "/d/pg2"}), stack="test-dev").of_type("kubernetes:apps/v1:StatefulSet")[0]
-    assert other.props["spec"]["template"]["metadata"]["annotations"]["somastack/config-hash"] != ann
+    assert plan.of_type("kubernetes:core/v1:ConfigMap") == []
+    assert sts.props["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "PGDATA", "value": "/d/pg"}]
+    assert job.props["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "X", "value": "1"}]
 
 
 def test_secrets_node_port_and_vpa(run_program):
@@ -129,15 +123,17 @@ def test_secrets_node_port_and_vpa(run_program):
     # an env name that is also a secret (the runtime must never put it in the ConfigMap)
     plan = run_program(_program({"PW": "shadowed", "A": "1"}, secret_values=values, vpa=True, node_port=30099,
                                 public=True, desired=12), stack="test-dev")
-    cms = {c.props["metadata"]["name"]: c.props["data"] for c in plan.of_type("kubernetes:core/v1:ConfigMap")}
-    assert cms["db-config"] == {"A": "1"}
+    db = plan.of_type("kubernetes:apps/v1:StatefulSet")[0].props["spec"]["template"]["spec"]["containers"][0]
+    assert db["env"] == [{"name": "A", "value": "1"},
+                         {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "db-secrets", "key": "PW"}}}]
     (hpa,) = plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     assert (hpa.props["spec"]["minReplicas"], hpa.props["spec"]["maxReplicas"]) == (12, 12)
     secret = {s.props["metadata"]["name"]: s for s in plan.of_type("kubernetes:core/v1:Secret")}["web-secrets"]
     assert secret.props["stringData"] == {"TOKEN": "value-of-TOKEN"} and "stringData" in secret.secret_inputs
     (dep,) = plan.of_type("kubernetes:apps/v1:Deployment")
     env = dep.props["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert env == [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "web-secrets", "key": "TOKEN"}}}]
+    assert env == [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "web-secrets", "key": "TOKEN"}}},
+                   {"name": "X", "value": "1"}]
     svc = {s.props["metadata"]["name"]: s.props["spec"] for s in plan.of_type("kubernetes:core/v1:Service")}
     assert svc["web"]["type"] == "NodePort" and svc["web"]["ports"][0]["nodePort"] == 30099
     vpas = {v.props["metadata"]["name"]: v.props["spec"] for v in

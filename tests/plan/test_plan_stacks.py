@@ -47,8 +47,8 @@ def test_own_stack_passes_every_policy(stack):
 def test_prod_stack_has_checked_prod_resources(stack):
     _, plan = _plan(stack)
     rules = {r.rule for r in check(plan.resources) if r.status == "PASSED"}
-    # EKS: the ALB is the LB controller's (an Ingress), the plain env sits in ConfigMaps
-    extra = {"alb-https-only"} if stack == "fargate-prod" else {"alb-ingress-https-only", "no-secret-in-configmap"}
+    # EKS: the ALB is the LB controller's (an Ingress)
+    extra = {"alb-https-only"} if stack == "fargate-prod" else {"alb-ingress-https-only", "stateful-data-durable"}
     assert {"rds-storage-encrypted", "rds-prod-high-availability", "redis-encryption", "msk-tls-in-transit",
             "no-public-datastore", "required-tags", "no-plaintext-secret-in-container-env", *extra} <= rules
 

@@ -210,10 +210,10 @@ def test_apps_get_the_cluster_url_and_mode(plans, stack):
                 if d["name"] in ("agent", "brain", "memory"):
                     envs[d["name"]] = {e["name"]: e["value"] for e in d["environment"]}
     else:
-        for cm in plan.of_type("kubernetes:core/v1:ConfigMap"):  # the plain env, used with envFrom
-            app = cm.props["metadata"]["name"].removesuffix("-config")
-            if app in ("agent", "brain", "memory"):
-                envs[app] = dict(cm.props["data"])
+        for dep in plan.of_type("kubernetes:apps/v1:Deployment"):
+            for c in dep.props["spec"]["template"]["spec"]["containers"]:
+                if c["name"] in ("agent", "brain", "memory"):
+                    envs[c["name"]] = {e["name"]: e["value"] for e in c["env"] if "value" in e}
     assert set(envs) == {"agent", "brain", "memory"}
     assert envs["agent"]["SA01_REDIS_URL"] == envs["brain"]["SOMA_REDIS_URL"] == f"rediss://{host}:6379"
     assert all(e["REDIS_CLUSTER_MODE"] == "true" and e["SOMA_REDIS_HOST" if a != "agent" else "SA01_REDIS_URL"]

@@ -92,7 +92,8 @@ def test_stateful_engines_keep_their_data_dir_on_a_claim(dev_plan, eks_plan):
         assert claims[mount["name"]]["spec"]["resources"]["requests"]["storage"] == "10Gi"
         assert "volumes" not in spec["template"]["spec"]  # no emptyDir anywhere
         assert spec["replicas"] == 1 and spec["serviceName"] == f"{key}-headless"
-    env = _by_name(dev_plan, "kubernetes:core/v1:ConfigMap")["milvus-config"].props["data"]
+    milvus = _by_name(dev_plan, "kubernetes:apps/v1:StatefulSet")["milvus"]
+    env = {e["name"]: e.get("value") for e in milvus.props["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["ETCD_DATA_DIR"].startswith("/var/lib/milvus/")
     # EKS: Milvus's embedded etcd on a gp3 claim; the StorageClass is EBS gp3, encrypted
     (milvus,) = eks_plan.of_type("kubernetes:apps/v1:StatefulSet")
