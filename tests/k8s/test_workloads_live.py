@@ -147,3 +147,34 @@ def test_drift_live_reads_the_real_deployment_env(workloads, cluster, tmp_path):
     assert proc.returncode == 2 and "HTTP 404" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("--live", "k8s:only-a-namespace")
     assert proc.returncode == 2 and "k8s:NAMESPACE/DEPLOYMENT" in proc.stderr
+
+
+def test_drift_live_resolves_envfrom_sources(workloads):
+    """A Deployment that takes its env from a ConfigMap and a Secret (``envFrom``): the live env
+    has the ConfigMap's values and the Secret's keys as references; ``env`` wins."""
+    from kubernetes import client
+
+    from somastack_deploy.checks.drift.config import k8s_environ
+
+    api, ns = workloads
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    core.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="ef-cm"),
+                                                             data={"A": "1", "B": "from-cm"}))
+    core.create_namespaced_secret(ns, client.V1Secret(metadata=client.V1ObjectMeta(name="ef-sec"),
+                                                      string_data={"TOKEN": "planted-envfrom-value"}))
+    labels = {"app": "ef"}
+    apps.create_namespaced_deployment(ns, client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="ef"), spec=client.V1DeploymentSpec(
+            replicas=1, selector=client.V1LabelSelector(match_labels=labels),
+            template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels=labels), spec=client.V1PodSpec(
+                containers=[client.V1Container(
+                    name="c", image="registry.invalid/x:1",
+                    env_from=[client.V1EnvFromSource(config_map_ref=client.V1ConfigMapEnvSource(name="ef-cm")),
+                              client.V1EnvFromSource(secret_ref=client.V1SecretEnvSource(name="ef-sec"), prefix="S_"),
+                              client.V1EnvFromSource(config_map_ref=client.V1ConfigMapEnvSource(
+                                  name="missing", optional=True))],
+                    env=[client.V1EnvVar(name="B", value="from-env")])])))))
+    live = k8s_environ(apps, ns, "ef", core)["c"]
+    assert live == {"A": "1", "B": "from-env", "S_TOKEN": "k8s-secret://ef-sec#TOKEN"}
+    assert "planted-envfrom-value" not in repr(live)
+    assert k8s_environ(apps, ns, "ef")["c"] == {"B": "from-env"}  # without core_api: env only
