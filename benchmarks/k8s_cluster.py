@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/kubernetes.py [--cold] [--port-offset 22000] [--json]
+    .venv/bin/python benchmarks/k8s_cluster.py [--cold] [--port-offset 22000] [--json]
 
 On a stack of its own (temporary state dir, port offset 22000 by default) it measures:
 
