@@ -3,9 +3,10 @@
 // - The proxy serves github.com/pulumi/pulumi-kubernetes/provider/v4 only at this
 //   pseudo-version (tagged versions answer 403 "not available").
 // - Its go.mod replaces sdk/v4 with the monorepo path ../sdk; required here at v4.29.0 instead.
-// - pulumi/pkg/v3 is pinned at v3.215.0 (the provider's own requirement; newer versions change
-//   interfaces it implements); sdk/v4 v4.29.0 raises pulumi/sdk/v3 to v3.226.0 (minimal version
-//   selection), which builds and serves. go.sum pins every module hash.
+// - pulumi/pkg/v3 and pulumi/sdk/v3 are pinned at v3.215.0 with replace directives (the
+//   provider's own requirement): sdk/v4 v4.29.0 requires sdk/v3 v3.226.0, and minimal version
+//   selection would pair pkg/v3 v3.215.0 with sdk/v3 v3.226.0, which does not compile
+//   (pkg/v3/workspace calls plugin.NewContextWithRoot with the older signature).
 // - Its command embeds schema-embed.json / terraform-mapping-embed.json, which `go generate`
 //   writes and the module zip does not carry: main.go here is the same three-line main, and
 //   build.sh writes the two files from the module's schema.json / terraform-mapping.json.
@@ -234,4 +235,10 @@ require (
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v4 v4.6.0 // indirect
 	sigs.k8s.io/yaml v1.5.0 // indirect
+)
+
+// Pin the Pulumi engine modules the provider was written against (see the header).
+replace (
+	github.com/pulumi/pulumi/pkg/v3 => github.com/pulumi/pulumi/pkg/v3 v3.215.0
+	github.com/pulumi/pulumi/sdk/v3 => github.com/pulumi/pulumi/sdk/v3 v3.215.0
 )
