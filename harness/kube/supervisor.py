@@ -12,7 +12,8 @@ has five programs, so its command is this supervisor::
                      "ready_url": "http://127.0.0.1:2379/health", "ca_file": null,
                      "timeout_s": 60}, …]}
 
-Each component is started in the supervisor's own process group (so the harness's group
+A component with ``"oneshot": true`` is a step that must exit 0 within ``timeout_s`` before the
+next one starts (it is not kept running). Each component is started in the supervisor's own process group (so the harness's group
 signal reaches every one of them), its output appended to its ``log``; the next one starts when
 ``ready_url`` answers HTTP 200 (verified with ``ca_file`` for https) or, without a URL, when it
 is still running after :data:`SETTLE_S` seconds. Once all run, the supervisor waits. Exit
@@ -88,7 +89,7 @@ def _start(component: dict) -> subprocess.Popen:
 
 
 def _wait_ready(component: dict, proc: subprocess.Popen) -> str | None:
-    """None when the component is ready; else the one-line reason it is not."""
+    """None when the component is ready (a oneshot: exited 0); else the one-line reason it is not."""
     url, ca = component.get("ready_url"), component.get("ca_file")
     timeout_s = float(component.get("timeout_s", 60))
     t0 = time.monotonic()
@@ -96,6 +97,17 @@ def _wait_ready(component: dict, proc: subprocess.Popen) -> str | None:
         if _stopping:
             return "stop requested"
         code = proc.poll()
+        if component.get("oneshot"):
+            if code == 0:
+                return None
+            if code is not None:
+                return f"failed with code {code}"
+            if time.monotonic() - t0 > timeout_s:
+                proc.kill()
+                proc.wait()
+                return f"did not finish within {timeout_s:.0f} s"
+            time.sleep(POLL_S)
+            continue
         if code is not None:
             return f"exited with code {code} while starting"
         if url is None:
@@ -123,14 +135,15 @@ def run(plan: dict) -> int:
             _say(f"{name}: cannot run {component['argv'][0]}: {err.strerror}")
             _stop_all(procs, stop_timeout)
             return 1
-        procs.append((name, proc))
+        if not component.get("oneshot"):
+            procs.append((name, proc))
         why = _wait_ready(component, proc)
         if why is not None:
             if not _stopping:
                 _say(f"{name} {why}; log: {component['log']}")
             _stop_all(procs, stop_timeout)
             return 0 if _stopping else 1
-        _say(f"{name} ready in {time.monotonic() - t0:.1f} s (pid {proc.pid})")
+        _say(f"{name} {'done' if component.get('oneshot') else 'ready'} in {time.monotonic() - t0:.1f} s (pid {proc.pid})")
     _say("all components running")
     while not _stopping:
         for name, proc in procs:

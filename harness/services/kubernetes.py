@@ -31,7 +31,10 @@ Credentials (``credentials.json``, mode 0600): ``kubernetes.token`` (cluster-adm
 there so the topology can reference it like the token). Kubeconfig (mode 0600, admin token):
 ``<state>/kubeconfig``, see :meth:`Kubernetes.kubeconfig_path`.
 
-Ready: ``GET /readyz`` is 200 and the kwok node's ``Ready`` condition is ``True``.
+Ready: ``GET /readyz`` is 200, the kwok node's ``Ready`` condition is ``True`` and its Lease
+was renewed since this start (kwok manages pods only while it holds the node's Lease, and its
+holder identity is random per process: a Lease left by the kwok of an earlier run is deleted
+by the one-shot step :mod:`somastack_deploy.harness.kube.lease` right before kwok starts).
 
 Topology: endpoint ``protocol="kubernetes"``, ``url="https://127.0.0.1:PORT"``, ``tls=True``,
 ``health_path="/readyz"``; ``version="1.35.4"``; credentials ``token`` and ``ca_crt`` as
@@ -41,10 +44,12 @@ references; storage ``{"backend": "etcd", "durable": True, "kubeconfig": PATH, "
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from somastack_deploy.config_contract.topology import Endpoint, Service
@@ -68,6 +73,8 @@ SERVICE_IP = "10.96.0.1"
 POD_CIDR = "10.244.0.0/16"
 #: The one simulated node.
 NODE_NAME = "kwok-node-0"
+#: The node's Lease (kwok renews it; ``--node-lease-duration-seconds``).
+LEASE_PATH = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{NODE_NAME}"
 #: Default StorageClass whose claims kwok's volume stages bind.
 STORAGE_CLASS = "kwok-volume"
 #: Admin identity of the static token (cluster-admin through ``system:masters``).
@@ -224,12 +231,15 @@ class Kubernetes(ServiceSpec):
              "ready_url": f"{self.url(ctx)}/readyz", "ca_file": str(pki.ca_crt), "timeout_s": 120},
             {"name": "kube-controller-manager", "argv": controller_manager, "log": log("controller-manager")},
             {"name": "kube-scheduler", "argv": scheduler, "log": log("scheduler")},
+            {"name": "release-node-lease", "oneshot": True, "timeout_s": 30, "log": log("kwok"),
+             "argv": [sys.executable, "-m", "somastack_deploy.harness.kube.lease", str(self.kubeconfig_path(ctx)), NODE_NAME]},
             {"name": "kwok", "argv": kwok, "log": log("kwok")},
         ]}
 
     def command(self, ctx: Context) -> tuple[list[str], dict[str, str]]:
         plan_path = self.data(ctx) / "supervisor-plan.json"
         plan_path.write_text(json.dumps(self.plan(ctx), indent=2))
+        (self.data(ctx) / "started-at").write_text(f"{time.time():.3f}\n")
         return [sys.executable, "-m", "somastack_deploy.harness.kube.supervisor", str(plan_path)], {}
 
     # -- clients and readiness -------------------------------------------------------------
@@ -263,9 +273,29 @@ class Kubernetes(ServiceSpec):
             if node.status_code != 200:
                 return False
             conditions = node.json().get("status", {}).get("conditions", [])
-            return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+            if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+                return False
+            lease = self._get(ctx, LEASE_PATH, timeout=1.0)
+            return lease.status_code == 200 and not self._stale(ctx, lease.json())
         except Exception:
             return False
+
+    def _started_at(self, ctx: Context) -> float:
+        """Epoch seconds of the last spawn (written by :meth:`command`); 0 when unknown."""
+        try:
+            return float((self.data(ctx) / "started-at").read_text())
+        except (OSError, ValueError):
+            return 0.0
+
+    def _stale(self, ctx: Context, lease: dict) -> bool:
+        """True when the node's Lease was last renewed before this start (a kwok of an earlier
+        run held it: the new kwok cannot take it over until it expires, and manages no pod of
+        the node until then)."""
+        renew = (lease.get("spec") or {}).get("renewTime")
+        if not renew:
+            return True
+        renewed = datetime.datetime.fromisoformat(renew.replace("Z", "+00:00")).timestamp()
+        return renewed < self._started_at(ctx) - 1.0
 
     def post_start(self, ctx: Context) -> None:
         """Create (idempotently) the kwok node :data:`NODE_NAME` and the default StorageClass

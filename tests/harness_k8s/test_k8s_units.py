@@ -163,3 +163,32 @@ def test_supervisor_refuses_an_unreadable_plan(tmp_path: Path):
     proc = subprocess.run([sys.executable, "-m", "somastack_deploy.harness.kube.supervisor", str(bad)],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "unreadable plan" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_supervisor_runs_oneshot_steps_to_completion_in_order(tmp_path: Path):
+    marker = tmp_path / "step-ran"
+    plan = _plan(tmp_path, [
+        {"name": "step", "oneshot": True, "argv": ["sh", "-c", f"sleep 0.5; touch {marker}"], "timeout_s": 20},
+        {"name": "after", "argv": ["sh", "-c", f"test -f {marker} && exec sleep 600"]},
+    ])
+    out = tmp_path / "supervisor.log"
+    proc = _spawn(plan, out)
+    deadline = time.monotonic() + 30
+    while "all components running" not in out.read_text() and time.monotonic() < deadline:
+        assert proc.poll() is None, out.read_text()
+        time.sleep(0.1)
+    assert "step done in" in out.read_text() and len(_children(proc)) == 1  # the step is not kept
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+
+
+def test_supervisor_stops_when_a_oneshot_step_fails(tmp_path: Path):
+    plan = _plan(tmp_path, [
+        {"name": "sleeper", "argv": ["sleep", "600"]},
+        {"name": "step", "oneshot": True, "argv": ["sh", "-c", "exit 3"], "timeout_s": 20},
+        {"name": "never", "argv": ["sleep", "601"]},
+    ])
+    out = tmp_path / "supervisor.log"
+    proc = _spawn(plan, out)
+    assert proc.wait(timeout=30) == 1
+    assert "step failed with code 3" in out.read_text() and "never" not in out.read_text()

@@ -10,7 +10,9 @@
 # What is built and why (docs/engine.md "pulumi-kubernetes provider"):
 #   - wrapper module provider-kubernetes/ requires github.com/pulumi/pulumi-kubernetes/provider/v4
 #     at the only pseudo-version the proxy serves, sdk/v4 v4.29.0 (the provider's go.mod replaces
-#     it with ../sdk) and pulumi pkg/v3 + sdk/v3 v3.215.0 (the provider's own requirement).
+#     it with ../sdk), and replace directives pinning pulumi pkg/v3 + sdk/v3 at v3.215.0 (the
+#     provider's own requirement; sdk/v4 would raise sdk/v3 to v3.226.0, which pkg/v3 v3.215.0
+#     does not compile against).
 #   - the provider's main embeds schema-embed.json and terraform-mapping-embed.json, which its
 #     `go generate` step writes and the module zip lacks; they are generated here from the
 #     module's schema.json (with "version" set) and terraform-mapping.json (compacted), as its
