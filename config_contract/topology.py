@@ -44,6 +44,7 @@ SERVICE_KEYS: tuple[str, ...] = (
     "spicedb",
     "opa",
     "vault",
+    "kubernetes",
     "agent",
     "brain",
     "memory",
@@ -64,6 +65,7 @@ PLANE_OF: dict[str, Plane] = {
     "spicedb": "infrastructure",
     "opa": "infrastructure",
     "vault": "infrastructure",
+    "kubernetes": "infrastructure",
 }
 
 #: Tree labels of seed 000 §6, in their fixed order.

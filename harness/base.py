@@ -1,7 +1,7 @@
 """The plug-in interface of the real-services harness.
 
 Each infrastructure service (PostgreSQL 16, Redis 7, Kafka KRaft, Keycloak, SpiceDB, OPA,
-Milvus, OpenBao) is one :class:`ServiceSpec` subclass in ``harness/services/<name>.py``. The
+Milvus, OpenBao, Kubernetes) is one :class:`ServiceSpec` subclass in ``harness/services/<name>.py``. The
 harness core (``harness/manager.py``) installs, prepares, starts (as a tracked child process),
 waits for protocol-level readiness, runs post-start setup, and writes the topology document
 (:mod:`somastack_deploy.config_contract.topology`).

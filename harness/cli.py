@@ -11,6 +11,8 @@ directory when the command line is parsed (relative and absolute spellings behav
 
     install [SERVICE...]   install into the cache (all by default; idempotent, fast when cached);
                            without SERVICE also builds the Pulumi CLI (install/pulumi/build.sh)
+                           and the pulumi-kubernetes provider plugin
+                           (install/pulumi/build-provider-kubernetes.sh)
     up [SERVICE...]        start (with depends_on), wait until ready, write topology.json
     down                   stop everything this state dir started
     status [--json]        pid, alive, ready, host:port, RSS per service
@@ -159,14 +161,14 @@ def _print_status(h: Harness, as_json: bool) -> None:
 
 #: Builds the Pulumi CLI from the Go module proxy into ``<cache>/pulumi/`` (docs/engine.md).
 PULUMI_BUILD = install_recipe("pulumi", "build.sh")
+#: Builds the pulumi-kubernetes provider plugin into ``<cache>/pulumi/bin/`` (docs/engine.md).
+PROVIDER_KUBERNETES_BUILD = install_recipe("pulumi", "build-provider-kubernetes.sh")
 
 
-def install_pulumi(cache_dir: Path) -> float:
-    """Run ``install/pulumi/build.sh CACHE_DIR`` (idempotent: a stamp makes it a no-op when the
-    CLI is built). Returns the seconds it took, 0 when it was cached (nothing printed by the
-    script). Raises :class:`HarnessError` with the script's last stderr line (it names its log
-    file) when the build fails."""
-    stamp = Path(cache_dir) / "pulumi" / "bin" / ".stamp"
+def _run_build(script: Path, stamp: Path, label: str) -> float:
+    """Run ``bash SCRIPT CACHE_DIR``-style build scripts that are no-ops when ``stamp`` says the
+    build is current. Returns the seconds it took, 0 when it was cached (the stamp did not
+    change). Raises :class:`HarnessError` with the script's last stderr line."""
 
     def stamp_state():
         try:
@@ -176,15 +178,33 @@ def install_pulumi(cache_dir: Path) -> float:
 
     from .manager import HarnessError
 
+    cache_dir = stamp.parents[2]
     before, t0 = stamp_state(), time.monotonic()
     try:
-        proc = subprocess.run(["bash", str(PULUMI_BUILD), str(cache_dir)], capture_output=True, text=True, check=False)
+        proc = subprocess.run(["bash", str(script), str(cache_dir)], capture_output=True, text=True, check=False)
     except OSError as err:
-        raise HarnessError(f"pulumi: cannot run {PULUMI_BUILD}: {err.strerror}") from None
+        raise HarnessError(f"{label}: cannot run {script}: {err.strerror}") from None
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or [f"{PULUMI_BUILD.name} exited {proc.returncode}"])[-1]
-        raise HarnessError(last if last.startswith("pulumi") else f"pulumi build: {last}")
+        last = (proc.stderr.strip().splitlines() or [f"{script.name} exited {proc.returncode}"])[-1]
+        raise HarnessError(last if last.startswith(label) else f"{label} build: {last}")
     return 0.0 if stamp_state() == before else time.monotonic() - t0
+
+
+def install_pulumi(cache_dir: Path) -> float:
+    """Run ``install/pulumi/build.sh CACHE_DIR`` (idempotent: a stamp makes it a no-op when the
+    CLI is built). Returns the seconds it took, 0 when it was cached (nothing printed by the
+    script). Raises :class:`HarnessError` with the script's last stderr line (it names its log
+    file) when the build fails."""
+    return _run_build(PULUMI_BUILD, Path(cache_dir) / "pulumi" / "bin" / ".stamp", "pulumi")
+
+
+def install_pulumi_kubernetes(cache_dir: Path) -> float:
+    """Run ``install/pulumi/build-provider-kubernetes.sh CACHE_DIR``: the pulumi-kubernetes
+    provider plugin ``<cache>/pulumi/bin/pulumi-resource-kubernetes`` (idempotent through
+    ``bin/.stamp-kubernetes``; ≈5.5 min cold on 2 idle cores). Returns seconds, 0 when cached.
+    Raises :class:`HarnessError` (one line naming the build log) when the build fails."""
+    return _run_build(PROVIDER_KUBERNETES_BUILD, Path(cache_dir) / "pulumi" / "bin" / ".stamp-kubernetes",
+                      "pulumi-resource-kubernetes")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.services:
             secs = install_pulumi(h.ctx.cache_dir)
             print(f"{'pulumi':<9} {'cached' if secs == 0 else f'built in {secs:.1f} s'}")
+            secs = install_pulumi_kubernetes(h.ctx.cache_dir)
+            print(f"{'pulumi-resource-kubernetes':<9} {'cached' if secs == 0 else f'built in {secs:.1f} s'}")
     elif cmd == "up":
         t0 = time.monotonic()
         topo = h.up(args.services or None)

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "services(*names, options=None): the test needs these real services from the harness "
-        "(postgres, redis, kafka, keycloak, spicedb, opa, milvus, vault)",
+        "(postgres, redis, kafka, keycloak, spicedb, opa, milvus, vault, kubernetes)",
     )
 
 

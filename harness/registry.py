@@ -25,6 +25,7 @@ SERVICE_MODULES: dict[str, str] = {
     "spicedb": "somastack_deploy.harness.services.spicedb",
     "milvus": "somastack_deploy.harness.services.milvus",
     "vault": "somastack_deploy.harness.services.vault",
+    "kubernetes": "somastack_deploy.harness.services.kubernetes",
 }
 
 ALL_SERVICES: tuple[str, ...] = tuple(SERVICE_MODULES)

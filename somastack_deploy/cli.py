@@ -2,7 +2,8 @@
 
 Subcommands (each a module in :mod:`somastack_deploy.commands` with ``add_parser(sub)`` and
 ``run(args) -> int``): ``preflight``, ``schema``, ``plan``, ``probe``, ``resilience``,
-``drift``. Modules are imported only when their subcommand runs, so a cold start of
+``drift``, and the engine operations ``up``, ``preview``, ``refresh``, ``destroy``
+(:mod:`somastack_deploy.commands.stack_ops`). Modules are imported only when their subcommand runs, so a cold start of
 ``preflight`` never imports Pulumi or boto3.
 
 Exit codes (see :mod:`somastack_deploy.exitcodes`): 0 ok, 1 findings, 2 unusable input
@@ -29,6 +30,10 @@ COMMANDS = {
     "probe": "Probe every service of a deployed stack at protocol level.",
     "resilience": "Take the stack down and up N times and verify health and a data ledger.",
     "drift": "Compare live services and config against what the repo declares.",
+    "up": "Create or update a stack's resources with the Pulumi engine (Automation API).",
+    "preview": "Show what `up` would change for a stack, without changing anything.",
+    "refresh": "Read a stack's resources from the cloud/cluster into its state.",
+    "destroy": "Delete every resource of a stack (needs --yes).",
 }
 
 

@@ -10,7 +10,8 @@ in ``Pulumi.<stack>.yaml`` under the ``somastack:`` namespace,
   ``redisAuthToken``, ``keycloakAdminPassword``, ``dbInstanceClass``, ``cacheNodeType``,
   ``cacheShards``, ``cacheReplicasPerShard`` (ElastiCache cluster mode: node groups × replicas),
   ``kafkaInstanceType``, ``logRetentionDays``, ``eks`` (``version``, ``nodeInstanceType``,
-  ``nodeCount``: ``{min, desired, max}``), ``secretsDir`` (local), ``tags``;
+  ``nodeCount``: ``{min, desired, max}``, …), ``kubernetes`` (a cluster given by a kubeconfig:
+  :mod:`somastack_deploy.stacks.kubernetes`), ``secretsDir`` (local, kubernetes), ``tags``;
 - ``aws:region`` is the AWS provider's region.
 
 Errors are :class:`StackConfigError`: one line naming the stack file and the key.
@@ -103,6 +104,7 @@ class StackSettings:
     secrets_dir: str | None
     cache_shards: int = 1
     cache_replicas_per_shard: int = 1
+    kubernetes: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def require(self, key: str, value):
@@ -172,7 +174,8 @@ def read_settings(stack: str, environment: str) -> StackSettings:
     images = obj("images") or {}
     tags = obj("tags") or {}
     eks = obj("eks") or {}
-    for key, value in (("images", images), ("tags", tags), ("eks", eks)):
+    kube = obj("kubernetes") or {}
+    for key, value in (("images", images), ("tags", tags), ("eks", eks), ("kubernetes", kube)):
         if not isinstance(value, dict):
             raise bad(key, "must be a mapping")
     for key, image in images.items():
@@ -213,6 +216,7 @@ def read_settings(stack: str, environment: str) -> StackSettings:
         log_retention_days=retention,
         eks=eks,
         secrets_dir=cfg.get("secretsDir"),
+        kubernetes=kube,
         tags={"Project": "somastack", "Stack": stack, "Environment": environment, "ManagedBy": "pulumi",
               **{str(k): str(v) for k, v in tags.items()}},
     )

@@ -66,13 +66,26 @@ def ecs_environ(ecs_client, task_definition: str) -> dict[str, dict[str, str]]:
     return out
 
 
-def k8s_environ(apps_api, namespace: str, deployment: str) -> dict[str, dict[str, str]]:
-    """``{container name: env}`` of a Deployment's pod template; ``valueFrom.secretKeyRef``
-    becomes ``k8s-secret://NAME#KEY`` (a reference, not a value)."""
+def k8s_environ(apps_api, namespace: str, deployment: str, core_api=None) -> dict[str, dict[str, str]]:
+    """``{container name: env}`` of a Deployment's pod template, as the container sees it:
+    ``envFrom`` sources first (with ``core_api``: a ConfigMap's data as values, a Secret's keys
+    as ``k8s-secret://NAME#KEY`` references — its values are never kept), then ``env``, which
+    wins (Kubernetes docs "Define container environment variables"); ``valueFrom.secretKeyRef``
+    becomes ``k8s-secret://NAME#KEY``, ``configMapKeyRef`` ``k8s-configmap://NAME#KEY``.
+    A missing optional source is skipped."""
     dep = apps_api.read_namespaced_deployment(deployment, namespace)
     out = {}
     for c in dep.spec.template.spec.containers:
-        env = {}
+        env: dict[str, str] = {}
+        for src in (c.env_from or []) if core_api is not None else []:
+            prefix = src.prefix or ""
+            if src.config_map_ref is not None:
+                cm = _read_optional(core_api.read_namespaced_config_map, src.config_map_ref.name, namespace)
+                env.update({prefix + k: v for k, v in ((cm.data or {}) if cm else {}).items()})
+            elif src.secret_ref is not None:
+                sec = _read_optional(core_api.read_namespaced_secret, src.secret_ref.name, namespace)
+                env.update({prefix + k: f"k8s-secret://{src.secret_ref.name}#{k}"
+                            for k in sorted((sec.data or {}) if sec else {})})
         for e in c.env or []:
             if e.value_from is not None and e.value_from.secret_key_ref is not None:
                 ref = e.value_from.secret_key_ref
@@ -84,6 +97,16 @@ def k8s_environ(apps_api, namespace: str, deployment: str) -> dict[str, dict[str
                 env[e.name] = e.value or ""
         out[c.name] = env
     return out
+
+
+def _read_optional(read, name: str, namespace: str):
+    """``read(name, namespace)`` or None when the object does not exist (HTTP 404)."""
+    try:
+        return read(name, namespace)
+    except Exception as err:  # noqa: BLE001 - kubernetes.client.ApiException without importing the client
+        if getattr(err, "status", None) == 404:
+            return None
+        raise
 
 
 def _looks_like_ref(v: str) -> bool:

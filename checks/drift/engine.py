@@ -114,8 +114,13 @@ def _project(program) -> tuple[Callable[[], None] | None, str | None, Path | Non
 
 
 def open_stack(program, stack_name: str, backend_url: str | None, *, project_name: str | None = None,
-               create: bool = False, cli_root=None, env: Mapping[str, str] | None = None):
+               create: bool = False, cli_root=None, env: Mapping[str, str] | None = None,
+               work_dir: str | os.PathLike | None = None):
     """Return an Automation API ``Stack`` for ``program`` (callable or project directory).
+
+    ``work_dir`` (with a callable ``program``): the project directory whose ``Pulumi.yaml``
+    (project name) and ``Pulumi.<stack>.yaml`` (stack config) the workspace uses, the program
+    running inline (``somastack-deploy up --stack NAME``).
 
     ``backend_url``: ``file:///abs/dir`` (local file backend) or any Pulumi backend URL;
     ``None``: the CLI's own choice (``PULUMI_BACKEND_URL`` in ``env`` or the environment, the
@@ -128,7 +133,10 @@ def open_stack(program, stack_name: str, backend_url: str | None, *, project_nam
     from pulumi import automation as auto
 
     root = find_cli_root(cli_root)
-    fn, dir_project, work_dir = _project(program)
+    if callable(program) and work_dir is not None:
+        fn, dir_project, work_dir = program, _project(Path(work_dir))[1], Path(work_dir)
+    else:
+        fn, dir_project, work_dir = _project(program)
     name = project_name or dir_project
     if not name:
         raise EngineDriftError("project_name is required for an inline program")

@@ -1,4 +1,5 @@
-"""ALB: HTTPS only (HTTPS listeners with a certificate; HTTP listeners only redirect to HTTPS).
+"""ALB: HTTPS only (HTTPS listeners with a certificate; HTTP listeners only redirect to HTTPS), for
+ALBs of the program (listeners) and of the AWS Load Balancer Controller (Ingresses of class alb).
 
 Source: seed 001 §6 Security Checklist ("Use SSL/TLS termination at load balancer"), issue 3
 Load balancer ("HTTP 80 redirected to HTTPS 443 with the certificate ARN from config"),
@@ -30,3 +31,40 @@ def alb_https_only(res: ResourceInput) -> list[str]:
                        str((a.get("redirect") or {}).get("protocol", "")).upper() == "HTTPS" for a in actions):
         return []
     return [f"HTTP listener on port {port} does not redirect to HTTPS (defaultActions)"]
+
+
+INGRESS_TYPES = ("kubernetes:networking.k8s.io/v1:Ingress",)
+_ALB = "alb.ingress.kubernetes.io/"
+
+
+@rule("alb-ingress-https-only",
+      description="An Ingress of class alb (AWS Load Balancer Controller) listens on HTTPS with an ACM certificate; "
+                  "its HTTP listener only redirects to HTTPS.",
+      level="mandatory", resource_types=INGRESS_TYPES,
+      source="seed 001 §3.3, §6; AWS Load Balancer Controller 'Ingress annotations' (listen-ports, "
+             "certificate-arn, ssl-redirect)")
+def alb_ingress_https_only(res: ResourceInput) -> list[str]:
+    """Ingresses of another class are out of scope. ``listen-ports`` (default HTTP 80) must
+    contain an HTTPS port, ``certificate-arn`` must be an ACM ARN, and when an HTTP port is
+    listened on, ``ssl-redirect`` must name one of the HTTPS ports."""
+    import json
+
+    cls = res.get("spec", "ingressClassName") or res.get("metadata", "annotations", "kubernetes.io/ingress.class")
+    if cls != "alb":
+        raise NotApplicable()
+    ann = res.get("metadata", "annotations", default={}) or {}
+    try:
+        ports = json.loads(ann.get(_ALB + "listen-ports") or '[{"HTTP": 80}]')
+        pairs = [(str(proto).upper(), int(port)) for entry in ports for proto, port in entry.items()]
+    except (ValueError, TypeError, AttributeError):
+        return [f"metadata.annotations.{_ALB}listen-ports is not a JSON list of {{PROTOCOL: port}}"]
+    https = [p for proto, p in pairs if proto == "HTTPS"]
+    out = []
+    if not https:
+        out.append(f"metadata.annotations.{_ALB}listen-ports has no HTTPS port")
+    cert = str(ann.get(_ALB + "certificate-arn") or "")
+    if https and not all(c.startswith("arn:aws") and ":acm:" in c for c in cert.split(",")):
+        out.append(f"metadata.annotations.{_ALB}certificate-arn is not an ACM certificate ARN")
+    if any(proto == "HTTP" for proto, _ in pairs) and str(ann.get(_ALB + "ssl-redirect") or "") not in map(str, https):
+        out.append(f"HTTP listener without metadata.annotations.{_ALB}ssl-redirect to an HTTPS port")
+    return out

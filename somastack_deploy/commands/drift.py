@@ -72,9 +72,19 @@ def _live_env(spec: str, region: str | None) -> tuple[str, dict[str, dict[str, s
     if kind == "k8s":
         from kubernetes import client, config
 
+        from kubernetes.client.rest import ApiException
+        from kubernetes.config import ConfigException
+
         ns, _, name = target.partition("/")
-        config.load_kube_config()
-        envs = C.k8s_environ(client.AppsV1Api(), ns, name)
+        if not ns or not name:
+            raise InputError("expected k8s:NAMESPACE/DEPLOYMENT", variable="--live")
+        try:
+            config.load_kube_config()
+            envs = C.k8s_environ(client.AppsV1Api(), ns, name, client.CoreV1Api())
+        except ConfigException as err:
+            raise InputError(f"kubeconfig: {str(err).splitlines()[0][:160]}", variable="--live") from None
+        except ApiException as err:
+            raise InputError(f"deployment {ns}/{name}: HTTP {err.status} {err.reason}", variable="--live") from None
         return "deployment", {f"deployment {ns}/{name} container {k}": v for k, v in envs.items()}
     raise InputError(f"unknown live source kind {kind!r}", variable="--live")
 

@@ -1,16 +1,23 @@
 """Target EKS (seed 001 §3.3, "AWS EKS Deployment (Advanced)").
 
-:func:`build`: Network, ALB (``instance`` targets on the gateway NodePort), the managed
-RDS/ElastiCache/MSK of the fargate target, an EKS cluster built from ``pulumi_aws.eks``
-resources (not pulumi-eks, whose multi-language component is opaque under the mock runtime):
-cluster and node IAM roles, the cluster, a launch template putting the nodes in the app
-security group (so the database/cache/broker rules apply to pods), a managed node group whose
-Auto Scaling group is attached to the ALB target group; a Kubernetes provider built from the
-cluster's kubeconfig (``aws eks get-token``), the ``somastack`` namespace and every service of
-the software mode (:mod:`somastack_deploy.stacks.eks.runtime`).
+:func:`build`: Network, the managed RDS/ElastiCache/MSK of the fargate target, an EKS cluster
+built from ``pulumi_aws.eks`` resources (not pulumi-eks, whose multi-language component is
+opaque under the mock runtime): cluster and node IAM roles, the cluster, a launch template
+putting the nodes in the app security group (so the database/cache/broker rules apply to pods),
+a managed node group; a Kubernetes provider built from the cluster's kubeconfig (``aws eks
+get-token``, server-side apply); the cluster add-ons (:mod:`somastack_deploy.stacks.eks.addons`:
+EBS CSI driver, cert-manager, AWS Load Balancer Controller, ExternalDNS, optionally the VPA);
+then the Kubernetes layer (:class:`somastack_deploy.components.k8s_workloads.KubernetesWorkloads`):
+namespace ``somastack``, a ``gp3`` StorageClass, every service of the software mode, the
+gateway behind an Ingress of class ``alb`` (ACM certificate ``certificateArn``, hostname
+``publicHostname`` published by ExternalDNS, the network's ALB security group and public
+subnets).
 
 Settings: as fargate, plus ``somastack:eks`` = ``{version, nodeInstanceType, nodeCount: {min,
-desired, max}}`` (defaults: 1.31; m6i.2xlarge; PROD 3/5/8, DEV 1/2/3).
+desired, max}, vpa, vpaUpdateMode, hpaMaxReplicas, hpaCpuUtilization, volumeSizeGiB, addons:
+{ebsCsiDriver, certManager, awsLoadBalancerController, externalDns, vpa}}`` (defaults: 1.31;
+m6i.2xlarge; PROD 3/5/8, DEV 1/2/3; VPA off, ``Initial``; HPA max 10 at 70 % CPU; 50 GiB
+volumes; add-on versions of :data:`somastack_deploy.stacks.eks.addons.DEFAULT_VERSIONS`).
 """
 
 from __future__ import annotations
@@ -21,14 +28,18 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from somastack_deploy.components.load_balancer import LoadBalancer, LoadBalancerArgs
+from somastack_deploy.components.app_env import APP_PORTS
+from somastack_deploy.components.k8s_workloads import (IngressSettings, KubernetesWorkloads, KubernetesWorkloadsArgs,
+                                                       StorageSettings)
 from somastack_deploy.components.network import Network, NetworkArgs
 
 from .. import outputs
 from ..aws_data import build_aws_data
 from ..common import StackContext, build_services
+from ..kube import autoscaling_settings, volume_size
 from ..settings import StackConfigError
-from .runtime import GATEWAY_NODE_PORT, KubernetesRuntime
+from . import addons
+from .runtime import node_role_policy, secrets_manager_values
 
 NAMESPACE = "somastack"
 
@@ -58,20 +69,23 @@ def _role(name: str, service: str, policies: list[str], tags) -> aws.iam.Role:
 def build(ctx: StackContext) -> pulumi.Output:
     """Create the eks stack; returns the topology Output."""
     s = ctx.settings
+    where = f"Pulumi.{ctx.stack}.yaml"
     region = s.require("aws:region", s.region)
     zones = s.require("availabilityZones", s.availability_zones)
     eks_cfg = dict(s.eks)
     counts = {"min": 3, "desired": 5, "max": 8} if ctx.prod else {"min": 1, "desired": 2, "max": 3}
     counts.update({k: int(v) for k, v in (eks_cfg.get("nodeCount") or {}).items() if k in counts})
     if not counts["min"] <= counts["desired"] <= counts["max"]:
-        raise StackConfigError("nodeCount must satisfy min <= desired <= max", path=f"Pulumi.{ctx.stack}.yaml",
+        raise StackConfigError("nodeCount must satisfy min <= desired <= max", path=where, variable="somastack:eks")
+    autoscaling = autoscaling_settings(eks_cfg, where)
+    addon_versions = eks_cfg.get("addons") or {}
+    if not isinstance(addon_versions, dict) or set(addon_versions) - set(addons.DEFAULT_VERSIONS):
+        raise StackConfigError(f"addons: a mapping with keys among {sorted(addons.DEFAULT_VERSIONS)}", path=where,
                                variable="somastack:eks")
+    certificate = s.require("certificateArn", s.certificate_arn)
+    public = s.require("publicHostname", s.public_hostname)
     network = Network("net", NetworkArgs(environment=ctx.dimensions.environment, availability_zones=zones,
-                                         cidr_block=s.vpc_cidr, tags=s.tags, extra_app_ports=(GATEWAY_NODE_PORT,)))
-    lb = LoadBalancer("lb", LoadBalancerArgs(
-        vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids, security_group_id=network.alb_security_group_id,
-        certificate_arn=s.require("certificateArn", s.certificate_arn), target_port=GATEWAY_NODE_PORT,
-        target_type="instance", deletion_protection=ctx.prod, tags=s.tags))
+                                         cidr_block=s.vpc_cidr, tags=s.tags, extra_app_ports=(APP_PORTS["agent"],)))
     data = build_aws_data(ctx, network)
 
     cluster_role = _role("eks-cluster-role", "eks.amazonaws.com",
@@ -105,22 +119,28 @@ def build(ctx: StackContext) -> pulumi.Output:
         update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
         launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
         tags=s.tags, opts=pulumi.ResourceOptions(depends_on=[node_role]))
-    aws.autoscaling.Attachment(
-        "eks-nodes-alb", lb_target_group_arn=lb.target_group_arn,
-        autoscaling_group_name=nodes.resources.apply(lambda r: r[0].autoscaling_groups[0].name))
     config = pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
         lambda a: kubeconfig(a[0], a[1], a[2], region))
     provider = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret(config), enable_server_side_apply=True,
                             opts=pulumi.ResourceOptions(depends_on=[nodes]))
-    namespace = k8s.core.v1.Namespace("ns", metadata={"name": NAMESPACE, "labels": {"somastack/stack": ctx.stack}},
-                                      opts=pulumi.ResourceOptions(provider=provider))
-    runtime = KubernetesRuntime(provider=provider, namespace=namespace.metadata.name, namespace_name=NAMESPACE,
-                                node_role_name=node_role.name)
-    public = s.require("publicHostname", s.public_hostname)
-    entries = build_services(ctx, runtime, postgres=data.postgres, redis=data.redis, kafka=data.kafka_endpoint,
+    installed = addons.install(cluster=cluster, provider=provider, region=region, vpc_id=network.vpc_id,
+                               public_hostname=public, versions=addon_versions, vpa=autoscaling.vpa, tags=s.tags,
+                               depends_on=[nodes])
+    workloads = KubernetesWorkloads("k8s", KubernetesWorkloadsArgs(
+        provider=provider, namespace=NAMESPACE, labels={"somastack/stack": ctx.stack}, target="EKS",
+        internal_tls=True, secret_values=secrets_manager_values,
+        storage=StorageSettings(class_name="gp3", create_gp3=True, reclaim_policy="Retain" if ctx.prod else "Delete",
+                                default_size_gib=volume_size(eks_cfg, where)),
+        autoscaling=autoscaling,
+        ingress=IngressSettings(host=public, class_name="alb", certificate_arn=certificate,
+                                subnet_ids=network.public_subnet_ids, security_group_id=network.alb_security_group_id,
+                                deletion_protection=ctx.prod, tags=dict(s.tags)),
+        task_policy=node_role_policy(node_role.name), prerequisites=installed.ready))
+    entries = build_services(ctx, workloads, postgres=data.postgres, redis=data.redis, kafka=data.kafka_endpoint,
                              region=region, agent_public_url=f"https://{public}", service_sizing=s.sizing,
-                             agent_target_group_arn=lb.target_group_arn, infra=data.entries)
-    pulumi.export("loadBalancerDnsName", lb.dns_name)
+                             infra=data.entries)
+    workloads.close()
     pulumi.export("eksClusterName", cluster.name)
     pulumi.export("kubeconfig", pulumi.Output.secret(config))
+    pulumi.export("namespace", workloads.namespace)
     return outputs.export_outputs(ctx.stack, ctx.dimensions, entries)

@@ -16,16 +16,14 @@ import os
 import pulumi
 import pulumi_docker as docker
 
-from somastack_deploy.components.spec import HealthCheck, KafkaEndpoint, PostgresEndpoint, RedisEndpoint, ServiceSpec, Sizing
+from somastack_deploy.components.oss_data import KAFKA_IMAGE, OSSDataServices, OSSDataServicesArgs
+from somastack_deploy.components.spec import Sizing
 
 from .. import outputs
 from ..common import StackContext, build_services
 from ..settings import StackConfigError
 from .runtime import DockerRuntime
 
-POSTGRES_IMAGE = "postgres:16.6"
-REDIS_IMAGE = "redis:7.4.1"
-KAFKA_IMAGE = "apache/kafka:3.8.1"
 #: SpiceDB's default image has no shell; the -debug variant has busybox for the secret wrapper.
 SPICEDB_LOCAL_IMAGE = "authzed/spicedb:v1.38.1-debug"
 #: Memory limits (MiB) per container on the local target, within seed 001 §2 "Host memory
@@ -37,50 +35,6 @@ LOCAL_BUDGET_MIB = 15 * 1024
 
 def _local(key: str) -> Sizing:
     return Sizing(cpu_units=1024, memory_mib=LOCAL_MEMORY_MIB[key], desired_count=1)
-
-
-class LocalData(pulumi.ComponentResource):
-    """PostgreSQL 16, Redis 7 and (cluster mode) Kafka KRaft containers. Type token
-    ``somastack:local:DataServices``. Outputs: ``postgres``, ``redis``, ``kafka`` endpoints."""
-
-    def __init__(self, name: str, *, runtime: DockerRuntime, postgres_password_ref: str, kafka: bool,
-                 images: dict, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("somastack:local:DataServices", name, None, opts)
-        pg = runtime.deploy(f"{name}-postgres", ServiceSpec(
-            key="postgres", image=images.get("postgres", POSTGRES_IMAGE), port=5432, protocol="postgresql",
-            env={"POSTGRES_USER": "soma", "POSTGRES_DB": "postgres", "PGDATA": "/var/lib/postgresql/data/pgdata"},
-            secrets={"POSTGRES_PASSWORD": postgres_password_ref},
-            health=HealthCheck(command=("CMD-SHELL", "pg_isready -U soma -d postgres"), start_period_s=30),
-            sizing=_local("postgres"), volumes={"postgres-data": "/var/lib/postgresql/data"}), parent=self)
-        redis = runtime.deploy(f"{name}-redis", ServiceSpec(
-            key="redis", image=images.get("redis", REDIS_IMAGE), port=6379, protocol="redis",
-            command=("redis-server", "--appendonly", "yes"),
-            health=HealthCheck(command=("CMD", "redis-cli", "ping"), start_period_s=10),
-            sizing=_local("redis"), volumes={"redis-data": "/data"}), parent=self)
-        self.ready = [*pg.ready, *redis.ready]
-        self.kafka = None
-        if kafka:
-            k = runtime.deploy(f"{name}-kafka", ServiceSpec(
-                key="kafka", image=images.get("kafka", KAFKA_IMAGE), port=9092, protocol="kafka",
-                env={"KAFKA_NODE_ID": "1", "KAFKA_PROCESS_ROLES": "broker,controller",
-                     "KAFKA_LISTENERS": "PLAINTEXT://:9092,CONTROLLER://:9093",
-                     "KAFKA_ADVERTISED_LISTENERS": "PLAINTEXT://kafka:9092",
-                     "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-                     "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-                     "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@kafka:9093",
-                     "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
-                     "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
-                     "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1", "KAFKA_LOG_DIRS": "/var/lib/kafka/data"},
-                health=HealthCheck(command=("CMD-SHELL", "/opt/kafka/bin/kafka-broker-api-versions.sh "
-                                            "--bootstrap-server 127.0.0.1:9092 >/dev/null"), start_period_s=60),
-                sizing=_local("kafka"), volumes={"kafka-data": "/var/lib/kafka/data"}), parent=self)
-            self.ready += k.ready
-            self.kafka = KafkaEndpoint(brokers="kafka:9092", tls=False, auth="none")
-        self.postgres = PostgresEndpoint(host=pg.host, port=5432, user="soma", password_ref=postgres_password_ref,
-                                         sslmode="disable")
-        self.redis = RedisEndpoint(host=redis.host, port=6379, tls=False, password_ref=None)
-        self.register_outputs({"postgres_host": pg.host, "redis_host": redis.host,
-                               "kafka_brokers": self.kafka.brokers if self.kafka else None})
 
 
 def build(ctx: StackContext) -> pulumi.Output:
@@ -96,7 +50,11 @@ def build(ctx: StackContext) -> pulumi.Output:
         raise StackConfigError("a ${VAR} reference is required", path=where, variable="somastack:postgresPassword")
     network = docker.Network("net", name=f"somastack-{ctx.stack}", driver="bridge")
     runtime = DockerRuntime(network_name=network.name, secrets_dir=secrets_dir, stack=ctx.stack)
-    data = LocalData("data", runtime=runtime, postgres_password_ref=pg_ref, kafka=ctx.cluster, images=dict(s.images))
+    # PostgreSQL 16, Redis 7 (AOF on), Kafka KRaft (cluster mode); the alias keeps the URNs of
+    # stacks created when this component was ``somastack:local:DataServices``.
+    data = OSSDataServices("data", OSSDataServicesArgs(
+        runtime=runtime, postgres_password_ref=pg_ref, kafka=ctx.cluster, images=dict(s.images), sizing=_local),
+        opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="somastack:local:DataServices")]))
     infra = {
         "postgres": outputs.service([outputs.endpoint("postgresql", host=data.postgres.host, port=5432)],
                                     engine="postgresql", version="16",

@@ -1,10 +1,8 @@
-"""The ECS, EKS and Docker cyclers without those targets (none runs here).
+"""The ECS and Docker cyclers without those targets (none runs here). (The EKS cycler runs
+against the harness's real kube-apiserver: tests/k8s/test_workloads_live.py.)
 
 - ECS: every request is validated by botocore's Stubber against the ECS service model,
   responses too; the ``services_stable`` waiter runs on stubbed ``DescribeServices``.
-- EKS: the real ``AppsV1Api``/``CoreV1Api`` build every request; their ``ApiClient.call_api``
-  is replaced by a recorder, and each request body must deserialize into the kubernetes
-  client's model (``V1Deployment`` / ``V1Scale``) without losing a field.
 - Docker: the real Docker SDK talks to a loopback HTTP recorder; the requests must be the
   Docker Engine API's (``GET /containers/json`` with the compose label filter, ``POST
   /containers/{id}/stop?t=…``, ``/kill``, ``/start``). This is a recorder of requests, not a
@@ -24,7 +22,6 @@ from botocore.stub import ANY, Stubber
 
 from somastack_deploy.checks.resilience.cyclers.docker import DockerCycler
 from somastack_deploy.checks.resilience.cyclers.ecs import ECSCycler
-from somastack_deploy.checks.resilience.cyclers.eks import EKSCycler, restart_patch, rollout_complete, scale_patch
 
 CLUSTER = "soma-prod"
 
@@ -83,96 +80,6 @@ def test_ecs_model_rejects_unknown_parameter():
         st.add_response("update_service", {"service": _svc("gateway", 0, 0)})
         with pytest.raises(ParamValidationError):
             c.update_service(cluster=CLUSTER, service="gateway", desiredTasks=0)
-
-
-class _Recorder:
-    """Replaces ``ApiClient._call_with_legacy_options`` (the one transport call of the
-    generated API methods): records (method, path, body, query) of the fully built request
-    and answers with a model object."""
-
-    def __init__(self, api_client, answers):
-        self.api_client, self.answers, self.calls = api_client, answers, []
-
-    def __call__(self, param, response_types_map, *args, **kwargs):
-        method, url, _headers, body, _post = param
-        u = urlparse(url)
-        query = {k: v[0] for k, v in parse_qs(u.query).items()}
-        self.calls.append((method, u.path, body, query))
-        return self.answers(method, u.path)
-
-
-def _deployment(replicas=2, ready=2, generation=3, observed=3):
-    from kubernetes.client import (V1Container, V1Deployment, V1DeploymentSpec, V1DeploymentStatus, V1LabelSelector,
-                                   V1ObjectMeta, V1PodSpec, V1PodTemplateSpec)
-
-    return V1Deployment(metadata=V1ObjectMeta(name="gateway", namespace="soma", generation=generation),
-                        spec=V1DeploymentSpec(replicas=replicas, selector=V1LabelSelector(match_labels={"app": "gateway"}),
-                                              template=V1PodTemplateSpec(spec=V1PodSpec(containers=[V1Container(name="gw")]))),
-                        status=V1DeploymentStatus(observed_generation=observed, replicas=ready, updated_replicas=ready,
-                                                  ready_replicas=ready, available_replicas=ready))
-
-
-def _roundtrip(api_client, body, model):
-    obj = api_client._ApiClient__deserialize(body, model)
-    assert api_client.sanitize_for_serialization(obj) == body, f"{model} model drops fields of {body}"
-
-
-def test_eks_requests_match_the_kubernetes_models():
-    from kubernetes import client as k
-
-    api_client = k.ApiClient()
-    state = {"phase": "up"}
-
-    def answers(method, path):
-        if path.endswith("/status"):
-            return _deployment(ready=0 if state["phase"] == "down" else 2)
-        return _deployment()
-
-    rec = _Recorder(api_client, answers)
-    api_client._call_with_legacy_options = rec
-    cy = EKSCycler(k.AppsV1Api(api_client), k.CoreV1Api(api_client), "soma", ["gateway"], poll_s=0.01)
-    cy.take_down(hard=True)
-    state["phase"] = "down"
-    assert cy.is_down()
-    state["phase"] = "up"
-    cy.bring_up()
-    methods = [(m, p) for m, p, _, _ in rec.calls]
-    assert ("PATCH", "/apis/apps/v1/namespaces/soma/deployments/gateway/scale") in methods
-    assert ("DELETE", "/api/v1/namespaces/soma/pods") in methods
-    assert ("GET", "/apis/apps/v1/namespaces/soma/deployments/gateway/status") in methods
-    scale_bodies = [b for m, p, b, _ in rec.calls if p.endswith("/scale")]
-    assert scale_bodies == [scale_patch(0), scale_patch(2)]
-    for b in scale_bodies:
-        _roundtrip(api_client, b, "V1Scale")
-    delete_q = [q for m, p, _, q in rec.calls if m == "DELETE"][0]
-    assert delete_q["labelSelector"] == "app=gateway" and delete_q["gracePeriodSeconds"] == "0"
-    # a strategic-merge patch is partial: merge it into a full Deployment, then the model
-    # must keep every field of the result (an unknown or misplaced key would be dropped).
-    full = api_client.sanitize_for_serialization(_deployment())
-    _merge(full, restart_patch())
-    _roundtrip(api_client, full, "V1Deployment")
-
-
-def _merge(into: dict, patch: dict) -> None:
-    for k, v in patch.items():
-        if isinstance(v, dict) and isinstance(into.get(k), dict):
-            _merge(into[k], v)
-        else:
-            into[k] = v
-
-
-def test_eks_restart_strategy_and_rollout_condition():
-    from kubernetes import client as k
-
-    api_client = k.ApiClient()
-    rec = _Recorder(api_client, lambda m, p: _deployment())
-    api_client._call_with_legacy_options = rec
-    cy = EKSCycler(k.AppsV1Api(api_client), k.CoreV1Api(api_client), "soma", ["gateway"], strategy="restart")
-    cy.take_down()
-    (patch,) = [b for m, p, b, _ in rec.calls if m == "PATCH"]
-    assert "kubectl.kubernetes.io/restartedAt" in patch["spec"]["template"]["metadata"]["annotations"]
-    assert rollout_complete(_deployment()) and not rollout_complete(_deployment(ready=1))
-    assert not rollout_complete(_deployment(observed=2))
 
 
 class _DockerRecorder:

@@ -15,9 +15,9 @@ FORMATS = ("text", "json", "sarif", "junit")
 PLANTED = "planted-Django-s3cret-4417"
 
 
-def test_the_four_bundled_stack_files_exist():
+def test_the_bundled_stack_files_exist():
     assert {p.name for p in STACK_FILES} == {"Pulumi.fargate-prod.yaml", "Pulumi.fargate-dev.yaml",
-                                             "Pulumi.eks-prod.yaml", "Pulumi.local-dev.yaml"}
+                                             "Pulumi.eks-prod.yaml", "Pulumi.local-dev.yaml", "Pulumi.k8s-dev.yaml"}
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)

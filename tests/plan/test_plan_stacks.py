@@ -30,14 +30,7 @@ def _plan(stack: str):
     return _PLANS[stack]
 
 
-#: eks-prod's Milvus Deployment mounts an emptyDir at /var/lib/milvus (rule stateful-data-durable,
-#: issue 12); the EKS fix (a StatefulSet with a gp3 volume claim template) is the Kubernetes
-#: workloads branch's. Strict: the marker must go when that lands.
-_EKS_DURABLE_PENDING = pytest.mark.xfail(strict=True, reason="issue 12: EKS Milvus on a PVC (k8s-workloads branch)")
-
-
-@pytest.mark.parametrize("stack", [s if s != "eks-prod" else pytest.param(s, marks=_EKS_DURABLE_PENDING)
-                                   for s in STACKS])
+@pytest.mark.parametrize("stack", STACKS)
 def test_own_stack_passes_every_policy(stack):
     config, plan = _plan(stack)
     results = check(plan.resources)
@@ -54,8 +47,10 @@ def test_own_stack_passes_every_policy(stack):
 def test_prod_stack_has_checked_prod_resources(stack):
     _, plan = _plan(stack)
     rules = {r.rule for r in check(plan.resources) if r.status == "PASSED"}
+    # EKS: the ALB is the LB controller's (an Ingress)
+    extra = {"alb-https-only"} if stack == "fargate-prod" else {"alb-ingress-https-only", "stateful-data-durable"}
     assert {"rds-storage-encrypted", "rds-prod-high-availability", "redis-encryption", "msk-tls-in-transit",
-            "alb-https-only", "no-public-datastore", "required-tags", "no-plaintext-secret-in-container-env"} <= rules
+            "no-public-datastore", "required-tags", "no-plaintext-secret-in-container-env", *extra} <= rules
 
 
 def test_plan_cli_on_real_stack_aborts_on_vibe_91(tmp_path, capsys):

@@ -217,6 +217,35 @@ def test_alb_listeners():
     assert statuses(tcp, "alb-https-only") == []  # network load balancer: not applicable
 
 
+def _ingress(cls="alb", **annotations):
+    ann = {f"alb.ingress.kubernetes.io/{k.replace('_', '-')}": v for k, v in annotations.items()}
+    return res("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "agent", "annotations": ann},
+                                                         "spec": {"ingressClassName": cls}})
+
+
+def test_alb_ingress_https_only():
+    from somastack_deploy.components.k8s_workloads import IngressSettings, ingress_annotations
+
+    cert = "arn:aws:acm:us-east-1:1:certificate/x"
+    ours = ingress_annotations(IngressSettings(host="api.example.io", certificate_arn=cert), health_path="/h")
+    ing = res("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"annotations": ours},
+                                                          "spec": {"ingressClassName": "alb"}})
+    assert statuses(ing, "alb-ingress-https-only") == ["PASSED"]
+    assert statuses(_ingress(listen_ports='[{"HTTPS":443}]', certificate_arn=cert), "alb-ingress-https-only") == ["PASSED"]
+    # default listen-ports is HTTP 80 only
+    assert messages(_ingress(certificate_arn=cert), "alb-ingress-https-only") == [
+        "metadata.annotations.alb.ingress.kubernetes.io/listen-ports has no HTTPS port",
+        "HTTP listener without metadata.annotations.alb.ingress.kubernetes.io/ssl-redirect to an HTTPS port"]
+    assert messages(_ingress(listen_ports='[{"HTTP":80},{"HTTPS":443}]', certificate_arn=cert, ssl_redirect="8443"),
+                    "alb-ingress-https-only") == [
+        "HTTP listener without metadata.annotations.alb.ingress.kubernetes.io/ssl-redirect to an HTTPS port"]
+    assert messages(_ingress(listen_ports='[{"HTTPS":443}]', certificate_arn="arn:aws:iam::1:server-certificate/x"),
+                    "alb-ingress-https-only") == [
+        "metadata.annotations.alb.ingress.kubernetes.io/certificate-arn is not an ACM certificate ARN"]
+    assert statuses(_ingress(listen_ports="not json"), "alb-ingress-https-only") == ["FAILED"]
+    assert statuses(_ingress("nginx"), "alb-ingress-https-only") == []  # another class: not applicable
+
+
 # --------------------------------------------------------------------------- Redis, MSK, logs
 def test_redis_encryption():
     props = {"description": "redis", "engine": "redis", "transitEncryptionEnabled": True, "atRestEncryptionEnabled": True}

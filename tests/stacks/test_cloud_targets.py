@@ -105,13 +105,11 @@ def test_fargate_prod_pre_fix_shape_fails_naming_milvus_and_its_etcd_dir(plans):
     assert "/var/lib/milvus/etcd (embedded etcd)" in msgs[0] and "ephemeral disk" in msgs[0]
 
 
-def test_eks_prod_today_fails_the_durable_state_rule_on_milvus(plans):
-    """The EKS Milvus Deployment mounts an emptyDir (the fix is the Kubernetes workloads branch's)."""
-    failed = [r for r in check(plans["eks-prod"].resources, rules=[RULE]) if r.status == "FAILED"]
-    if not failed:
-        pytest.skip("EKS Milvus is durable now (k8s-workloads merged): nothing left to show")
-    assert [r.resource for r in failed] == ["milvus-deployment"]
-    assert "/var/lib/milvus/etcd" in failed[0].messages[0] and "emptyDir" in failed[0].messages[0]
+def test_eks_prod_milvus_passes_the_durable_state_rule(plans):
+    """EKS Milvus is a StatefulSet whose data dir is a gp3 volume claim (components/k8s_workloads.py)."""
+    results = [r for r in check(plans["eks-prod"].resources, rules=[RULE])]
+    assert [r.status for r in results if r.status == "FAILED"] == []
+    assert any(r.resource == "k8s-milvus-statefulset" and r.status == "PASSED" for r in results)
 
 
 def test_local_milvus_keeps_its_named_volume(plans):
@@ -157,9 +155,9 @@ def test_internal_services_stay_rolling(plans):
 
 
 def test_eks_load_balancer_has_no_blue_green_resources(plans):
-    plan = plans["eks-prod"]
+    plan = plans["eks-prod"]  # the ALB is the AWS Load Balancer Controller's (Ingress class alb)
     assert not plan.of_type("aws:lb/listenerRule:ListenerRule")
-    assert len(plan.of_type("aws:lb/targetGroup:TargetGroup")) == 1
+    assert plan.of_type("aws:lb/targetGroup:TargetGroup") == []
 
 
 # ------------------------------------------------------------------- ElastiCache cluster mode

@@ -1,0 +1,13 @@
+"""``somastack-deploy preview --stack NAME``: see :mod:`somastack_deploy.commands.stack_ops`."""
+
+from __future__ import annotations
+
+from . import stack_ops
+
+
+def add_parser(parser) -> None:
+    stack_ops.add_parser(parser, "preview")
+
+
+def run(args) -> int:
+    return stack_ops.run(args, "preview")
