@@ -31,6 +31,7 @@ from pathlib import Path
 
 from somastack_deploy import exitcodes
 from somastack_deploy.config_contract.errors import InputError
+from somastack_deploy.project import add_cwd_option, find_project_dir
 
 OPERATIONS = ("up", "preview", "refresh", "destroy")
 _GENERIC = ("update failed", "preview failed", "refresh failed", "destroy failed", "an error occurred")
@@ -39,7 +40,7 @@ _GENERIC = ("update failed", "preview failed", "refresh failed", "destroy failed
 def add_parser(parser, operation: str) -> None:
     """Options of ``operation`` (one of :data:`OPERATIONS`)."""
     parser.add_argument("--stack", required=True, metavar="NAME", help="stack name (Pulumi.NAME.yaml)")
-    parser.add_argument("--cwd", metavar="DIR", help="project directory (default: the current one, searched upwards)")
+    add_cwd_option(parser)
     parser.add_argument("--backend", metavar="URL",
                         help="Pulumi backend URL (default: $PULUMI_BACKEND_URL, else file://~)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="summary format on stdout")
@@ -50,19 +51,6 @@ def add_parser(parser, operation: str) -> None:
         parser.add_argument("--refresh", action="store_true", help="refresh the state from the cloud first")
     if operation == "destroy":
         parser.add_argument("--yes", action="store_true", help="confirm deleting every resource of the stack")
-
-
-def project_dir(cwd: str | None) -> Path:
-    """The directory holding ``Pulumi.yaml``: ``cwd`` (or the current directory) or a parent.
-    Raises :class:`InputError`."""
-    start = Path(cwd or os.getcwd()).expanduser().resolve()
-    if not start.is_dir():
-        raise InputError("not a directory", path=str(cwd), variable="--cwd")
-    for d in (start, *start.parents):
-        if (d / "Pulumi.yaml").is_file():
-            return d
-    raise InputError(f"no Pulumi project (Pulumi.yaml) in {start} or its parents: run from the project directory "
-                     "or give --cwd DIR")
 
 
 def error_line(exc: Exception) -> str:
@@ -104,7 +92,7 @@ def run(args, operation: str) -> int:
     from somastack_deploy.checks.drift.engine import EngineDriftError, open_stack
     from somastack_deploy.checks.drift.engine_cli import PulumiCliNotFound
 
-    root = project_dir(args.cwd)
+    root = find_project_dir(args.cwd)
     stack_file = root / f"Pulumi.{args.stack}.yaml"
     if not stack_file.is_file():
         raise InputError("no such stack file", path=str(stack_file), variable="--stack")
