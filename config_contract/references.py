@@ -4,8 +4,8 @@ Forms (see :func:`somastack_deploy.config_contract.topology.is_reference`):
 - ``${VAR}``: the process environment.
 - ``file:///ABS/PATH#a.b``: a JSON file readable only by its owner (the harness's
   ``credentials.json``); the fragment is a dotted key path.
-- ``ref+vault://PATH#/KEY`` and ``ref+awssecrets://NAME#/KEY``: resolved by the Vault (hvac)
-  and Secrets Manager (boto3) backends in :mod:`somastack_deploy.config_contract.secret_backends`.
+- ``ref+vault://PATH#/KEY``, ``ref+awssecrets://NAME#/KEY`` and ``ref+awsssm://PATH``: resolved
+  by the Vault (hvac), Secrets Manager and Parameter Store (boto3) backends in :mod:`somastack_deploy.config_contract.secret_backends`.
 
 A resolved value is never logged or printed by this module. Errors name the reference's
 scheme and path, never a value.
@@ -51,7 +51,7 @@ def resolve(ref: str, **backend_options) -> str:
                 raise ReferenceError_(f"{path}: no key {key}")
             node = node[part]
         return str(node)
-    if ref.startswith("ref+vault://") or ref.startswith("ref+awssecrets://"):
+    if ref.startswith(("ref+vault://", "ref+awssecrets://", "ref+awsssm://")):
         from . import secret_backends  # imports hvac/boto3 lazily
 
         return secret_backends.resolve(ref, **backend_options)
