@@ -165,3 +165,16 @@ def test_cli_resolve_secrets_as_a_user_runs_it(aws, tmp_path):
     proc = preflight()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert PLANTED not in proc.stdout + proc.stderr
+
+
+def test_localstack_listens_on_loopback_only_and_stays_out_of_the_topology(aws, topology, harness):
+    """Every listening socket of LocalStack's process tree is on 127.0.0.1 (hypercorn, no DNS
+    server); the topology document does not list it (it is not a SomaStack service)."""
+    import psutil
+
+    pid = harness.status()["localstack"].pid
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    listening = [c.laddr for p in procs for c in p.net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN or (c.type == 2 and not c.raddr)]
+    assert listening and all(addr.ip == "127.0.0.1" for addr in listening), listening
+    assert "localstack" not in topology.services
