@@ -399,3 +399,18 @@ definition doc { relation viewer: group#member | user }
     assert L.SpiceDBStore._pick(schema) == ("doc", "viewer", "user")
     with pytest.raises(Exception, match="no relation with a plain subject"):
         L.SpiceDBStore._pick("definition user {}")
+
+
+def test_progress_bar_on_stderr(target, capsys):
+    rep = loop.run_cycles(_topology(), target, cycles=2, cycle_deadline_s=3.0, probe_timeout_s=1.0, progress=True)
+    err = capsys.readouterr().err
+    assert rep.passed and "cycle 1/2" in err and "cycle 2/2" in err and "ledger" in err
+
+
+def test_progress_steps_in_order():
+    bar = loop._Progress(False, 3)
+    bar.cycle(1, 3)
+    bar.step("down")
+    bar.stop()
+    assert bar.p is None and bar.task is None and loop._Progress.STEPS == ("down", "confirm down", "up", "healthy",
+                                                                          "ledger")
