@@ -42,7 +42,7 @@ MODULES=("$@")
 
 DEFAULT_TESTS="tests/contract tests/policies tests/checks/test_classify_pure.py tests/checks/test_resilience_pure.py
 tests/checks/test_cyclers_models.py tests/components/test_pure.py tests/scan/test_secret_backends.py
-tests/scan/test_fallbacks.py tests/scan/test_literals.py tests/engine/test_engine_drift.py tests/stacks/test_fargate_secrets.py"
+tests/scan/test_secret_backends_pure.py tests/scan/test_fallbacks.py tests/scan/test_literals.py tests/engine/test_engine_drift.py tests/stacks/test_fargate_secrets.py"
 TESTS=${MUTATION_TESTS:-$DEFAULT_TESTS}
 WORK=${MUTATION_WORKDIR:-${TMPDIR:-/tmp}/somastack-mutation-$UID}
 JOBS=${MUTATION_JOBS:-1}
