@@ -362,6 +362,8 @@ def test_an_empty_payload_read_back_is_not_missing():
 def test_default_durability_reads_the_topology():
     store = L.Store()
     assert store.durability(_ctx({"durable": True, "aof": True})) == L.Durability(True, "topology storage: aof=True")
+    assert store.durability(_ctx({"rdb": False, "durable": True, "aof": True})) == L.Durability(
+        True, "topology storage: aof=True, rdb=False")
     assert store.durability(_ctx({"durable": False})) == L.Durability(False, "topology storage: durable=False")
     assert store.durability(_ctx({})) == L.Durability(None, "durability not stated in the topology")
     with pytest.raises(NotImplementedError):
@@ -378,6 +380,7 @@ def test_run_ids_payloads_and_dump():
     entry = L.LedgerEntry("redis", "key k", L.sha256(p1), {"key": "k"})
     assert json.loads(L.dump([entry])) == [{"service": "redis", "location": "key k", "sha256": L.sha256(p1),
                                             "ref": {"key": "k"}}]
+    assert L.dump([entry]) == json.dumps([entry.to_json()], indent=2)  # indented for people reading it
     assert p1.decode() not in L.dump([entry])
     assert set(L.STORES) >= {"postgres", "redis", "kafka", "milvus", "spicedb", "vault", "opa"}
     assert all(s.service == k for k, s in L.STORES.items() if k != KEY)
@@ -385,9 +388,11 @@ def test_run_ids_payloads_and_dump():
 
 
 def test_spicedb_and_vault_durability_from_the_topology():
-    assert L.SpiceDBStore().durability(_ctx({"datastore": "memory"})) == L.Durability(False, "in-memory datastore")
+    for memory in ("memory", "inmemory", "in-memory"):
+        assert L.SpiceDBStore().durability(_ctx({"datastore": memory})) == L.Durability(False, "in-memory datastore")
     assert L.SpiceDBStore().durability(_ctx({"datastore": "postgres"})) == L.Durability(True, "datastore postgres")
-    assert L.SpiceDBStore().durability(_ctx({})).durable is None
+    assert L.SpiceDBStore().durability(_ctx({})) == L.Durability(
+        None, "datastore not stated in the topology (storage.datastore)")
 
 
 def test_spicedb_picks_a_relation_with_a_plain_subject(monkeypatch):
@@ -397,8 +402,12 @@ definition group { relation member: user#member | user:* }
 definition doc { relation viewer: group#member | user }
 """
     assert L.SpiceDBStore._pick(schema) == ("doc", "viewer", "user")
-    with pytest.raises(Exception, match="no relation with a plain subject"):
+    from somastack_deploy.checks.probes.base import MISSING, ProbeFailure
+
+    with pytest.raises(ProbeFailure, match="no relation with a plain subject") as err:
         L.SpiceDBStore._pick("definition user {}")
+    assert (err.value.category, err.value.detail) == (
+        MISSING, "the schema has no relation with a plain subject type to write a ledger entry")
 
 
 def test_progress_bar_on_stderr(target, capsys):
@@ -414,3 +423,45 @@ def test_progress_steps_in_order():
     bar.stop()
     assert bar.p is None and bar.task is None and loop._Progress.STEPS == ("down", "confirm down", "up", "healthy",
                                                                           "ledger")
+
+
+def test_recovery_figures_count_only_recovered_cycles():
+    rep = loop.ResilienceReport("s", "c", False, [KEY])
+    rep.cycles = [loop.CycleResult(n, time_to_healthy_s=float(n), healthy=True) for n in range(1, 101)]
+    rep.cycles.append(loop.CycleResult(101, time_to_healthy_s=500.0, healthy=False))  # not recovered: left out
+    rep.cycles.append(loop.CycleResult(102, time_to_healthy_s=None, healthy=True))
+    rec = rep.recovery()
+    assert rec == {"p50_s": pytest.approx(50.5), "p95_s": pytest.approx(95.05), "max_s": 100.0, "recovered": 100,
+                   "cycles": 102}
+
+
+def test_report_json_keys_and_rounding():
+    rep = loop.ResilienceReport("s", "c", True, [KEY], wall_s=1.23456, setup_failures=["x"],
+                                durability={KEY: {"durable": True, "note": "n"}},
+                                ledger=[L.LedgerEntry(KEY, "loc", "ab", {"key": "k"})])
+    rep.cycles = [loop.CycleResult(1, healthy=True, data_loss=["brain: gone"])]
+    doc = rep.to_json()
+    assert list(doc) == ["version", "stack", "cycler", "hard", "services", "passed", "wall_s", "setup_failures",
+                         "durability", "ledger", "recovery", "data_loss", "cycles"]
+    assert doc["wall_s"] == 1.235 and doc["setup_failures"] == ["x"] and doc["passed"] is False
+    assert doc["ledger"] == [{"service": KEY, "location": "loc", "sha256": "ab", "ref": {"key": "k"}}]
+    assert doc["data_loss"] == ["cycle 1: brain: gone"] and doc["durability"] == {KEY: {"durable": True, "note": "n"}}
+    assert doc["cycles"][0]["passed"] is False and doc["cycles"][0]["n"] == 1
+
+
+def test_progress_advances_one_step_per_completed_step():
+    bar = loop._Progress(True, 1)
+    try:
+        bar.cycle(1, 1)
+        bar.step("down")
+        bar.step("up", done=False)
+        bar.step("ledger")
+        task = bar.p.tasks[0]
+        assert task.completed == 2 and task.total == len(loop._Progress.STEPS) and task.fields["step"] == "ledger"
+    finally:
+        bar.stop()
+    off = loop._Progress(False, 1)
+    off.task = 0  # no bar: steps are no-ops even with a task id
+    off.step("down")
+    off.cycle(1, 1)
+    assert off.task == 0
