@@ -12,6 +12,7 @@ storage) with and without "ephemeral by design", and every cycle failure the loo
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -52,6 +53,7 @@ class Target(Cycler):
         self.read_error: Exception | None = None
         self.write_error: Exception | None = None
         self.is_down_error: Exception | None = None
+        self.up_delay_s = 0.0
         self.cycle = 0
 
     def take_down(self, *, hard: bool = False) -> None:
@@ -70,6 +72,8 @@ class Target(Cycler):
 
     def bring_up(self) -> None:
         self.calls.append("up")
+        if self.up_delay_s:
+            time.sleep(self.up_delay_s)
         if self.up_raises:
             raise self.up_raises
         if self.fail_up:
@@ -207,6 +211,9 @@ def test_lost_without_durable_storage_is_named_and_the_entry_rewritten(target, m
     first, second = (c.data[KEY]["detail"].split()[2] for c in rep.cycles)
     assert first != second and rep.ledger[0].ref["key"] not in (first, second)
     assert L.STORES[KEY].writes == 3
+    run_id = first.split("-")[0]
+    assert len(run_id) == 24 and second.startswith(run_id + "-") and rep.ledger[0].ref["key"].startswith(run_id + "-")
+    assert all(p.startswith(f"somastack-ledger {run_id} {KEY} ".encode()) for p in target.disk.values())
     assert not rep.passed
 
 
@@ -465,3 +472,16 @@ def test_progress_advances_one_step_per_completed_step():
     off.step("down")
     off.cycle(1, 1)
     assert off.task == 0
+
+
+def test_a_slow_start_within_the_deadline_passes(target):
+    target.up_delay_s = 0.4
+    rep = _run(target, cycles=1, deadline=5.0)
+    (c,) = rep.cycles
+    assert c.passed and c.up_s >= 0.4 and c.failures == []
+
+
+def test_internal_error_text_is_cut_to_200_characters(target):
+    target.is_down_error = ValueError("v" * 300)
+    rep = _run(target, cycles=1)
+    assert rep.cycles[0].failures == ["internal error: ValueError: " + "v" * 200]
