@@ -10,7 +10,9 @@
 #                      ${TMPDIR:-/tmp}/somastack-mutation-$UID; wiped at the start)
 #   MUTATION_JOBS      parallel mutant workers (default 1: the machine is shared)
 #   MUTATION_TESTS     pytest selection (default: the fast, service-free test files that check
-#                      the verdict code; services-marked tests are always deselected)
+#                      the verdict code in-process; tests that run the code in a subprocess from
+#                      the repo layout, e.g. tests/policies/test_policy_pack.py, cannot see mutants);
+#                      services-marked tests are always deselected
 #   MUTATION_MUTANTS   mutant name globs to run (default: all of the modules), e.g.
 #                      "somastack_deploy.stacks.fargate.runtime.x_secret*" (names: module.x_function__mutmut_N)
 #
@@ -40,7 +42,7 @@ for extra in config_contract/grammar/; do [ -e "$extra" ] && DEFAULT_MODULES+=("
 MODULES=("$@")
 [ ${#MODULES[@]} -gt 0 ] || MODULES=("${DEFAULT_MODULES[@]}")
 
-DEFAULT_TESTS="tests/contract tests/policies tests/checks/test_classify_pure.py tests/checks/test_resilience_pure.py
+DEFAULT_TESTS="tests/contract tests/policies/test_policy_rules.py tests/policies/test_rule_errors.py tests/policies/test_registry_pure.py tests/checks/test_classify_pure.py tests/checks/test_resilience_pure.py
 tests/checks/test_cyclers_models.py tests/components/test_pure.py tests/scan/test_secret_backends.py
 tests/scan/test_secret_backends_pure.py tests/scan/test_fallbacks.py tests/scan/test_literals.py tests/engine/test_engine_drift.py tests/stacks/test_fargate_secrets.py"
 TESTS=${MUTATION_TESTS:-$DEFAULT_TESTS}
