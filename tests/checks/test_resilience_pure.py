@@ -26,11 +26,17 @@ from somastack_deploy.config_contract.topology import Dimensions, Endpoint, Serv
 KEY = "brain"  # a topology key without probes of its own: the test registers the target's probe
 
 
-def _topology(storage: dict | None = None) -> Topology:
+OTHER = "memory"  # a second probe-less key, for stacks where only some services are cycled
+
+
+def _topology(storage: dict | None = None, other: bool = False) -> Topology:
+    services = {KEY: Service(plane="cognitive", engine="fake", endpoints=[
+        Endpoint(protocol="tcp", host="127.0.0.1", port=9)], storage=storage or {})}
+    if other:
+        services[OTHER] = Service(plane="memory", engine="fake", endpoints=[
+            Endpoint(protocol="tcp", host="127.0.0.1", port=9)])
     return Topology(stack="pure", dimensions=Dimensions(software_mode="SomaStackClusterMode", environment="DEV",
-                                                       saas_bridge=False, target="LOCAL"),
-                    services={KEY: Service(plane="cognitive", engine="fake", endpoints=[
-                        Endpoint(protocol="tcp", host="127.0.0.1", port=9)], storage=storage or {})})
+                                                       saas_bridge=False, target="LOCAL"), services=services)
 
 
 class Target(Cycler):
@@ -485,3 +491,65 @@ def test_internal_error_text_is_cut_to_200_characters(target):
     target.is_down_error = ValueError("v" * 300)
     rep = _run(target, cycles=1)
     assert rep.cycles[0].failures == ["internal error: ValueError: " + "v" * 200]
+
+
+@pytest.fixture
+def other_probe(monkeypatch):
+    """A probe for OTHER that always answers (a service the cycler does not stop)."""
+    spec = ProbeSpec("probe.test.other_service", OTHER, "other service answers", lambda ctx: "answering")
+    monkeypatch.setitem(probes_base.REGISTRY, OTHER, [spec])
+    monkeypatch.setattr(probes_base, "_MODULES", {k: v for k, v in probes_base._MODULES.items()
+                                                  if k not in (KEY, OTHER)})
+
+
+def test_only_the_cycled_services_are_probed(target, other_probe):
+    rep = loop.run_cycles(_topology(other=True), target, cycles=1, cycle_deadline_s=3.0, probe_timeout_s=1.0,
+                          services=[KEY], progress=False)
+    assert rep.passed and rep.services == [KEY] and rep.cycles[0].failures == []
+
+
+def test_every_service_still_answering_is_named(target, other_probe):
+    target.answers_when_down = True
+    rep = loop.run_cycles(_topology(other=True), target, cycles=1, cycle_deadline_s=3.0, probe_timeout_s=1.0,
+                          progress=False)
+    assert rep.services == [KEY, OTHER]
+    assert rep.cycles[0].failures == [f"still answering after down: {KEY}, {OTHER}"]
+
+
+def test_steps_are_reported_in_order(target, monkeypatch):
+    steps: list[str] = []
+
+    class Recording(loop._Progress):
+        def step(self, name, done=True):
+            steps.append(name)
+
+    monkeypatch.setattr(loop, "_Progress", Recording)
+    rep = _run(target, cycles=1)
+    assert rep.passed and steps == ["down", "confirm down", "up", "healthy", "ledger"]
+
+
+def test_down_is_polled_often(target):
+    """is_down() turns true shortly after the stop: noticed within the 0.8 s deadline."""
+    polls = []
+
+    def is_down():
+        polls.append(time.monotonic())
+        return len(polls) > 2
+
+    target.is_down = is_down
+    rep = _run(target, cycles=1, deadline=0.8)
+    assert rep.cycles[0].failures == [] and len(polls) == 3
+
+
+def test_confirm_down_bounds_a_hanging_probe(target, monkeypatch):
+    """A probe that hangs while the service is down is cut at min(2 s, probe timeout)."""
+    def probe(ctx):
+        if target.up:
+            return "answering"
+        time.sleep(6)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setitem(probes_base.REGISTRY, KEY, [ProbeSpec("probe.test.hanging", KEY, "hangs when down", probe)])
+    rep = loop.run_cycles(_topology(), target, cycles=1, cycle_deadline_s=10.0, probe_timeout_s=0.5, progress=False)
+    (c,) = rep.cycles
+    assert c.failures == [] and c.down_s < 3.0
