@@ -57,8 +57,8 @@ for top in config_contract components stacks policies checks harness; do
   cp -a "$top" "$WORK/somastack_deploy/$top"
 done
 find "$WORK" -name __pycache__ -prune -exec rm -rf {} +
-cp -a tests examples assets "$WORK/"
-cp -a Pulumi*.yaml "$WORK/"
+cp -a tests examples assets docs "$WORK/"
+cp -a Pulumi*.yaml README.md "$WORK/"
 ONLY=()
 for m in "${MODULES[@]}"; do
   [ -e "$m" ] || { echo "mutation.sh: no such module: $m" >&2; exit 2; }
@@ -74,7 +74,7 @@ pytest_cfg = src["tool"]["pytest"]["ini_options"]
 q = json.dumps
 lines = ["[tool.pytest.ini_options]"] + [f"{k} = {q(v)}" for k, v in pytest_cfg.items()]
 lines += ["", "[tool.mutmut]", f"source_paths = {q(['somastack_deploy'])}", f"only_mutate = {q(only)}",
-          f"also_copy = {q(['tests', 'examples', 'assets'] + sorted(p.name for p in work.glob('Pulumi*.yaml')))}",
+          f"also_copy = {q(['tests', 'examples', 'assets', 'docs', 'README.md'] + sorted(p.name for p in work.glob('Pulumi*.yaml')))}",
           f"pytest_add_cli_args = {q(['-p', 'no:cacheprovider', '-m', 'not services', '-q', '-W', 'ignore::DeprecationWarning'])}",
           f"pytest_add_cli_args_test_selection = {q(tests)}",
           'process_isolation = "forkserver"']
