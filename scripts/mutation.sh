@@ -42,7 +42,8 @@ for extra in config_contract/grammar/; do [ -e "$extra" ] && DEFAULT_MODULES+=("
 MODULES=("$@")
 [ ${#MODULES[@]} -gt 0 ] || MODULES=("${DEFAULT_MODULES[@]}")
 
-DEFAULT_TESTS="tests/contract tests/policies/test_policy_rules.py tests/policies/test_rule_errors.py tests/policies/test_registry_pure.py tests/checks/test_classify_pure.py tests/checks/test_resilience_pure.py
+DEFAULT_TESTS="tests/contract/test_rules.py tests/contract/test_seed_examples.py tests/contract/test_value_rules_messages.py
+tests/contract/test_rule_errors.py tests/contract/test_fuzz.py tests/policies/test_policy_rules.py tests/policies/test_rule_errors.py tests/policies/test_registry_pure.py tests/checks/test_classify_pure.py tests/checks/test_resilience_pure.py
 tests/checks/test_cyclers_models.py tests/components/test_pure.py tests/scan/test_secret_backends.py
 tests/scan/test_secret_backends_pure.py tests/scan/test_fallbacks.py tests/scan/test_literals.py tests/engine/test_engine_drift.py tests/stacks/test_fargate_secrets.py"
 TESTS=${MUTATION_TESTS:-$DEFAULT_TESTS}
