@@ -78,7 +78,8 @@ def test_rule_decorator_registers_and_returns_the_function():
     try:
         assert rule("decorated-for-test", description="d", level="advisory", resource_types=[LOG], source="s")(fn) is fn
         registered = REGISTRY["decorated-for-test"]
-        assert (registered.check, registered.level, registered.resource_types) == (fn, "advisory", (LOG,))
+        assert (registered.name, registered.check, registered.level, registered.resource_types, registered.description,
+                registered.source) == ("decorated-for-test", fn, "advisory", (LOG,), "d", "s")
     finally:
         REGISTRY._rules.pop("decorated-for-test", None)
         REGISTRY._by_type[LOG] = [r for r in REGISTRY._by_type[LOG] if r.name != "decorated-for-test"]
