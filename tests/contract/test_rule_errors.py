@@ -68,3 +68,12 @@ def test_cli_exit_1_no_traceback_no_value(broken_registry, tmp_path):
     errors = [f for f in json.loads(out)["findings"] if f["rule"] == "TEST-BROKEN" and f["severity"] == "error"]
     assert len(errors) == 1 and "raised ValueError" in errors[0]["message"]
     assert PLANTED not in out + err and "Traceback" not in out + err
+
+
+def test_error_text_masks_longer_values_first_and_keeps_exactly_200():
+    from somastack_deploy.config_contract.context import build_context
+
+    ctx = build_context({"A": "abc", "B": "abcdef"})
+    assert base.error_text(KeyError("abcdef"), ctx) == "KeyError: '***'"  # not '***def'
+    exact = "RuntimeError: " + "q" * (base.MAX_ERROR_TEXT - len("RuntimeError: "))
+    assert base.error_text(RuntimeError(exact[len("RuntimeError: "):]), ctx) == exact

@@ -113,3 +113,10 @@ def test_empty_value_counts_as_unset_and_inactive_services_are_skipped():
     assert "SPICEDB_API_KEY" in found
     memory_only = _by(evaluate({"SA01_DEPLOYMENT_MODE": "PROD"}, services=["memory"]), "CONTRACT-REQUIRED")
     assert not {"SPICEDB_API_KEY", "SA01_DB_PASSWORD", "OPENROUTER_API_KEY"} & set(memory_only)
+
+
+def test_did_you_mean_needs_a_close_match():
+    """difflib cutoff 0.75: SOMA_VAULT is only 0.6-similar to SOMA_VAULT_ENABLED, no suggestion."""
+    found = _by(evaluate({"SOMA_VAULT": "1", "SOMA_SAAS": "1"}), "CONTRACT-UNKNOWN")
+    assert found["SOMA_VAULT"].message == "SOMA_VAULT is not a contract variable (seed 000 §5, seed 001 §2)"
+    assert found["SOMA_SAAS"].message.endswith("did you mean SOMA_SAAS_MODE?")

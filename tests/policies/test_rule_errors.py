@@ -135,3 +135,10 @@ def test_plan_report_counts_the_error_and_fails():
     assert results and results[0]["level"] == "error" and "rule error: ValueError" in results[0]["message"]["text"]
     assert "Policies: FAILED" in text and "1 error)" in text and "rule error: ValueError" in text
     assert PLANTED not in json.dumps(report.doc["policy"]) + json.dumps(sarif)
+
+
+def test_error_text_masks_longer_values_first_and_keeps_exactly_the_limit():
+    res = _res({"a": "abc", "b": ["abcdef"]})
+    assert error_text(KeyError("abcdef"), res) == "KeyError: '***'"
+    body = "q" * (MAX_ERROR_TEXT - len("RuntimeError: "))
+    assert error_text(RuntimeError(body), res) == "RuntimeError: " + body
