@@ -120,3 +120,8 @@ def test_did_you_mean_needs_a_close_match():
     found = _by(evaluate({"SOMA_VAULT": "1", "SOMA_SAAS": "1"}), "CONTRACT-UNKNOWN")
     assert found["SOMA_VAULT"].message == "SOMA_VAULT is not a contract variable (seed 000 §5, seed 001 §2)"
     assert found["SOMA_SAAS"].message.endswith("did you mean SOMA_SAAS_MODE?")
+
+
+def test_values_after_a_legacy_value_are_still_validated():
+    found = _by(evaluate({"SA01_DEPLOYMENT_MODE": "STANDALONE", "SOMA_DB_PORT": "x"}), "CONTRACT-VALUE")
+    assert set(found) == {"SOMA_DB_PORT"}
