@@ -146,3 +146,24 @@ def test_violations_only_from_failed_results():
     assert [v.policy for v in ev.violations_of(results)] == ["d"]
     assert [r.rule for r in ev.errors_of(results)] == ["c"]
     assert ev.blocks(results) and not ev.blocks(results[:2] + results[3:])
+
+
+def test_provider_index_takes_providers_anywhere_and_defaults():
+    items = [{"type": LOG, "name": "a"}, object(),
+             {"type": "pulumi:providers:aws", "name": "p", "id": "i1", "props": {"k": 1}},
+             {"type": "pulumi:providers:aws", "name": "q", "urn": "urn:q"}]
+    assert ev._provider_index(items) == {"::i1": {"k": 1}, "": {"k": 1}, "urn:q::": {}, "urn:q": {}}
+
+
+def test_check_applies_the_explicit_providers_default_tags():
+    tags = {"Project": "somastack", "Environment": "PROD", "Stack": "s", "ManagedBy": "pulumi"}
+    items = [{"type": "pulumi:providers:aws", "name": "p", "urn": "urn:p", "id": "id1",
+              "props": {"defaultTags": {"tags": tags}}},
+             {"type": LOG, "name": "logs", "urn": "urn:l", "provider": "urn:p::id1",
+              "props": {"retentionInDays": 30, "tags": {}}}]
+    (result,) = ev.check(items, rules=["required-tags"])
+    assert result.status == "PASSED"
+    v = ev.violations_of([CheckResult("r", "advisory", "FAILED", LOG, "logs", "urn:l", ("m1", "m2"))])
+    assert [x.to_dict() for x in v] == [
+        {"policy": "r", "resource": "logs", "type": LOG, "urn": "urn:l", "level": "advisory", "message": "m1"},
+        {"policy": "r", "resource": "logs", "type": LOG, "urn": "urn:l", "level": "advisory", "message": "m2"}]
