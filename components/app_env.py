@@ -10,7 +10,12 @@ seed 001 §1.1 (ports). Rules:
 - a value that is a reference (``ref+awssecrets://…``, ``ref+vault://…``, ``${VAR}``,
   ``file:///…``) is a secret and goes to ``secrets``; everything else to ``env``;
 - connection URLs never carry a password: the password is a separate secret
-  (``SA01_DB_PASSWORD``, ``PGPASSWORD``, ``REDIS_PASSWORD``).
+  (``SA01_DB_PASSWORD``, ``PGPASSWORD``, ``REDIS_PASSWORD``);
+- Redis in cluster mode (ElastiCache cluster mode enabled): the Redis URL names the
+  configuration endpoint without a database index (``rediss://HOST:6379``: a cluster has only
+  database 0 and no ``SELECT``; redis-py's ``RedisCluster.from_url`` refuses any other index),
+  and ``REDIS_CLUSTER_MODE=true`` tells the apps to use a cluster client
+  (not in the seeds; no contract prefix, like ``KAFKA_SECURITY_PROTOCOL``).
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class Endpoints:
     milvus_port: int | None = None
     brain_host: str | None = None
     memory_host: str | None = None
+    redis_cluster: bool = False
 
 
 def _routed(contract_env: Mapping[str, str], app: str) -> dict[str, str]:
@@ -116,8 +122,10 @@ def render_app_env(app: str, ep: Endpoints, contract_env: Mapping[str, str], *, 
     db = APP_DATABASES[app]
     pg_query = f"sslmode={ep.postgres_sslmode}"
     redis_scheme = "rediss" if ep.redis_tls else "redis"
-    redis_url = f"{redis_scheme}://{ep.redis_host}:{ep.redis_port}/0"
+    redis_url = f"{redis_scheme}://{ep.redis_host}:{ep.redis_port}" + ("" if ep.redis_cluster else "/0")
     rendered: dict[str, str] = {"SA01_DEPLOYMENT_TARGET": target}
+    if ep.redis_cluster:
+        rendered["REDIS_CLUSTER_MODE"] = "true"
     secrets: dict[str, str] = {}
     if ep.redis_password_ref:
         secrets["REDIS_PASSWORD"] = ep.redis_password_ref

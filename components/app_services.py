@@ -114,7 +114,7 @@ class AppServices(pulumi.ComponentResource):
         # Secret names are static (they depend on the mode and the config, not on endpoint values).
         placeholder = {f.name: ("${X}" if f.name.endswith("_ref") else "x") for f in fields(Endpoints)}
         placeholder.update(postgres_port=1, redis_port=1, spicedb_port=1, milvus_port=1, redis_tls=False,
-                           kafka_tls=False, kafka_auth="none")
+                           kafka_tls=False, kafka_auth="none", redis_cluster=False)
         if endpoint_inputs.get("redis_password_ref") is None:
             placeholder["redis_password_ref"] = None
 

@@ -5,12 +5,19 @@ Type token ``somastack:vector:Milvus``. Standalone mode with embedded etcd (Milv
 created here on AWS targets (``MINIO_*`` settings with ``MINIO_USE_IAM=true`` so the task/node
 role signs the requests, no access keys), local disk on the local target (volume
 ``milvus-data``). Health: ``GET /healthz`` on 9091.
+
+Durable state: standalone Milvus keeps its collection metadata in the embedded etcd
+(``ETCD_DATA_DIR=/var/lib/milvus/etcd``) and its write-ahead log in the local message queue
+(RocksMQ, ``/var/lib/milvus/rdb_data``); segments go to S3. ``/var/lib/milvus`` is therefore a
+durable volume on every target (``ServiceSpec.volumes``: docker volume, EFS access point on
+Fargate, PersistentVolumeClaim on EKS), and the service is a ``singleton`` with one replica:
+two standalone processes must never open the same etcd directory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pulumi
 
@@ -21,6 +28,10 @@ TYPE = "somastack:vector:Milvus"
 PORT = 19530
 HEALTH_PORT = 9091
 IMAGE = "milvusdb/milvus:v2.4.17"
+#: The data directory of standalone Milvus: embedded etcd (``etcd/``), RocksMQ (``rdb_data*``),
+#: local storage (``data/``, a cache when the storage is S3).
+DATA_DIR = "/var/lib/milvus"
+VOLUME = "milvus-data"
 
 
 @dataclass(kw_only=True)
@@ -47,7 +58,7 @@ class Milvus(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MilvusArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
-        base = {"ETCD_USE_EMBED": "true", "ETCD_DATA_DIR": "/var/lib/milvus/etcd",
+        base = {"ETCD_USE_EMBED": "true", "ETCD_DATA_DIR": f"{DATA_DIR}/etcd",
                 "ETCD_CONFIG_PATH": "/milvus/configs/embedEtcd.yaml"}
         policy = None
         if args.region:
@@ -69,7 +80,7 @@ class Milvus(pulumi.ComponentResource):
             command=("milvus", "run", "standalone"), env=env,
             health=HealthCheck(path="/healthz", port=HEALTH_PORT,
                                command=("CMD", "curl", "-fsS", f"http://127.0.0.1:{HEALTH_PORT}/healthz")),
-            sizing=args.sizing, volumes={} if args.region else {"milvus-data": "/var/lib/milvus"},
+            sizing=replace(args.sizing, desired_count=1), volumes={VOLUME: DATA_DIR}, singleton=True,
             task_policy=policy, extra_ports=(HEALTH_PORT,),
         )
         deployed = args.runtime.deploy(name, spec, parent=self)

@@ -107,7 +107,15 @@ class ServiceSpec:
     - ``secrets``: env var name → reference (see module docstring); values may be Outputs.
     - ``init``: one-off tasks run in order before the service starts (migrations).
     - ``public``: the service is the load balancer's target (the gateway).
-    - ``volumes``: volume name → mount path (persistent data on the local target).
+    - ``volumes``: volume name → mount path of a data directory that must survive the
+      replacement of the task/pod/container. Every runtime backs each one with durable storage:
+      a docker named volume (local), an EFS access point (Fargate), a PersistentVolumeClaim
+      (EKS). The policy rule ``stateful-data-durable`` checks the result.
+    - ``volume_owner``: POSIX ``(uid, gid)`` that owns the volumes' root directories and that
+      the process writes them as (the EFS access point's POSIX user).
+    - ``singleton``: exactly one instance may run at a time (a standalone server whose data
+      directory cannot be shared, e.g. Milvus with embedded etcd): runtimes stop the old
+      instance before they start the new one (ECS minimum healthy 0 % / maximum 100 %).
     - ``task_policy``: IAM policy document (JSON) the service's role needs (S3 for Milvus/OPA).
     - ``extra_ports``: further container ports (health/management).
     - ``entrypoint``: the image's entrypoint, for runtimes that wrap it to load secrets from
@@ -126,6 +134,8 @@ class ServiceSpec:
     init: Sequence[OneOffTask] = ()
     public: bool = False
     volumes: Mapping[str, str] = field(default_factory=dict)
+    volume_owner: tuple[int, int] = (0, 0)
+    singleton: bool = False
     task_policy: pulumi.Input[str] | None = None
     extra_ports: Sequence[int] = ()
     entrypoint: tuple[str, ...] | None = None
@@ -210,12 +220,15 @@ class PostgresEndpoint:
 
 @dataclass(kw_only=True)
 class RedisEndpoint:
-    """How services reach Redis: ``host``, ``port``, ``tls`` (``rediss://``), ``password_ref``."""
+    """How services reach Redis: ``host``, ``port``, ``tls`` (``rediss://``), ``password_ref``;
+    ``cluster``: the host is a Redis Cluster's configuration endpoint (clients must speak the
+    cluster protocol)."""
 
     host: pulumi.Input[str]
     port: int
     tls: bool
     password_ref: pulumi.Input[str]
+    cluster: bool = False
 
 
 @dataclass(kw_only=True)

@@ -329,19 +329,12 @@ def service_of(var: Var | None) -> str:
     return var.services[0] if len(var.services) == 1 else "shared"
 
 
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL",
-                 "PRESHARED_KEY", "SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY")
-
-
 def is_secret_name(name: str) -> bool:
     """True when ``name`` is a catalogued secret or, for names outside the catalog, when it looks
-    like one (contains PASSWORD, TOKEN, SECRET, API_KEY, PRIVATE_KEY, ACCESS_KEY, CREDENTIAL,
-    PRESHARED_KEY, SIGNING_KEY, ENCRYPTION_KEY, MASTER_KEY)."""
-    var = lookup(name)
-    if var is not None:
-        return var.secret
-    upper = name.upper()
-    return any(word in upper for word in _SECRET_WORDS)
+    like one; the owner is :func:`somastack_deploy.config_contract.grammar.secrets.is_secret_name`."""
+    from .grammar.secrets import is_secret_name as owner
+
+    return owner(name)
 
 
 def is_contract_name(name: str) -> bool:

@@ -18,76 +18,48 @@ the right service and file:line.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
 from .catalog import Var, by_name, lookup, service_of, CATALOG
 from .findings import Finding
-from .sources import PULUMI_SECURE, Origin
-from .topology import Dimensions, is_reference
+from .grammar.hosts import hosts_in, is_local_host
+from .grammar.references import is_reference, is_unbraced_reference
+from .sources import Origin
+from .topology import Dimensions
 
-_UNBRACED_REF = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def is_secret_reference(value: str) -> bool:
-    """A reference that stands for a secret: ``ref+vault://``, ``ref+awssecrets://``, ``${VAR}``,
-    ``file:///…#KEY`` (:func:`somastack_deploy.config_contract.topology.is_reference`) or a Pulumi ``{secure: …}``
-    value (:data:`somastack_deploy.config_contract.sources.PULUMI_SECURE`)."""
-    return is_reference(value) or value.startswith(PULUMI_SECURE)
+__all__ = ["Context", "Spelling", "build_context", "hosts_of", "is_local_host", "is_secret_reference",
+           "is_unbraced_reference", "port_of_url"]
 
 
-def is_unbraced_reference(value: str) -> bool:
-    """``$VAR`` (the seed 000 §5.1 PROD example writes ``SECRET_KEY=$VAULT_SECRET_KEY``)."""
-    return bool(_UNBRACED_REF.match(value))
+def is_secret_reference(value: str, *, allow_file: bool = False) -> bool:
+    """A whole reference that stands for a secret (``ref+vault://``, ``ref+awssecrets://``,
+    ``ref+awsssm://``, ``${VAR}``, a Pulumi ``{secure: …}`` value; ``file:///…#KEY`` only with
+    ``allow_file``, i.e. in DEV). The grammar is
+    :func:`somastack_deploy.config_contract.grammar.references.parse_reference`."""
+    return is_reference(value, allow_file=allow_file)
 
 
 def hosts_of(var_type: str, value: str) -> list[str]:
-    """Host names in a URL/DSN/host/host:port-list value; ``[]`` for a reference or no host."""
-    if not value or is_secret_reference(value) or is_unbraced_reference(value):
+    """Host names in a URL/DSN/host/host:port-list value, element by element
+    (:func:`somastack_deploy.config_contract.grammar.hosts.hosts_in`); ``[]`` for a reference
+    (``file://`` included), ``$VAR``, another type or no host."""
+    if not value or var_type not in ("url", "dsn", "host", "hostports"):
         return []
-    try:
-        if var_type in ("url", "dsn"):
-            host = urlsplit(value).hostname
-            return [host] if host else []
-        if var_type == "host":
-            return [value.strip("[]")]
-        if var_type == "hostports":
-            out = []
-            for item in value.split(","):
-                item = item.strip()
-                host = item.rsplit(":", 1)[0] if ":" in item else item
-                if host:
-                    out.append(host.strip("[]"))
-            return out
-    except ValueError:
+    if is_reference(value, allow_file=True) or is_unbraced_reference(value):
         return []
-    return []
+    return hosts_in(value)
 
 
 def port_of_url(value: str) -> int | None:
     """The explicit port of a URL, ``None`` when absent, unparsable or a reference."""
-    if not value or is_secret_reference(value) or is_unbraced_reference(value):
+    if not value or is_reference(value, allow_file=True) or is_unbraced_reference(value):
         return None
     try:
         return urlsplit(value).port
     except ValueError:
         return None
-
-
-def is_local_host(host: str) -> bool:
-    """True for ``localhost`` (and ``*.localhost``), 127.0.0.0/8, ``::1``, ``0.0.0.0`` and ``::``
-    (VIBE-91, seed 000 §4)."""
-    h = host.strip().strip("[]").lower().rstrip(".")
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(h)
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_unspecified
 
 
 @dataclass(frozen=True)

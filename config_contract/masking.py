@@ -1,7 +1,10 @@
 """Masking of secret values for every output, log and report.
 
 A secret value never appears in output (developers' guide). ``mask`` keeps references
-(``ref+vault://…``, ``${VAR}``) readable, since they are not secrets, and replaces literals.
+(``ref+vault://…``, ``${VAR}``, ``file:///…#KEY``; grammar:
+:mod:`somastack_deploy.config_contract.grammar.references`) readable, since they are not
+secrets, and replaces literals. Which values are secrets is decided in
+:mod:`somastack_deploy.config_contract.grammar.secrets`.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ MASK = "****"
 def mask(value: str | None) -> str:
     """Return a printable stand-in for a secret value.
 
-    References are returned unchanged; a literal becomes ``****`` (length and content hidden).
+    References are returned unchanged; a literal, and a Pulumi secret (shown as Pulumi shows
+    it), become ``****`` (length and content hidden).
     """
-    from .topology import is_reference
+    from .grammar.references import parse_reference
 
     if value is None or value == "":
         return ""
-    return value if is_reference(value) else MASK
+    ref = parse_reference(value, allow_file=True)
+    return value if ref is not None and ref.scheme != "pulumi" else MASK
 
 
 def fingerprint(value: str) -> str:

@@ -23,13 +23,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, ConfigDict, Field, create_model
 
 from .catalog import CATALOG, CONTRACT_PREFIXES, Var
-from .topology import is_reference
+from .grammar.references import REFERENCE_PATTERN, is_reference, is_unbraced_reference
 
 BOOL_VALUES = ("true", "false", "True", "False", "TRUE", "FALSE", "1", "0", "yes", "no", "on", "off")
 BOOL_PATTERN = "^(" + "|".join(BOOL_VALUES) + ")$"
 INT_PATTERN = r"^-?[0-9]+$"
 PORT_PATTERN = r"^([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"  # 1-65535
-REF_PATTERN = r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*|ref\+[a-z-]+://\S+"
+#: A whole reference in any scheme of the grammar (``file://`` included: the model is not
+#: environment-aware; VIBE-164 judges ``file://`` by environment) or ``$VAR``.
+REF_PATTERN = REFERENCE_PATTERN + r"|\$[A-Za-z_][A-Za-z0-9_]*"
 URL_PATTERN = rf"^({REF_PATTERN}|[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+(/\S*)?)$"
 HOST_PATTERN = rf"^({REF_PATTERN}|[A-Za-z0-9_.:\[\]-]+)$"
 HOSTPORTS_PATTERN = rf"^({REF_PATTERN}|[A-Za-z0-9_.\[\]:-]+:[0-9]{{1,5}}(,[A-Za-z0-9_.\[\]:-]+:[0-9]{{1,5}})*)$"
@@ -48,7 +50,7 @@ def parse_bool(value: str) -> bool:
 
 
 def _dsn_shape(value: str) -> str:
-    if is_reference(value) or re.fullmatch(REF_PATTERN, value):
+    if is_reference(value, allow_file=True) or is_unbraced_reference(value):
         return value
     if not _URL.match(value):
         raise ValueError("not a connection URL (scheme://[user[:password]@]host[:port]/…) or a reference")

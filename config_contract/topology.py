@@ -17,18 +17,20 @@ Shape (``version`` 1)::
      "tree": {"SomaStack": {"control plane": ["agent"], ...}},
      "provenance": {"postgres": "pgserver 0.1.4 (PostgreSQL 16.x)"}}
 
-Credentials are references only: ``ref+vault://PATH#/KEY``, ``ref+awssecrets://NAME#/KEY``,
-``${VAR}`` or ``file://ABS_PATH#KEY`` (a JSON file readable only by its owner, written by the
+Credentials are references only (grammar: :mod:`somastack_deploy.config_contract.grammar.references`):
+``ref+vault://PATH#/KEY``, ``ref+awssecrets://NAME[#/KEY]``, ``ref+awsssm://PATH``, ``${VAR}`` or
+``file:///ABS_PATH#KEY`` (a JSON file readable only by its owner, written by the
 harness). A literal secret is rejected by validation.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .grammar.references import is_reference as _is_reference
 
 TOPOLOGY_VERSION = 1
 
@@ -72,18 +74,11 @@ TREE_LABELS: dict[Plane, str] = {
     "infrastructure": "infrastructure",
 }
 
-_REFERENCE = re.compile(
-    r"^(ref\+vault://[^#\s]+#/?[^\s]+|ref\+awssecrets://[^#\s]+(#/?[^\s]*)?|\$\{[A-Za-z_][A-Za-z0-9_]*\}|file:///[^#\s]+#[^\s]+)$"
-)
-
-
-def is_reference(value: str) -> bool:
-    """True when ``value`` is a secret reference, not a literal.
-
-    Accepted forms: ``ref+vault://PATH#/KEY``, ``ref+awssecrets://NAME[#/KEY]`` (the ``vals``
-    convention), ``${VAR}`` and ``file:///ABS/PATH#KEY`` (harness credential files).
-    """
-    return bool(_REFERENCE.match(value or ""))
+def is_reference(value: str, *, allow_file: bool = True) -> bool:
+    """True when ``value`` is a whole secret reference, not a literal: the topology document's
+    view of :func:`somastack_deploy.config_contract.grammar.references.is_reference`, where
+    ``file:///ABS/PATH#KEY`` (the harness's credential files) is allowed by default."""
+    return _is_reference(value, allow_file=allow_file)
 
 
 class Endpoint(BaseModel):
@@ -110,6 +105,18 @@ class Endpoint(BaseModel):
         return self
 
 
+class Cluster(BaseModel):
+    """A sharded deployment (Redis Cluster; ElastiCache "cluster mode enabled"): clients must
+    speak the cluster protocol (``CLUSTER SLOTS``, ``MOVED``/``ASK`` redirections) to the
+    service's endpoint (a configuration endpoint or any node). ``shards``: node groups owning
+    the 16 384 hash slots; ``replicas_per_shard``: replicas of each shard's primary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shards: int = Field(ge=1)
+    replicas_per_shard: int = Field(ge=0)
+
+
 class Service(BaseModel):
     """One service of a stack: its plane, engine/version and endpoints, and credential references."""
 
@@ -122,6 +129,8 @@ class Service(BaseModel):
     credentials: dict[str, str] = Field(default_factory=dict)
     #: Durable storage as configured (e.g. ``{"aof": true}`` for Redis); checks read it.
     storage: dict[str, str | bool | int] = Field(default_factory=dict)
+    #: Set when the service is sharded (Redis Cluster): checks then use a cluster client.
+    cluster: Cluster | None = None
 
     @field_validator("credentials")
     @classmethod

@@ -9,9 +9,13 @@ waits for protocol-level readiness, runs post-start setup, and writes the topolo
 Directories:
 - ``ctx.cache_dir``: installs, reused across runs (default ``~/.cache/somastack-deploy``,
   env ``SOMASTACK_CACHE``). Never inside the repo's tracked tree.
-- ``ctx.state_dir``: one running stack (default ``<repo>/.somastack/services``, option
-  ``--state-dir``): ``data/<svc>/``, ``logs/<svc>.log``, ``pids.json``,
-  ``credentials.json`` (mode 0600), ``topology.json``.
+- ``ctx.state_dir``: one running stack (option ``--state-dir``): ``data/<svc>/``,
+  ``logs/<svc>.log``, ``state.json``, ``credentials.json`` (mode 0600), ``topology.json``.
+
+Both directories are made absolute once, when the :class:`Context` is built: servers run with
+their data directory as working directory, and the paths written into their configuration
+files, command lines and environment must mean the same there (and in the drift check's
+comparison with ``/proc/PID/environ``) as in the process that started them.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ class Context:
     """Runtime context shared by every service of one harness stack.
 
     ``port_offset`` is added to each base port so two stacks can coexist. ``options`` holds
-    per-service options (e.g. ``{"redis": {"appendonly": False}}``).
+    per-service options (e.g. ``{"redis": {"appendonly": False}}``). ``state_dir`` and
+    ``cache_dir`` may be given relative (to the current directory) or with ``~``; they are
+    stored absolute (``Path.resolve``), so every path derived from them is absolute.
     """
 
     state_dir: Path
@@ -45,6 +51,10 @@ class Context:
     port_offset: int = 0
     host: str = "127.0.0.1"
     options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir).expanduser().resolve()
+        self.cache_dir = Path(self.cache_dir).expanduser().resolve()
 
     def port(self, base: int) -> int:
         """The real TCP port for a seed 001 base port."""
@@ -176,6 +186,17 @@ class ServiceSpec(ABC):
     def loopback_ports(self, ctx: Context) -> list[int]:
         """Ports this service binds on the machine's loopback, checked free before a start."""
         return list(self.ports(ctx).values())
+
+    def stale_files(self, ctx: Context) -> list[Path]:
+        """Lock/PID files a killed server leaves behind that would stop its next start, each
+        holding the owner's PID on its first line (PostgreSQL's ``postmaster.pid`` and socket
+        lock files). Before every start, once the service's process group is gone, the manager
+        removes each one whose PID no longer runs (gone, a zombie, or recycled): what the
+        server's own error message tells an operator to do. Files guarded by an OS lock
+        (``flock``/``fcntl``, released when the process dies: Kafka's ``.lock``, etcd's and
+        RocksDB's ``LOCK``, bbolt, H2 ``.mv.db``, Milvus' pid file) are not listed: the server
+        takes them over itself. Default: none."""
+        return []
 
     def before_start(self, ctx: Context) -> None:
         """Called right before the process is spawned (e.g. create a network namespace)."""

@@ -120,11 +120,7 @@ def _masked_log(h: Harness, name: str, lines: int) -> str:
         text = path.read_text(errors="replace")
     except FileNotFoundError:
         raise InputError("no log yet (service never started in this state dir)", path=str(path), variable=name) from None
-    for values in h.credentials().values():
-        for value in values.values():
-            if isinstance(value, str) and len(value) >= 6:
-                text = text.replace(value, "****")
-    return "\n".join(text.splitlines()[-lines:]) + "\n"
+    return "\n".join(h.mask_credentials(text).splitlines()[-lines:]) + "\n"
 
 
 def _print_status(h: Harness, as_json: bool) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -89,6 +90,26 @@ class ServiceStatus:
 
 def _tail_hint(path: Path) -> str:
     return f"see {path}"
+
+
+def _last_log_line(path: Path, mask, limit: int = 200) -> str:
+    """The last non-empty line a server wrote to ``path`` since the last ``=== harness start``
+    marker (``""`` when none), passed through ``mask`` (str -> str, e.g.
+    :meth:`Harness.mask_credentials`), cut to ``limit`` characters. Reads at most the last
+    64 KiB."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 65536))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    text = text.rsplit("=== harness start", 1)[-1]
+    lines = [ln.strip() for ln in text.splitlines()[1:] if ln.strip() and not ln.startswith("=== harness")]
+    if not lines:
+        return ""
+    line = mask(lines[-1])
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class Harness:
@@ -179,6 +200,14 @@ class Harness:
         """The generated credentials (``{service: {key: value}}``). Never print them."""
         return self.ctx.credentials()
 
+    def mask_credentials(self, text: str) -> str:
+        """``text`` with every generated credential value (6 characters or more) replaced by
+        ``****``, longest first (server log lines shown to the user)."""
+        values = {v for svc in self.credentials().values() for v in svc.values() if isinstance(v, str) and len(v) >= 6}
+        for value in sorted(values, key=len, reverse=True):
+            text = text.replace(value, "****")
+        return text
+
     # -- install ---------------------------------------------------------------------------
 
     def install(self, names: list[str] | None = None) -> dict[str, float]:
@@ -268,6 +297,10 @@ class Harness:
                     return
         if rec and process.group_members(rec):
             process.stop_group(rec, spec.stop_signal, spec.stop_timeout_s, self._popen.pop(name, None))
+        if rec and process.group_members(rec):
+            raise HarnessError(f"{name}: the previous process group (pgid {rec.pid}) is still running after "
+                               f"{spec.stop_timeout_s:g} s and SIGKILL", ctx.log_path(name))
+        self._clear_stale(name, spec, rec)
         for port in spec.loopback_ports(ctx):
             if not process.port_free(ctx.host, port):
                 raise HarnessError(f"{name}: port {port} on {ctx.host} is already in use by another process (choose another --port-offset)")
@@ -291,15 +324,44 @@ class Harness:
         self._set_record(name, rec)
         deadline = time.monotonic() + spec.start_timeout_s
         if not self._wait_ready(name, spec, rec, spec.start_timeout_s, probe=spec.started):
-            code = popen.poll()
-            why = f"exited with code {code}" if code is not None else f"not answering within {spec.start_timeout_s:.0f} s"
+            why = self._exited(popen, log) or f"not answering within {spec.start_timeout_s:.0f} s"
             raise HarnessError(f"{name}: {why}; log: {log}", log)
         self._post_start(name, spec, log)
         if not self._wait_ready(name, spec, rec, max(5.0, deadline - time.monotonic())):
-            code = popen.poll()
-            why = f"exited with code {code}" if code is not None else "not ready after post-start setup"
+            why = self._exited(popen, log) or "not ready after post-start setup"
             raise HarnessError(f"{name}: {why}; log: {log}", log)
         self.start_times[name] = time.monotonic() - t_spawn
+
+    def _exited(self, popen: subprocess.Popen, log: Path) -> str | None:
+        """``"exited with code N: <last log line>"`` (or ``"killed by SIGNAME: …"``) when the
+        server process has ended, else None. The line is the last non-empty one the server
+        wrote since its start, at most 200 characters, every generated credential masked."""
+        code = popen.poll()
+        if code is None:
+            return None
+        if code < 0:
+            try:
+                why = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                why = f"killed by signal {-code}"
+        else:
+            why = f"exited with code {code}"
+        line = _last_log_line(log, self.mask_credentials)
+        return f"{why}: {line}" if line else why
+
+    def _clear_stale(self, name: str, spec: ServiceSpec, rec: process.ProcRecord | None) -> None:
+        """Remove the lock/PID files (``spec.stale_files``) a killed server left behind whose
+        owner no longer runs; each removal is noted in the service log."""
+        try:
+            paths = spec.stale_files(self.ctx)
+        except Exception as err:  # plug-in code: report in one line
+            raise HarnessError(f"{name}: listing stale lock files failed: {type(err).__name__}: {err}",
+                               self.ctx.log_path(name)) from None
+        for path in paths:
+            pid = process.remove_stale_pid_file(path, rec)
+            if pid is not None:
+                with open(self.ctx.log_path(name), "a", encoding="utf-8") as fh:
+                    fh.write(f"=== harness: removed {path} left by PID {pid}, which no longer runs ===\n")
 
     def _post_start(self, name: str, spec: ServiceSpec, log: Path) -> None:
         try:
@@ -345,13 +407,17 @@ class Harness:
         return graceful
 
     def kill(self, name: str) -> None:
-        """SIGKILL the service's whole process group (fault injection). The service stays in
-        the stack and ``status`` shows it dead until ``start``."""
+        """SIGKILL the service's whole process group (fault injection) and return once every
+        member is gone (a zombie counts as gone). The service stays in the stack and ``status``
+        shows it dead until ``start``, which first removes the lock files the killed server
+        left (``ServiceSpec.stale_files``). HarnessError when a member survives 10 s."""
         check_names([name])
         with self._lock:
             rec = self._record(name)
-            if rec:
-                process.kill_group(rec, self._popen.pop(name, None))
+            if rec and not process.kill_group(rec, self._popen.pop(name, None)):
+                left = ", ".join(str(p.pid) for p in process.group_members(rec))
+                raise HarnessError(f"{name}: process group {rec.pid} still has running members 10 s after "
+                                   f"SIGKILL (PIDs {left})", self.ctx.log_path(name))
 
     def down(self) -> dict[str, float]:
         """Stop every service of the stack (dependents first), remove ``topology.json``.

@@ -127,33 +127,66 @@ def stop_group(rec: ProcRecord, sig: int, timeout_s: float, popen: subprocess.Po
     Returns True when the group stopped before the timeout. Reaps ``popen`` if given."""
     _signal_group(rec, sig)
     deadline = time.monotonic() + timeout_s
-    graceful = True
     while group_members(rec):
         if popen is not None:
             popen.poll()
         if time.monotonic() > deadline:
-            graceful = False
-            _signal_group(rec, signal.SIGKILL)
-            kill_deadline = time.monotonic() + 10
-            while group_members(rec) and time.monotonic() < kill_deadline:
-                if popen is not None:
-                    popen.poll()
-                time.sleep(0.05)
-            break
+            kill_group(rec, popen)
+            return False
         time.sleep(0.05)
     _wait_reaped(rec, popen)
-    return graceful
+    return True
 
 
-def kill_group(rec: ProcRecord, popen: subprocess.Popen | None = None) -> None:
-    """SIGKILL the whole group at once (fault injection) and reap the leader."""
+def kill_group(rec: ProcRecord, popen: subprocess.Popen | None = None, timeout_s: float = 10.0) -> bool:
+    """SIGKILL the whole group at once (fault injection), wait up to ``timeout_s`` s until no
+    member of the group is left running, and reap the leader when it is our child.
+
+    Returns True when the whole group is gone. A member that is a zombie counts as gone: it
+    holds no memory, file, lock, socket or shared-memory attachment any more, only its PID
+    entry until its parent reaps it, and a leader orphaned by an earlier ``somastack-services``
+    process is reparented to PID 1, which may never reap it (see :func:`pid_running`)."""
     _signal_group(rec, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while group_members(rec) and time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout_s
+    while group_members(rec):
         if popen is not None:
             popen.poll()
-        time.sleep(0.05)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     _wait_reaped(rec, popen)
+    return not group_members(rec)
+
+
+def pid_running(pid: int) -> bool:
+    """True when ``pid`` is a process that runs (exists and is not a zombie).
+
+    Servers that guard a lock file with ``kill(pid, 0)`` (PostgreSQL) count a zombie as
+    running; a killed server whose parent never reaps it would then block every later start.
+    This is the check the harness uses instead."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def remove_stale_pid_file(path: Path, rec: ProcRecord | None = None) -> int | None:
+    """Remove ``path`` (a lock/PID file whose first line is the owner's PID) when that owner
+    no longer runs: the PID is gone or a zombie, or it is ``rec``'s leader PID and ``rec``'s
+    leader is gone (the PID now belongs to another process). Returns the stale PID when the
+    file was removed, None when it was kept (missing, unreadable, or its owner runs)."""
+    try:
+        pid = int(path.read_text().splitlines()[0].strip())
+    except (OSError, ValueError, IndexError):
+        return None
+    reused = rec is not None and pid == rec.pid and not leader_alive(rec)
+    if pid_running(pid) and not reused:
+        return None
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    return pid
 
 
 def group_rss_bytes(rec: ProcRecord) -> int:

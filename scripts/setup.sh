@@ -7,4 +7,4 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
 fi
-.venv/bin/pip install -q -e ".[test]"
+.venv/bin/pip install -q -c scripts/constraints.txt -e ".[test]"

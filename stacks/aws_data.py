@@ -1,5 +1,6 @@
 """Managed data services shared by the fargate and eks targets: RDS PostgreSQL 16, ElastiCache
-Redis 7 and (SomaStackClusterMode) MSK Kafka, with their topology entries."""
+Redis 7 in cluster mode (its configuration endpoint and ``cluster`` shape in the topology) and
+(SomaStackClusterMode) MSK Kafka, with their topology entries."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def build_aws_data(ctx: StackContext, network: Network) -> AwsData:
         instance_class=s.db_instance_class, tags=s.tags))
     cache = Cache("cache", CacheArgs(
         environment=env, subnet_ids=network.private_subnet_ids, security_group_id=network.cache_security_group_id,
-        auth_token_ref=ctx.secret_ref("redis_auth_token", setting=True), node_type=s.cache_node_type, tags=s.tags))
+        auth_token_ref=ctx.secret_ref("redis_auth_token", setting=True), node_type=s.cache_node_type,
+        shards=s.cache_shards, replicas_per_shard=s.cache_replicas_per_shard, tags=s.tags))
     kafka = None
     if ctx.cluster:
         kafka = Kafka("kafka", KafkaArgs(
@@ -44,13 +46,15 @@ def build_aws_data(ctx: StackContext, network: Network) -> AwsData:
             instance_type=s.kafka_instance_type, log_retention_days=s.log_retention_days, tags=s.tags))
     postgres = PostgresEndpoint(host=database.address, port=database.port, user=database.username,
                                 password_ref=database.password_ref, sslmode="require")
-    redis = RedisEndpoint(host=cache.primary_endpoint, port=cache.port, tls=True, password_ref=cache.auth_token_ref)
+    redis = RedisEndpoint(host=cache.configuration_endpoint, port=cache.port, tls=True,
+                          password_ref=cache.auth_token_ref, cluster=True)
     entries = {
         "postgres": outputs.service([outputs.endpoint("postgresql", host=database.address, port=database.port, tls=True)],
                                     engine="postgresql", version="16",
                                     credentials={"username": database.username, "password": database.password_ref}),
-        "redis": outputs.service([outputs.endpoint("redis", host=cache.primary_endpoint, port=cache.port, tls=True)],
-                                 engine="redis", version="7", credentials={"password": cache.auth_token_ref}),
+        "redis": outputs.service([outputs.endpoint("redis", host=cache.configuration_endpoint, port=cache.port, tls=True)],
+                                 engine="redis", version="7", credentials={"password": cache.auth_token_ref},
+                                 cluster={"shards": cache.shards, "replicas_per_shard": cache.replicas_per_shard}),
     }
     kafka_endpoint = None
     if kafka is not None:

@@ -62,6 +62,7 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
                    redis: RedisEndpoint, kafka: KafkaEndpoint | None, region: str | None,
                    agent_public_url: pulumi.Input[str] | None, service_sizing: Sizing,
                    agent_target_group_arn: pulumi.Input[str] | None = None,
+                   agent_alternate_target_group_arn: pulumi.Input[str] | None = None,
                    images: Mapping[str, str] | None = None,
                    infra: Mapping[str, dict] | None = None,
                    sizing_overrides: Mapping[str, Sizing] | None = None) -> dict[str, dict]:
@@ -70,7 +71,8 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
     ``region``: AWS region (S3 for Milvus/OPA) or None (local volumes); ``agent_public_url``:
     the HTTPS URL of the gateway behind the load balancer (None on the local target);
     ``agent_target_group_arn``: the gateway's ALB target group, exported as an endpoint
-    ``{"protocol": "aws-elbv2-target-group", "url": ARN}`` that the ALB target-health probe reads;
+    ``{"protocol": "aws-elbv2-target-group", "url": ARN}`` that the ALB target-health probe reads
+    (``agent_alternate_target_group_arn``: the green group of a blue/green pair, exported too);
     ``service_sizing``: sizing of Keycloak/SpiceDB/OPA/Milvus (``sizing_overrides`` by service
     key win); ``images``: image overrides by service key; ``infra``: topology entries of the
     data services the target provisioned (postgres, redis, kafka).
@@ -107,7 +109,7 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
         "postgres_host": postgres.host, "postgres_port": postgres.port, "postgres_user": postgres.user,
         "postgres_password_ref": postgres.password_ref, "postgres_sslmode": postgres.sslmode,
         "redis_host": redis.host, "redis_port": redis.port, "redis_tls": redis.tls,
-        "redis_password_ref": redis.password_ref,
+        "redis_password_ref": redis.password_ref, "redis_cluster": redis.cluster,
         "keycloak_url": keycloak.url, "spicedb_host": spicedb.host, "spicedb_port": spicedb.port,
         "spicedb_key_ref": spicedb.preshared_key_ref, "opa_url": opa.url,
     }
@@ -148,6 +150,8 @@ def build_services(ctx: StackContext, runtime: ServiceRuntime, *, postgres: Post
             eps.insert(0, outputs.endpoint("https", url=agent_public_url, tls=True, health_path=APP_HEALTH[app]))
         if app == "agent" and agent_target_group_arn is not None:
             eps.append(outputs.endpoint(TARGET_GROUP_PROTOCOL, url=agent_target_group_arn))
+        if app == "agent" and agent_alternate_target_group_arn is not None:
+            eps.append(outputs.endpoint(TARGET_GROUP_PROTOCOL, url=agent_alternate_target_group_arn))
         creds = {}
         if app == "memory" and ctx.contract_env.get("SOMA_MEMORY_API_TOKEN"):
             creds["api_token"] = ctx.contract_env["SOMA_MEMORY_API_TOKEN"]

@@ -38,9 +38,13 @@ def endpoint(protocol: str, *, host: pulumi.Input[str] | None = None, port: int 
 
 def service(endpoints: list[dict], *, engine: str | None = None, version: str | None = None,
             credentials: Mapping[str, pulumi.Input[str]] | None = None,
-            storage: Mapping[str, Any] | None = None) -> dict:
-    """One service entry (plane filled in by :func:`build_topology` from the key)."""
+            storage: Mapping[str, Any] | None = None, cluster: Mapping[str, Any] | None = None) -> dict:
+    """One service entry (plane filled in by :func:`build_topology` from the key); ``cluster``:
+    ``{"shards", "replicas_per_shard"}`` of a sharded service (Redis Cluster), see
+    :class:`somastack_deploy.config_contract.topology.Cluster`."""
     out: dict[str, Any] = {"endpoints": endpoints}
+    if cluster:
+        out["cluster"] = dict(cluster)
     if engine:
         out["engine"] = engine
     if version:

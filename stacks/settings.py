@@ -8,6 +8,7 @@ in ``Pulumi.<stack>.yaml`` under the ``somastack:`` namespace,
 - lower-camel keys are stack settings (:class:`StackSettings`): ``certificateArn``,
   ``availabilityZones``, ``vpcCidr``, ``sizing``, ``images``, ``publicHostname``,
   ``redisAuthToken``, ``keycloakAdminPassword``, ``dbInstanceClass``, ``cacheNodeType``,
+  ``cacheShards``, ``cacheReplicasPerShard`` (ElastiCache cluster mode: node groups × replicas),
   ``kafkaInstanceType``, ``logRetentionDays``, ``eks`` (``version``, ``nodeInstanceType``,
   ``nodeCount``: ``{min, desired, max}``), ``secretsDir`` (local), ``tags``;
 - ``aws:region`` is the AWS provider's region.
@@ -100,6 +101,8 @@ class StackSettings:
     log_retention_days: int
     eks: Mapping[str, Any]
     secrets_dir: str | None
+    cache_shards: int = 1
+    cache_replicas_per_shard: int = 1
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def require(self, key: str, value):
@@ -181,6 +184,14 @@ def read_settings(stack: str, environment: str) -> StackSettings:
         value = cfg.get(key)
         if value is not None and not is_reference(value):
             raise bad(key, "must be a secret reference (ref+awssecrets://NAME#/KEY, ${VAR}), not a value")
+    shards = integer("cacheShards", 3 if prod else 1)
+    replicas = integer("cacheReplicasPerShard", 2 if prod else 1)
+    if not 1 <= shards <= 500:
+        raise bad("cacheShards", "must be 1-500 (ElastiCache node groups)")
+    if not 0 <= replicas <= 5:
+        raise bad("cacheReplicasPerShard", "must be 0-5 (ElastiCache replicas per node group)")
+    if prod and replicas < 1:
+        raise bad("cacheReplicasPerShard", "must be at least 1 in PROD (a shard without a replica cannot fail over)")
     retention = integer("logRetentionDays", 90 if prod else 14)
     if retention not in LOG_RETENTION_DAYS:
         raise bad("logRetentionDays", f"must be one of the CloudWatch retention values {LOG_RETENTION_DAYS}")
@@ -198,6 +209,7 @@ def read_settings(stack: str, environment: str) -> StackSettings:
         db_instance_class=cfg.get("dbInstanceClass") or ("db.r6g.xlarge" if prod else "db.t4g.medium"),
         cache_node_type=cfg.get("cacheNodeType") or ("cache.r7g.large" if prod else "cache.t4g.small"),
         kafka_instance_type=cfg.get("kafkaInstanceType") or ("kafka.m7g.large" if prod else "kafka.t3.small"),
+        cache_shards=shards, cache_replicas_per_shard=replicas,
         log_retention_days=retention,
         eks=eks,
         secrets_dir=cfg.get("secretsDir"),

@@ -14,7 +14,9 @@ Declarations (``assets/`` of the repo, or ``--assets DIR``; topology ``storage``
 - PostgreSQL: topology ``version`` (major) and ``storage.extensions`` (comma list, installed in
   some database) and ``storage.pg.<setting>`` → ``SHOW``.
 - Redis: topology ``storage.aof`` / ``storage.rdb`` / ``storage.maxmemory_policy`` →
-  ``INFO persistence`` / ``CONFIG GET``.
+  ``INFO persistence`` / ``CONFIG GET``; topology ``cluster`` (shards, replicas per shard) →
+  ``INFO cluster`` ``cluster_enabled``, ``CLUSTER INFO`` ``cluster_state`` and the shape from
+  ``CLUSTER NODES`` (a cluster the topology does not declare is drift too).
 - Milvus: topology ``storage.collections`` (comma list) → ``list_collections``.
 
 Each checker returns a list of :class:`DriftItem`; a checker that cannot reach its service
@@ -313,11 +315,39 @@ def postgres_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
                         only_declared=True)
 
 
+def redis_cluster_drift(ctx: ProbeContext) -> tuple[list[DriftItem], bool]:
+    """Cluster settings: declared ``cluster`` (topology) against the live server. Returns the
+    items and whether the client may speak the cluster protocol (declared and live)."""
+    from somastack_deploy.checks.probes.redis import client, cluster_shape
+
+    declared = ctx.service.cluster
+    node = client(ctx, cluster=False)
+    try:
+        live = bool(int(node.info("cluster").get("cluster_enabled", 0)))
+    finally:
+        node.close()
+    if declared is None and not live:
+        return [], False
+    expected = {"cluster_enabled": "yes" if declared is not None else "no"}
+    actual = {"cluster_enabled": "yes" if live else "no"}
+    if declared is not None and live:
+        r = client(ctx, cluster=True)
+        try:
+            shape = cluster_shape(r)
+        finally:
+            r.close()
+        expected.update(cluster_state="ok", shards=declared.shards, replicas_per_shard=declared.replicas_per_shard)
+        actual.update(cluster_state=shape["state"], shards=shape["shards"], replicas_per_shard=shape["replicas_per_shard"])
+    items = compare_maps("service", "redis", "cluster", expected, actual, source="topology services.redis.cluster")
+    return items, declared is not None and live
+
+
 def redis_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
     from somastack_deploy.checks.probes.redis import client, persistence
 
     st = ctx.service.storage
-    r = client(ctx)
+    cluster_items, use_cluster = redis_cluster_drift(ctx)
+    r = client(ctx, cluster=use_cluster)
     try:
         p = persistence(r)
         declared, live = {}, {}
@@ -334,7 +364,7 @@ def redis_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:
             live["maxmemory-policy"] = pol
     finally:
         r.close()
-    return compare_maps("service", "redis", "server", declared, live, source="topology services.redis")
+    return cluster_items + compare_maps("service", "redis", "server", declared, live, source="topology services.redis")
 
 
 def milvus_drift(ctx: ProbeContext, assets: Path) -> list[DriftItem]:

@@ -1,5 +1,9 @@
 """ALB target group health (AWS): every registered target reports ``healthy``.
 
+A blue/green service (ECS native blue/green on the Fargate target) lists both target groups:
+the probe then passes when the groups with targets are all healthy and at least one has
+targets (the other is the idle colour).
+
 A service exposes its target group as an endpoint ``{"protocol": "aws-elbv2-target-group",
 "url": "<target group ARN>"}`` in the topology. Calls ``elbv2.DescribeTargetHealth``
 (boto3; credentials from the usual AWS chain, region from the ARN). Source: AWS Elastic Load
@@ -38,12 +42,32 @@ def target_health(client, arn: str) -> str:
     return f"{len(descs)} target(s) healthy"
 
 
+def target_groups_health(client, arns: list[str]) -> str:
+    """Blue/green pair (or one group): every target of every group is healthy and at least one
+    group serves (has targets); an empty group is the idle colour of a blue/green pair (ECS
+    deregisters the old revision after the bake time). Raises :class:`ProbeFailure` like
+    :func:`target_health`."""
+    if len(arns) == 1:
+        return target_health(client, arns[0])
+    details, idle = [], []
+    for arn in arns:
+        try:
+            details.append(target_health(client, arn))
+        except ProbeFailure as err:
+            if err.category != MISSING:
+                raise
+            idle.append(arn.rsplit(":", 1)[-1])
+    if not details:
+        raise ProbeFailure(MISSING, f"no target registered in any of {len(arns)} target groups")
+    return "; ".join(details) + (f" (idle: {', '.join(idle)})" if idle else "")
+
+
 @register("probe.aws.alb_targets", ANY, "ALB target group: all targets healthy",
           source="AWS ELBv2 DescribeTargetHealth; seed 001 §3", protocols=(PROTOCOL_TG,), imports=("boto3",))
 def probe_alb(ctx: ProbeContext) -> str:
-    e = ctx.endpoint(PROTOCOL_TG)
-    arn = e.url or ""
-    parts = arn.split(":")
-    if len(parts) < 6 or parts[2] != "elasticloadbalancing":
-        raise ProbeFailure("bad input", f"{ctx.service_key}: not a target group ARN")
-    return target_health(elbv2_client(parts[3], ctx.timeout_s), arn)
+    arns = [e.url or "" for e in ctx.service.endpoints if e.protocol == PROTOCOL_TG]
+    for arn in arns:
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[2] != "elasticloadbalancing":
+            raise ProbeFailure("bad input", f"{ctx.service_key}: not a target group ARN")
+    return target_groups_health(elbv2_client(arns[0].split(":")[3], ctx.timeout_s), arns)

@@ -7,6 +7,18 @@ in Milvus (collection ``somastack_ledger``), a relationship in SpiceDB, a secret
 OpenBao (KV v2 ``somastack-ledger/<run>``), a document in OPA's data API
 (``/v1/data/somastack_ledger/<run>``).
 
+Every entry is removed again when the run ends (:meth:`Store.delete`; ``resilience
+--keep-ledger`` keeps them). The containers stay under these fixed names, empty, so that a
+later run finds them: the PostgreSQL table is dropped once it has no row, the Kafka topic's
+records up to the run's last offset are deleted (``DeleteRecords``; the topic stays: remove it
+with ``kafka-topics.sh --delete --topic somastack.ledger``), the Milvus collection is dropped
+once it holds no entity, OPA's ``somastack_ledger`` document once it is empty.
+
+Redis in cluster mode (topology ``cluster``, ElastiCache cluster mode enabled) is written and
+read through redis-py's ``RedisCluster`` (the key lands on the shard owning its hash slot) and
+its durability is AOF/RDB on every primary: both come from
+:func:`somastack_deploy.checks.probes.redis.client` / ``persistence``.
+
 Each store also reports its durability, read from the live service before the cycles: Redis
 AOF/RDB, OpenBao's storage backend, OPA's storage (in-memory unless disk storage is
 configured), SpiceDB's datastore. A payload is random and never printed; reports carry only
@@ -69,6 +81,11 @@ class Store:
     def read(self, ctx: ProbeContext, entry: LedgerEntry) -> bytes | None:
         raise NotImplementedError
 
+    def delete(self, ctx: ProbeContext, entry: LedgerEntry) -> None:
+        """Remove ``entry`` (gone already is fine); raises client errors when the service does
+        not answer."""
+        raise NotImplementedError
+
     def durability(self, ctx: ProbeContext) -> Durability:
         """Default: the topology's ``storage.durable`` hint (with the other storage facts as
         the note); unknown when the topology says nothing."""
@@ -96,8 +113,20 @@ class PostgresStore(Store):
         from somastack_deploy.checks.probes.postgres import connect
 
         with connect(ctx) as conn:
+            if conn.execute("SELECT to_regclass(%s)", (LEDGER_TABLE,)).fetchone()[0] is None:
+                return None  # the table is gone, and the entry with it
             row = conn.execute(f"SELECT payload FROM {LEDGER_TABLE} WHERE id = %s", (entry.ref["id"],)).fetchone()
         return row[0].encode() if row else None
+
+    def delete(self, ctx, entry):
+        from somastack_deploy.checks.probes.postgres import connect
+
+        with connect(ctx) as conn:
+            if conn.execute("SELECT to_regclass(%s)", (LEDGER_TABLE,)).fetchone()[0] is None:
+                return
+            conn.execute(f"DELETE FROM {LEDGER_TABLE} WHERE id = %s", (entry.ref["id"],))
+            if conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {LEDGER_TABLE})").fetchone()[0]:
+                conn.execute(f"DROP TABLE IF EXISTS {LEDGER_TABLE}")
 
     def durability(self, ctx):
         from somastack_deploy.checks.probes.postgres import connect
@@ -127,6 +156,15 @@ class RedisStore(Store):
         r = client(ctx)
         try:
             return r.get(entry.ref["key"])
+        finally:
+            r.close()
+
+    def delete(self, ctx, entry):
+        from somastack_deploy.checks.probes.redis import client
+
+        r = client(ctx)
+        try:
+            r.delete(entry.ref["key"])
         finally:
             r.close()
 
@@ -174,6 +212,23 @@ class KafkaStore(Store):
             return None
         return b"".join(got[p] for p in pos)
 
+    def delete(self, ctx, entry):
+        """``DeleteRecords`` before the offset after the entry's last message, per partition
+        (Kafka deletes a prefix of a partition, never single records; the topic is kept)."""
+        from confluent_kafka import TopicPartition
+        from confluent_kafka.admin import AdminClient
+
+        from somastack_deploy.checks.probes.kafka import config
+
+        ends: dict[int, int] = {}
+        for p, o in entry.ref["positions"]:
+            ends[p] = max(ends.get(p, 0), o + 1)
+        admin = AdminClient(config(ctx))
+        futures = admin.delete_records([TopicPartition(LEDGER_TOPIC, p, o) for p, o in sorted(ends.items())],
+                                       request_timeout=ctx.timeout_s, operation_timeout=ctx.timeout_s)
+        for fut in futures.values():
+            fut.result(timeout=ctx.timeout_s)
+
 
 class MilvusStore(Store):
     service = "milvus"
@@ -205,6 +260,21 @@ class MilvusStore(Store):
         finally:
             c.close()
         return rows[0]["payload"].encode() if rows else None
+
+    def delete(self, ctx, entry):
+        from somastack_deploy.checks.probes.milvus import client
+
+        c = client(ctx)
+        try:
+            if not c.has_collection(LEDGER_COLLECTION, timeout=ctx.timeout_s):
+                return
+            c.load_collection(LEDGER_COLLECTION, timeout=ctx.timeout_s)
+            c.delete(LEDGER_COLLECTION, ids=[entry.ref["id"]], timeout=ctx.timeout_s)
+            left = c.query(LEDGER_COLLECTION, filter="id >= 0", output_fields=["id"], limit=1, timeout=ctx.timeout_s)
+            if not left:
+                c.drop_collection(LEDGER_COLLECTION, timeout=ctx.timeout_s)
+        finally:
+            c.close()
 
 
 class SpiceDBStore(Store):
@@ -261,6 +331,15 @@ class SpiceDBStore(Store):
                        f"@{r.subject.object.object_type}:{r.subject.object.object_id}")
         return "\n".join(sorted(out)).encode() if out else None
 
+    def delete(self, ctx, entry):
+        from authzed.api.v1 import DeleteRelationshipsRequest, RelationshipFilter
+
+        from somastack_deploy.checks.probes.spicedb import client
+
+        client(ctx).DeleteRelationships(DeleteRelationshipsRequest(relationship_filter=RelationshipFilter(
+            resource_type=entry.ref["resource_type"], optional_resource_id=entry.ref["object_id"])),
+            timeout=ctx.timeout_s)
+
     def durability(self, ctx):
         ds = ctx.ident("datastore")
         if ds in ("memory", "inmemory", "in-memory"):
@@ -296,6 +375,12 @@ class VaultStore(Store):
             return None
         return resp["data"]["data"]["payload"].encode()
 
+    def delete(self, ctx, entry):
+        from somastack_deploy.checks.probes.vault import client
+
+        client(ctx).secrets.kv.v2.delete_metadata_and_all_versions(path=entry.ref["path"],
+                                                                   mount_point=self._mount(ctx))
+
     def durability(self, ctx):
         from somastack_deploy.checks.probes.vault import client
 
@@ -329,6 +414,18 @@ class OPAStore(Store):
             r.raise_for_status()
             doc = r.json().get("result")
         return doc["payload"].encode() if isinstance(doc, dict) and "payload" in doc else None
+
+    def delete(self, ctx, entry):
+        from somastack_deploy.checks.probes.opa import http
+
+        with http(ctx) as c:
+            r = c.delete(entry.ref["path"])
+            if r.status_code not in (204, 404):
+                r.raise_for_status()
+            parent = entry.ref["path"].rsplit("/", 1)[0]
+            got = c.get(parent)
+            if got.status_code == 200 and got.json().get("result") == {}:
+                c.delete(parent)
 
     def durability(self, ctx):
         from somastack_deploy.checks.probes.opa import http

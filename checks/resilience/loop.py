@@ -13,6 +13,13 @@ Timings per cycle (seconds, ``time.monotonic``):
   one probe round);
 - ``ledger_s``: reading back every ledger entry.
 
+A cycle ends as soon as the target's bring-up reports a failure (for the harness: a server
+process exited; the failure names the service, the exit reason with the server's last log
+line, and the log path) instead of waiting out ``cycle_deadline_s``.
+
+The ledger entries are removed when the run ends (``keep_ledger`` keeps them;
+``ResilienceReport.ledger_cleanup`` lists what was removed and what was left, and why).
+
 Verdicts per service per cycle: INTACT, MISSING, CHANGED, UNREADABLE (the service did not
 answer the read), and for a service without durable storage ``LOST (no durable storage)``.
 A MISSING/CHANGED entry is data loss and fails the run, naming the service; Redis without
@@ -84,6 +91,9 @@ class ResilienceReport:
     ledger: list[L.LedgerEntry] = field(default_factory=list)
     setup_failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    #: What happened to the ledger entries at the end: ``{"kept": bool, "removed":
+    #: [location], "left": [{"service", "location", "reason"}]}`` (empty before the end).
+    ledger_cleanup: dict = field(default_factory=dict)
 
     @property
     def data_loss(self) -> list[str]:
@@ -104,7 +114,7 @@ class ResilienceReport:
                 "services": self.services, "passed": self.passed, "wall_s": round(self.wall_s, 3),
                 "setup_failures": self.setup_failures, "durability": self.durability,
                 "ledger": [e.to_json() for e in self.ledger], "recovery": self.recovery(),
-                "data_loss": self.data_loss,
+                "data_loss": self.data_loss, "ledger_cleanup": self.ledger_cleanup,
                 "cycles": [{**asdict(c), "passed": c.passed} for c in self.cycles]}
 
 
@@ -137,6 +147,10 @@ class _Progress:
             self.p.stop()
 
 
+class _BringUpFailed(Exception):
+    """Raised inside the probes' wait when the bring-up thread has reported a failure."""
+
+
 def _contexts(topology: Topology, services: list[str], timeout_s: float) -> dict[str, ProbeContext]:
     return {s: ProbeContext(s, topology.services[s], topology, timeout_s) for s in services}
 
@@ -162,13 +176,34 @@ def write_ledger(topology: Topology, services: list[str], run_id: str, timeout_s
     return entries, durability, failures
 
 
+def remove_ledger(topology: Topology, entries: list[L.LedgerEntry], timeout_s: float) -> dict:
+    """Delete every ledger entry (:meth:`ledger.Store.delete`); returns the report's
+    ``ledger_cleanup``: ``{"kept": False, "removed": [location], "left": [{"service",
+    "location", "reason"}]}``. Never raises: an entry that cannot be removed is listed."""
+    from somastack_deploy.checks.probes.classify import classify
+
+    out: dict = {"kept": False, "removed": [], "left": []}
+    for entry in entries:
+        try:
+            ctx = ProbeContext(entry.service, topology.services[entry.service], topology, timeout_s)
+            L.STORES[entry.service].delete(ctx, entry)
+            out["removed"].append(entry.location)
+        except Exception as exc:  # noqa: BLE001 - listed in the report
+            cat, detail = classify(exc)
+            out["left"].append({"service": entry.service, "location": entry.location, "reason": f"{cat}: {detail}"})
+    return out
+
+
 def run_cycles(topology: Topology, cycler: Cycler, *, cycles: int = 10, hard: bool = False,
                cycle_deadline_s: float = 300.0, probe_timeout_s: float = 10.0, services: list[str] | None = None,
-               progress: bool = True, clock: Callable[[], float] = time.monotonic) -> ResilienceReport:
+               progress: bool = True, clock: Callable[[], float] = time.monotonic,
+               keep_ledger: bool = False) -> ResilienceReport:
     """Run ``cycles`` down/up cycles of ``cycler`` over the services of ``topology`` (or
     ``services``) and return the report. ``cycle_deadline_s`` bounds one cycle's down and
-    recovery (seconds); ``probe_timeout_s`` bounds each probe. Never raises for a service's
-    failure: everything ends up in the report."""
+    recovery (seconds); ``probe_timeout_s`` bounds each probe. The ledger entries written
+    before the cycles are removed at the end unless ``keep_ledger`` (the report's
+    ``ledger_cleanup`` says what was removed or left). Never raises for a service's failure:
+    everything ends up in the report."""
     services = sorted(services if services is not None else topology.services)
     rep = ResilienceReport(topology.stack, cycler.describe(), hard, services)
     t_start = clock()
@@ -180,17 +215,19 @@ def run_cycles(topology: Topology, cycler: Cycler, *, cycles: int = 10, hard: bo
         return rep
     run_id = L.new_run_id()
     rep.ledger, rep.durability, rep.setup_failures = write_ledger(topology, services, run_id, probe_timeout_s)
-    if rep.setup_failures:
-        rep.wall_s = clock() - t_start
-        return rep
-    bar = _Progress(progress, cycles)
+    cycling = not rep.setup_failures  # a ledger entry that could not be written: no cycles
+    bar = _Progress(progress and cycling, cycles)
     try:
-        for n in range(1, cycles + 1):
+        for n in range(1, cycles + 1 if cycling else 1):
             bar.cycle(n, cycles)
             rep.cycles.append(_one_cycle(n, topology, cycler, rep, run_id, hard=hard, deadline_s=cycle_deadline_s,
                                          probe_timeout_s=probe_timeout_s, bar=bar, clock=clock))
     finally:
         bar.stop()
+        if keep_ledger:
+            rep.ledger_cleanup = {"kept": True, "removed": [], "left": []}
+        else:
+            rep.ledger_cleanup = remove_ledger(topology, rep.ledger, probe_timeout_s)
     rep.wall_s = clock() - t_start
     return rep
 
@@ -236,6 +273,7 @@ def _cycle_steps(c, topology, cycler, rep, run_id, t0, *, hard, deadline_s, prob
     t1 = clock()
     up_error: list[str] = []
     up_done: dict = {}
+    up_failed = threading.Event()
 
     def _up():
         try:
@@ -245,21 +283,36 @@ def _cycle_steps(c, topology, cycler, rep, run_id, t0, *, hard, deadline_s, prob
         except Exception as err:  # noqa: BLE001 - report, never crash the loop
             up_error.append(f"{type(err).__name__}: {err}")
         up_done["t"] = clock()
+        if up_error:
+            up_failed.set()
+
+    def _sleep_unless_up_failed(seconds: float) -> None:
+        # The probes' backoff sleep; ends the wait as soon as the bring-up reports a failure
+        # (a process that exited, with its reason and log), instead of waiting out the deadline.
+        if up_failed.wait(seconds):
+            raise _BringUpFailed
 
     th = threading.Thread(target=_up, name=f"bring-up-{c.n}", daemon=True)
     th.start()
-    probes = runner.run(topology, timeout_s=probe_timeout_s, wait_s=max(0.1, deadline - clock()), services=services,
-                        include_required=False, max_backoff_s=0.1)
-    if probes.healthy:
+    try:
+        probes = runner.run(topology, timeout_s=probe_timeout_s, wait_s=max(0.1, deadline - clock()),
+                            services=services, include_required=False, max_backoff_s=0.1,
+                            sleep=_sleep_unless_up_failed)
+    except _BringUpFailed:
+        probes = None
+    if probes is not None and probes.healthy:
         c.time_to_healthy_s = clock() - t1
         c.healthy = True
     bar.step("up")
-    th.join(max(0.0, deadline - clock()))
+    th.join(max(0.0, deadline - clock()) if probes is not None else 0.0)
     if "t" in up_done:
         c.up_s = up_done["t"] - t1
     else:
         c.failures.append(f"the target did not finish starting within {deadline_s:g}s")
     c.failures.extend(f"bring up: {e}" for e in up_error)
+    if probes is None:
+        c.failures.append(f"stopped waiting for health {clock() - t1:.1f}s after the start request: the bring-up failed")
+        return
     if not probes.healthy:
         c.failures.extend(f"not healthy within {deadline_s:g}s: {r.service}: {r.reason}" for r in probes.failed())
         return

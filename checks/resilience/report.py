@@ -38,8 +38,22 @@ def to_text(rep: ResilienceReport) -> str:
                      f" ({r['recovered']}/{r['cycles']} recovered)")
     if rep.data_loss:
         lines.append("DATA LOSS: " + "; ".join(rep.data_loss))
+    lines.extend(ledger_cleanup_lines(rep))
     lines.append(f"{'PASSED' if rep.passed else 'FAILED'} in {rep.wall_s:.1f} s")
     return "\n".join(lines) + "\n"
+
+
+def ledger_cleanup_lines(rep: ResilienceReport) -> list[str]:
+    """What happened to the ledger entries at the end of the run (no line when none was
+    written)."""
+    cl = rep.ledger_cleanup
+    if not rep.ledger or not cl:
+        return []
+    if cl.get("kept"):
+        return ["ledger: kept (--keep-ledger): " + "; ".join(e.location for e in rep.ledger)]
+    lines = [f"ledger: {len(cl['removed'])} of {len(rep.ledger)} entries removed"]
+    lines += [f"  LEFT  {x['service']}: {x['location']} ({x['reason']})" for x in cl["left"]]
+    return lines
 
 
 def to_json(rep: ResilienceReport) -> str:
@@ -113,6 +127,7 @@ Recovery (time to healthy): p50 {_s(r['p50_s'])} s, p95 {_s(r['p95_s'])} s, max 
 {''.join(rows)}</table>
 <h2>Durability</h2><table><tr><th>service</th><th>durable</th><th>configuration</th></tr>{dur}</table>
 <h2>Ledger</h2><table><tr><th>service</th><th>entry</th><th>sha256</th></tr>{led}</table>
+{''.join(f'<p>{e(line.strip())}</p>' for line in ledger_cleanup_lines(rep))}
 </body></html>
 """
 

@@ -13,11 +13,10 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
-
 from ..catalog import by_name, is_secret_name, lookup
 from ..context import Context, hosts_of, is_local_host, is_secret_reference, is_unbraced_reference
+from ..grammar.references import is_reference
+from ..grammar.secrets import url_password
 from .base import Rule
 
 #: (topology service key, alternative canonical names, consuming app services, condition).
@@ -92,18 +91,12 @@ class ZeroFallbackRule(Rule):
                                       "0.0.0.0 endpoints are forbidden (seed 000 §4 Rule 91)", at=s.name)
 
 
-def _url_password(value: str) -> str | None:
-    """The password of a URL-shaped value (``None`` when none or not a URL)."""
-    if "://" not in value or "@" not in value:
-        return None
-    try:
-        return urlsplit(value).password
-    except ValueError:
-        return None
+_url_password = url_password
 
 
 def _is_ref_part(text: str) -> bool:
-    return bool(re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*", text))
+    """A URL password that is itself a reference (``${VAR}``, ``$VAR``, ``ref+…``)."""
+    return is_reference(text) or is_unbraced_reference(text)
 
 
 #: Known dev defaults: (label, predicate on (name, value)). Labels are public patterns, never values.
@@ -119,7 +112,7 @@ DEV_DEFAULTS: tuple[tuple[str, object], ...] = (
 
 def dev_default_label(name: str, value: str) -> str | None:
     """The label of the known dev default ``value`` matches, ``None`` when none."""
-    if not value or is_secret_reference(value):
+    if not value or is_secret_reference(value, allow_file=True):
         return None
     for label, pred in DEV_DEFAULTS:
         if pred(name, value):  # type: ignore[operator]
@@ -139,7 +132,12 @@ class ZeroHardcodeRule(Rule):
         refs = "ref+vault://PATH#/KEY, ref+awssecrets://NAME#/KEY or ${VAR}"
         for name in sorted(ctx.raw):
             value = ctx.raw[name]
-            if not value or is_secret_reference(value) or dev_default_label(name, value):
+            if not value or is_secret_reference(value, allow_file=not ctx.prod) or dev_default_label(name, value):
+                continue
+            if is_secret_reference(value, allow_file=True):  # file:// in PROD
+                yield ctx.finding(self, name, f"{name} is a file:// reference: the harness's credential files are "
+                                  f"allowed only in DEV; in PROD use {refs} (seed 000 §4 Rule 164)",
+                                  severity=self.sev(ctx))
                 continue
             if is_unbraced_reference(value):
                 if is_secret_name(name):

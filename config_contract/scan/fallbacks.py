@@ -18,8 +18,9 @@ counts:
   variable is ``env_prefix`` + field name, upper-cased, or the field's ``alias`` /
   ``validation_alias``.
 
-A DEFAULT is loopback when it is a URL or ``host[:port]`` whose host is ``localhost`` (or
-``*.localhost``), in 127.0.0.0/8, ``::1`` or ``0.0.0.0``. String constants, f-strings (their
+A DEFAULT is loopback when it is a URL, ``host[:port]`` or a list of them with a host that
+:func:`somastack_deploy.config_contract.grammar.hosts.is_local_host` classifies as loopback or
+unspecified (``localhost``, ``*.localhost``, 127.0.0.0/8, ``::1``, ``0.0.0.0``, ``::``). String constants, f-strings (their
 literal parts) and module-level string constants are evaluated; anything else is not judged.
 """
 
@@ -27,10 +28,10 @@ from __future__ import annotations
 
 import ast
 import bisect
-import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from ..grammar.hosts import classify_host, hosts_in, is_local_value
 
 
 @dataclass(frozen=True)
@@ -50,47 +51,11 @@ class FallbackHit:
 #: ``${VAR:-default}`` / ``${VAR-default}`` in compose files, env files, Dockerfiles, scripts.
 _SHELL_DEFAULT = re.compile(r"\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*):?-(?P<default>[^}]*)\}")
 
-_HOST_PORT = re.compile(r"^\[?(?P<host>[A-Za-z0-9_.:\-]+?)\]?(?::\d+)?(?:/.*)?$")
-
-
 def is_loopback(value: str) -> bool:
     """True when ``value`` (a URL, ``host``, ``host:port`` or a comma-separated list of them)
-    points at localhost, 127.0.0.0/8, ``::1`` or ``0.0.0.0`` (seed 000 §4 Rule 91)."""
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        host: str | None
-        if "://" in part:
-            try:
-                host = urlsplit(part).hostname
-            except ValueError:
-                host = None
-        elif "@" in part:
-            host = part.rsplit("@", 1)[1]
-            match = _HOST_PORT.match(host)
-            host = match.group("host") if match else None
-        else:
-            try:
-                ipaddress.ip_address(part)
-                host = part
-            except ValueError:
-                match = _HOST_PORT.match(part)
-                host = match.group("host") if match else None
-        if host and _host_is_loopback(host):
-            return True
-    return False
-
-
-def _host_is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost") or host == "localhost.localdomain":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
+    points at this machine: any element's host is loopback or unspecified
+    (:func:`somastack_deploy.config_contract.grammar.hosts.is_local_value`, seed 000 §4 Rule 91)."""
+    return is_local_value(value)
 
 
 _LISTEN_NAME = re.compile(r"BIND|LISTEN", re.IGNORECASE)
@@ -101,13 +66,8 @@ def _is_listen_default(variable: str | None, value: str) -> bool:
     address a server listens on, not a service it connects to (not a VIBE-91 fallback)."""
     if not variable or not _LISTEN_NAME.search(variable):
         return False
-    host = value.split("://", 1)[-1].rsplit("@", 1)[-1]
-    host = host.split("/", 1)[0]
-    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_unspecified
-    except ValueError:
-        return False
+    hosts = hosts_in(value)
+    return bool(hosts) and all(classify_host(host) == "unspecified" for host in hosts)
 
 
 _ENV_GETTERS = {("os", "getenv"), ("os.environ", "get"), ("os.environ", "setdefault"), ("environ", "get"),
@@ -292,10 +252,79 @@ _LOOPBACK_WORDS = re.compile(r"localhost|127\.|::1|0\.0\.0\.0|0:0:0:0", re.IGNOR
 
 def scan_python_text(source: str, rel_path: str) -> list[FallbackHit]:
     """:func:`scan_source`, skipping (without parsing) a module that cannot hold a reported
-    lookup: no loopback word, or none of the lookup tokens. Syntax errors propagate."""
+    lookup: no loopback word, none of the lookup tokens, or no loopback word that could be a
+    lookup's default (:func:`needs_ast`). Syntax errors propagate."""
     if not _LOOPBACK_WORDS.search(source) or not any(token in source for token in _LOOKUP_TOKENS):
         return []
+    if not needs_ast(source):
+        return []
     return scan_source(source, rel_path)
+
+
+#: A string literal on one line: optional prefix, then a one-line triple-quoted or a plain
+#: single- or double-quoted string.
+_LITERAL = re.compile(r'''(?<![A-Za-z0-9_])(?P<prefix>[rRbBuUfF]{0,2})'''
+                      r'''(?P<body>"""(?:[^\\\n]|\\.)*?"""|\'\'\'(?:[^\\\n]|\\.)*?\'\'\''''
+                      r'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')''')
+_FSTRING_FIELD = re.compile(r"\{[^{}]*\}")
+#: Text before / after a literal that makes it a comparison operand, never a lookup default.
+_COMPARED_BEFORE = re.compile(r"(?:\bif|\belif|\bwhile|\bassert|\bin|\bnot|\bis|==|!=)\s*\(?\s*$")
+_COMPARED_AFTER = re.compile(r"\s*(?:in\b|not\s+in\b|==|!=)")
+
+
+def needs_ast(source: str) -> bool:
+    """Whether a loopback word in ``source`` could be part of a lookup's default, so that the
+    module must be parsed. Decided line by line (each line holding a loopback word), without
+    parsing:
+
+    - a word inside a one-line string literal whose value is not loopback (a docstring or log
+      message mentioning localhost) is harmless, unless the literal touches another one
+      (implicit concatenation) or holds a backslash escape;
+    - a loopback literal that is an operand of ``if``/``in``/``==``/``!=``/``assert`` (``if
+      "localhost" in allowed``) is harmless;
+    - a word in a comment (after a ``#`` outside literals) or in an identifier
+      (``localhost_url``, ``x[::1]``) is harmless; a line whose whole text is loopback (inside a
+      multi-line string) is not.
+
+    Anything else (a loopback literal after ``,``, ``(``, ``=``, ``or``, ``default=``, an
+    unterminated quote) means "parse": the answer errs towards parsing."""
+    end = -1
+    for match in _LOOPBACK_WORDS.finditer(source):
+        if match.start() < end:
+            continue  # a line is judged once, by its first loopback word
+        start = source.rfind("\n", 0, match.start()) + 1
+        end = source.find("\n", match.end())
+        end = len(source) if end == -1 else end
+        line = source[start:end]
+        if any(_line_needs_ast(line, m.start()) for m in _LOOPBACK_WORDS.finditer(line)):
+            return True
+    return False
+
+
+def _line_needs_ast(line: str, column: int) -> bool:
+    """:func:`needs_ast` for the loopback word at ``column`` of ``line``."""
+    for lit in _LITERAL.finditer(line):
+        if lit.end() <= column:
+            continue
+        if lit.start() > column:
+            break
+        body = lit.group("body")
+        quote = 3 if body[:3] in ('"""', "'''") else 1
+        text = body[quote:-quote]
+        if "f" in lit.group("prefix").lower():
+            text = _FSTRING_FIELD.sub("0", text)
+        before, after = line[:lit.start()], line[lit.end():]
+        if "\\" in text or after.lstrip()[:1] in ("'", '"') or before.rstrip()[-1:] in ("'", '"'):
+            return True  # escapes, implicit concatenation: judge the value in the AST
+        if not is_loopback(text):
+            return False
+        return not (_COMPARED_BEFORE.search(before) or _COMPARED_AFTER.match(after))
+    code = _LITERAL.sub("", line[:column])
+    if "#" in code:
+        return False  # a comment
+    if code.count('"') % 2 or code.count("'") % 2:
+        return True  # inside an unterminated literal
+    return is_loopback(line.strip())  # an identifier, or a line of a multi-line string
 
 
 #: Every lookup this module reports contains one of these (getenv/environ calls and imports,

@@ -34,6 +34,8 @@ PLUGINS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins
 
 #: SomaStack plugin class names (in :mod:`somastack_deploy.config_contract.scan.plugins`).
 SOMASTACK_PLUGINS: tuple[str, ...] = ("SomaStackDevDefaultDetector", "SomaStackSecretAssignmentDetector")
+#: SomaStack detect-secrets filters (in the same file), added to detect-secrets' default filters.
+SOMASTACK_FILTERS: tuple[str, ...] = ("is_secret_reference", "is_placeholder_secret", "is_field_name_assignment")
 #: Their detect-secrets ``secret_type`` values.
 SOMASTACK_TYPES: frozenset[str] = frozenset({"SomaStack Dev Default", "SomaStack Secret Assignment"})
 
@@ -81,7 +83,8 @@ def scan_settings(*, somastack_plugins: bool = True) -> Iterator[None]:
         get_mapping_from_secret_type_to_class.cache_clear()
         get_settings().disable_filters("detect_secrets.filters.common.is_invalid_file")
         if somastack_plugins:  # added to, not replacing, the default filters
-            get_settings().filters[f"file://{PLUGINS_FILE}::is_secret_reference"] = {}
+            for name in SOMASTACK_FILTERS:
+                get_settings().filters[f"file://{PLUGINS_FILE}::{name}"] = {}
         _reset_caches()
         try:
             yield
@@ -208,11 +211,10 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     ``rel_path`` is the name the plugins and filters see (extension-based file types, lock
     files, …) and the one reported.
     """
-    from detect_secrets.core.scan import _is_filtered_out
     from detect_secrets.transformers import get_transformed_file
     from detect_secrets.util.filetype import FileType, determine_file_type
 
-    if _is_filtered_out(required_filter_parameters=["filename"], filename=rel_path):
+    if _filtered(("filename",), filename=rel_path):
         return []
     gates = prefilter()
     file_type = determine_file_type(rel_path)

@@ -9,8 +9,8 @@ These are ordinary detect-secrets plugins (:class:`RegexBasedDetector` subclasse
 loads this file through detect-secrets' custom-plugin mechanism (``plugins_used`` entries with
 ``"path": "file://…/plugins.py"``), so detect-secrets' filters (``pragma: allowlist secret``,
 templated/indirect references, …) apply to them exactly as to the built-in plugins, and a
-detect-secrets baseline can record their results. They must not import ``config_contract``
-(detect-secrets imports this file as a standalone module).
+detect-secrets baseline can record their results. detect-secrets imports this file as a standalone module, so it
+imports the contract's grammar by its absolute name (``somastack_deploy`` must be installed).
 """
 
 from __future__ import annotations
@@ -20,24 +20,66 @@ from typing import Generator
 
 from detect_secrets.plugins.base import RegexBasedDetector
 
+from somastack_deploy.config_contract.grammar.references import is_reference, is_unbraced_reference
+from somastack_deploy.config_contract.grammar.secrets import (DEV_DEFAULT_PATTERNS, is_field_name_constant,
+                                                              is_image_reference, is_placeholder,
+                                                              is_url_without_userinfo)
+
 #: File extensions whose unquoted right-hand sides are program expressions, not literals.
 _CODE_EXTENSIONS = (".py", ".pyi", ".js", ".ts", ".go", ".java", ".rb", ".rs", ".kt", ".scala", ".cs")
 
-#: Values that are references or placeholders, never secrets (seed 000 §4: Vault or env refs).
-_NOT_A_SECRET = re.compile(
-    r"""^(?:
-        \$\{[^}]*\}.*            # ${VAR} / ${VAR:-x} (compose, shell)
-      | \$[A-Za-z_][A-Za-z0-9_]* # $VAR
-      | ref\+(?:vault|awssecrets)://.*
-      | file:///.*
-      | \{\{.*\}\}               # templating
-      | <[^>]*>                  # <placeholder>
-      | (?i:none|null|true|false|yes|no|changeme_in_vault|~)
-      | [0-9]+(?:\.[0-9]+)?      # numbers (ports, sizes)
-      | \*+ | x+ | X+            # masked
-    )$""",
-    re.VERBOSE,
-)
+_SHELL_INTERPOLATION = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?P<op>:?[-=?+])(?P<default>[^{}]*))?\}")
+_WORD_OR_NUMBER = re.compile(r"(?i:none|null|nil|true|false|yes|no|on|off|~)|[0-9]+(?:\.[0-9]+)?[a-z]{0,2}")
+
+
+# ---- filters: small named functions in detect-secrets' filter style (True = not a secret) ----
+
+def is_reference_value(secret: str) -> bool:
+    """The whole value is a secret reference (``ref+vault://…#/KEY``, ``ref+awssecrets://…``,
+    ``ref+awsssm://…``, ``${VAR}``, a Pulumi secret, ``file:///…#KEY``; grammar:
+    :mod:`somastack_deploy.config_contract.grammar.references`) or ``$VAR``."""
+    return is_reference(secret, allow_file=True) or is_unbraced_reference(secret)
+
+
+def is_shell_interpolation(secret: str) -> bool:
+    """The whole value is a shell/compose interpolation ``${VAR}``, ``${VAR:?msg}``, or
+    ``${VAR:-DEFAULT}`` whose DEFAULT is itself not a secret (empty, a reference, a
+    placeholder, …). ``${X}hunter2`` is not one: text around a reference is a literal."""
+    match = _SHELL_INTERPOLATION.fullmatch(secret)
+    if match is None:
+        return False
+    op, default = match.group("op"), match.group("default")
+    if not op or op.lstrip(":") in ("?", "+") or not default:
+        return True
+    return is_not_a_literal(default)
+
+
+def is_word_or_number(secret: str) -> bool:
+    """``true``/``false``/``none``/``null``/``~``…, a number or a size (``3600``, ``1.5``,
+    ``10s``, ``64mb``): configuration values, not secrets."""
+    return _WORD_OR_NUMBER.fullmatch(secret) is not None
+
+
+_LEADING_INTERPOLATION = re.compile(r"^(?:\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def literal_part(value: str) -> str:
+    """The literal a value carries, as the secret to report and hash: the DEFAULT of
+    ``${VAR:-DEFAULT}``, the text after leading interpolations (``${X}hunter2`` → ``hunter2``;
+    detect-secrets' ``is_prefixed_with_dollar_sign`` filter would drop a secret starting with
+    ``$``), else ``value`` itself."""
+    match = _SHELL_INTERPOLATION.fullmatch(value)
+    if match is not None and match.group("default"):
+        return match.group("default")
+    return _LEADING_INTERPOLATION.sub("", value) or value
+
+
+def is_not_a_literal(secret: str) -> bool:
+    """Any of the value filters: a reference, an interpolation, a placeholder (``changeme``,
+    ``<…>``, ``xxx``, ``{{ … }}``), a word or number, a URL without userinfo, an image
+    reference."""
+    return (is_reference_value(secret) or is_shell_interpolation(secret) or is_placeholder(secret)
+            or is_word_or_number(secret) or is_url_without_userinfo(secret) or is_image_reference(secret))
 
 
 class _NamedGroupDetector(RegexBasedDetector):
@@ -51,7 +93,7 @@ class _NamedGroupDetector(RegexBasedDetector):
         for regex in self.denylist:
             for match in regex.finditer(string):
                 value = match.group("secret") if "secret" in regex.groupindex else match.group(0)
-                if value and not _NOT_A_SECRET.match(value):
+                if value and not is_not_a_literal(value):
                     yield value
 
 
@@ -65,15 +107,7 @@ class SomaStackDevDefaultDetector(_NamedGroupDetector):
 
     secret_type = "SomaStack Dev Default"
 
-    denylist = [
-        re.compile(r"(?<![A-Za-z0-9])dev-token[A-Za-z0-9_.\-]*"),
-        re.compile(r"django-insecure-[^\s'\"`]+"),
-        re.compile(r"somastack2024"),
-        re.compile(r"soma_dev_token"),
-        re.compile(
-            r"POSTGRES_PASSWORD[\"']?\s*(?:=|:)\s*[\"']?(?P<secret>soma)(?![A-Za-z0-9_\-])"
-        ),
-    ]
+    denylist = list(DEV_DEFAULT_PATTERNS)
 
 
 class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
@@ -84,18 +118,25 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
 
     In code files (``.py``, ``.js``, …) only quoted literals count (an unquoted right-hand side
     is an expression); in env, compose/YAML, Dockerfile and ini files unquoted values count too.
-    References (``${VAR}``, ``ref+vault://…``, ``ref+awssecrets://…``), placeholders, numbers
-    and booleans are not secrets.
+    Not secrets (:func:`is_not_a_literal`, :func:`is_field_name_constant`): references and
+    interpolations, placeholders, numbers and booleans, URLs without userinfo, image
+    references, field-name constants (``PASSWORD_FIELD = "password"``) and header names.
     """
 
     secret_type = "SomaStack Secret Assignment"
 
     _NAME = (
-        r"(?<![A-Za-z0-9_])[\"']?"
+        r"(?<![A-Za-z0-9_/])[\"']?"
         r"(?P<name>[A-Za-z0-9_]*(?:TOKEN|PASSWORD|PASSWD|SECRET|SECRET_KEY|API_KEY|APIKEY"
         r"|ACCESS_KEY|PRIVATE_KEY|_PASS|_PWD))[\"']?"
     )
-    _VALUE = r"(?P<secret>[^\s\"'#,;{}\[\]()]{3,})\s*(?:#.*)?$"
+    _WORDS = r"(?:TOKEN|PASSWORD|PASSWD|SECRET|SECRET_KEY|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|_PASS|_PWD)"
+    #: Every line a pattern of :attr:`denylist` matches also matches this (an assignment right
+    #: after a secret word, or ``ENV``/``ARG`` before one): the scan's prefilter searches it once
+    #: per file instead of the words alone, which occur in every other identifier.
+    prefilter_pattern = re.compile(_WORDS + r"[\"']?\s*(?::=|=|:)|(?:ENV|ARG)\s+[\"']?[A-Za-z0-9_]*" + _WORDS,
+                                   re.IGNORECASE)
+    _VALUE = r"(?P<secret>[^\s\"'#,;\[\]()]{3,})\s*(?:#.*)?$"
     denylist = [
         # quoted literal: NAME = "v", NAME: 'v', "NAME": "v", NAME := "v"
         re.compile(_NAME + r"\s*(?::=|=|:)\s*(?P<q>[\"'])(?P<secret>[^\"'\s]{3,})(?P=q)", re.IGNORECASE),
@@ -111,8 +152,8 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
         for regex in patterns:
             for match in regex.finditer(string):
                 value = match.group("secret")
-                if value and not _NOT_A_SECRET.match(value):
-                    yield value
+                if value and not is_not_a_literal(value) and not is_field_name_constant(match.group("name"), value):
+                    yield literal_part(value)
 
     def analyze_line(self, filename: str, line: str, line_number: int = 0, context=None, **kwargs):
         """Like the base class; in code files only the quoted-literal pattern applies."""
@@ -120,16 +161,35 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
                                     quoted_only=filename.endswith(_CODE_EXTENSIONS), **kwargs)
 
 
-_REFERENCE_PREFIXES = ("ref+vault://", "ref+awssecrets://", "file:///", "${")
+_REFERENCE_TOKEN = re.compile(r"(?:ref\+[a-z-]+://|file://|\$\{)[^\s\"',;]*")
 
 
-def is_secret_reference(secret: str) -> bool:
+def is_placeholder_secret(secret: str) -> bool:
+    """detect-secrets filter (every plugin): the secret is a placeholder (``changeme``,
+    ``<…>``, ``xxx``, ``{{ … }}``; :func:`somastack_deploy.config_contract.grammar.secrets.is_placeholder`)."""
+    return is_placeholder(secret)
+
+
+_ASSIGNED = re.compile(r"""(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*(?::=|=|:)\s*["']?(?P<value>[^"'\s]*)""")
+
+
+def is_field_name_assignment(secret: str, line: str = "") -> bool:
+    """detect-secrets filter (every plugin): ``line`` assigns ``secret`` to a name whose own
+    words it is, or it is a header name (``PASSWORD_FIELD = "password"``, ``TOKEN_HEADER =
+    "X-Auth-Token"``; :func:`somastack_deploy.config_contract.grammar.secrets.is_field_name_constant`)."""
+    return any(match.group("value") == secret and is_field_name_constant(match.group("name").rsplit(".", 1)[-1], secret)
+               for match in _ASSIGNED.finditer(line))
+
+
+def is_secret_reference(secret: str, line: str = "") -> bool:
     """detect-secrets filter: the "secret" is a reference to one, not a literal.
 
-    ``ref+vault://…``, ``ref+awssecrets://…`` (the ``vals`` convention), ``file:///…`` and
-    ``${VAR}`` are what seed 000 §4 Rule 164 asks for; detect-secrets' keyword plugin reports
-    e.g. ``SOMA_DB_PASSWORD=ref+vault://secret/soma/db#/password`` through its ini transformer
-    (which cuts the value at ``#``). Loaded with ``filters_used: [{"path":
-    "file://…/plugins.py::is_secret_reference"}]``.
+    True when ``secret`` is a whole reference, or a piece of a whole reference written on
+    ``line``: detect-secrets' keyword plugin reports e.g.
+    ``SOMA_DB_PASSWORD=ref+vault://secret/soma/db#/password`` through its ini transformer, which
+    cuts the value at ``#``. ``${X}hunter2`` is no reference (text around one is a literal).
+    Loaded with ``filters_used: [{"path": "file://…/plugins.py::is_secret_reference"}]``.
     """
-    return secret.startswith(_REFERENCE_PREFIXES)
+    if is_reference_value(secret):
+        return True
+    return any(secret in token and is_reference_value(token.rstrip(".")) for token in _REFERENCE_TOKEN.findall(line))

@@ -11,7 +11,9 @@ without selective literals is searched itself (or, for three known detect-secret
 hand-derived part of it: :data:`HAND_GATES`). The entropy plugins need a quoted run of at least
 ``floor(2**limit)+1`` characters of their charset (a string of n characters carries at most
 log2(n) bits of Shannon entropy); on raw file text the run is searched in the form the YAML or
-ini transformers would quote. A plugin of any other kind gets every line.
+ini transformers would quote. A plugin may declare its own necessary pattern (``prefilter_pattern``: every line it can
+report matches it), searched only on the lines that have its literals; the SomaStack
+assignment plugin does, as its literals ``token``/``password`` are everywhere in code. A plugin of any other kind gets every line.
 
 The result is a superset of what the plugins can report (a false candidate only costs time):
 dropping parts of a regex only widens what it matches, and literals and runs are taken from
@@ -197,6 +199,28 @@ HAND_GATES: dict[tuple[str, str], str] = {
 }
 
 
+#: SHA-1 of detect-secrets 1.5.0's keyword ``DENYLIST`` joined with ``|``; with another denylist
+#: (or regexes) the keyword plugin is gated by its literals alone.
+KEYWORD_DENYLIST_SHA1 = "d3d04ce6f5cea00e2bfb2764c903b91f3a3b2f53"
+
+
+def keyword_confirm(keyword_module) -> re.Pattern | None:
+    """A pattern every line detect-secrets 1.5.0's keyword plugin reports matches (hand-derived
+    from its regexes, ``detect_secrets/plugins/keyword.py``): the keyword (with its ``\\w*``
+    suffix) followed by closing quotes/brackets, blanks and one of ``: = ! (`` (the
+    ``:=``/``:``/``=``/``!=``/``=>``/``[0]=``/``(``/``.assign(`` forms), or by up to 50 non-blank
+    characters and a quote (the ``…"secret";`` form); or ``==``/``!=`` before a keyword (the
+    comparison form). On the raw lines of detect-secrets' eager ini transform the keyword
+    still stands before the key's ``=``/``:`` there. ``None`` when the plugin's denylist is not
+    the one this was derived from (see :data:`KEYWORD_DENYLIST_SHA1`)."""
+    denylist = "|".join(keyword_module.DENYLIST)
+    if hashlib.sha1(denylist.encode("utf-8")).hexdigest() != KEYWORD_DENYLIST_SHA1:
+        return None
+    words = "(?:%s)" % denylist
+    return re.compile(r"%s\w*(?:[\]'\"]{0,2}\s*[:=!(]|(?:\[[0-9]*\])?\s*[!=]|.assign\(|\S{0,50}?\s*['\"`])"
+                      r"|[!=]{2,3}\s*\w*%s" % (words, words), re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Gate:
     """One condition that lets plugin ``plugin`` (an index into the plugin list) see a line:
@@ -222,6 +246,8 @@ class Prefilter:
 
         self.plugins = plugins
         self.gates: list[Gate] = []
+        #: plugin index -> pattern a candidate line (found by literals) must also match
+        self._confirm: dict[int, re.Pattern] = {}
         self.every_line = False
         for index, plugin in enumerate(plugins):
             if isinstance(plugin, HighEntropyStringsPlugin):
@@ -240,7 +266,13 @@ class Prefilter:
                                        eager_pattern=re.compile(value_end, re.MULTILINE)))
             elif isinstance(plugin, keyword.KeywordDetector):
                 self._add(index, re.compile("|".join(keyword.DENYLIST), re.IGNORECASE))
+                confirm = keyword_confirm(keyword)
+                if confirm is not None:
+                    self._confirm[index] = confirm
             elif isinstance(plugin, RegexBasedDetector):
+                confirm = getattr(plugin, "prefilter_pattern", None)
+                if confirm is not None:  # the plugin's own necessary pattern (tested with the plugin)
+                    self._confirm[index] = confirm
                 for regex in plugin.denylist:
                     self._add(index, regex)
             else:
@@ -400,6 +432,9 @@ class Prefilter:
                 if kind is None:
                     pattern = self.runs[source]
                     numbers = {n for n in numbers if pattern.search(entries[n - 1])}
+            confirm = self._confirm.get(plugin)
+            if confirm is not None:
+                numbers = {n for n in numbers if confirm.search(entries[n - 1])}
             for number in numbers:
                 out.setdefault(number, set()).add(plugin)
         return out

@@ -219,7 +219,21 @@ class Kafka(ServiceSpec):
         """``(mode, topics)`` from assets/kafka/topics.yaml for the option ``mode``."""
         return load_topics(TOPICS_FILE, ctx.service_options(self.name).get("mode"))
 
+    #: Attempts of the (idempotent) topic creation when the broker times out: a broker that
+    #: has just started on a loaded 2-core machine may answer CreateTopics late.
+    create_attempts = 3
+
     def post_start(self, ctx: Context) -> None:
+        for attempt in range(1, self.create_attempts + 1):
+            try:
+                self._create_topics(ctx)
+                return
+            except RuntimeError as err:
+                if "TIMED_OUT" not in str(err) or attempt == self.create_attempts:
+                    raise
+
+    def _create_topics(self, ctx: Context) -> None:
+        """Create the declared topics that are missing (RuntimeError naming the topic)."""
         from confluent_kafka.admin import NewTopic
 
         _, topics = self.declared_topics(ctx)

@@ -204,6 +204,9 @@ class Milvus(ServiceSpec):
         try:
             from pymilvus import MilvusClient
 
+            from somastack_deploy.checks.probes.milvus import quiet_pymilvus
+
+            quiet_pymilvus()  # no pymilvus traceback on stderr while the server (re)starts
             client = MilvusClient(uri=f"http://{self.endpoint_host(ctx)}:{self.port(ctx)}", timeout=2)
             try:
                 client.list_collections()

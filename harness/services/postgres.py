@@ -2,6 +2,8 @@
 
 - Install: the ``pgserver`` distribution of the virtualenv when it is the pinned version
   (``pyproject.toml`` extra ``checks``), else ``pip install --target <cache>/pypi/pgserver-0.1.4``.
+- After a SIGKILL: ``postmaster.pid`` and the socket lock file are removed before the next
+  start when the PID they name no longer runs (:meth:`Postgres.stale_files`).
 - Prepare: ``initdb`` once with superuser ``soma`` and a generated password
   (``--auth=scram-sha-256``); later starts keep the data.
 - Run: ``postgres -D DATA -k SOCKDIR -c listen_addresses=127.0.0.1 -p PORT`` (seed 001 §1.1
@@ -20,8 +22,6 @@ import signal
 import subprocess
 import tempfile
 from pathlib import Path
-
-import psutil
 
 from somastack_deploy.config_contract.topology import Endpoint, Service
 
@@ -85,7 +85,6 @@ class Postgres(ServiceSpec):
         sock.mkdir(mode=0o700, exist_ok=True)
         pgdata = self.pgdata(ctx)
         if (pgdata / "PG_VERSION").exists():
-            _remove_stale_lock(pgdata / "postmaster.pid")
             return
         password = ctx.credential(self.name, "password")
         pwfile = ctx.data_dir(self.name) / ".pwfile"
@@ -138,6 +137,16 @@ class Postgres(ServiceSpec):
             with self._connect(ctx, dbname=db, timeout=10) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
 
+    def stale_files(self, ctx: Context) -> list[Path]:
+        """``postmaster.pid`` in the data directory and the Unix socket's lock file
+        ``.s.PGSQL.<port>.lock``: a SIGKILLed postmaster leaves both, each naming its PID.
+        PostgreSQL refuses to start while ``kill(PID, 0)`` succeeds, which it does for an
+        unreaped zombie ("lock file ... already exists"; the hint says to remove the file when
+        no server runs). Its shared memory needs nothing: the next postmaster removes a segment
+        of its data directory that no process is attached to (PostgreSQL docs, "Starting the
+        Database Server"; ``sysv_shmem.c``)."""
+        return [self.pgdata(ctx) / "postmaster.pid", self.socket_dir(ctx) / f".s.PGSQL.{self.port(ctx)}.lock"]
+
     def after_stop(self, ctx: Context) -> None:
         sock = self.socket_dir(ctx)
         if sock.is_dir() and not any(sock.iterdir()):
@@ -159,18 +168,3 @@ class Postgres(ServiceSpec):
 
 SPEC = Postgres()
 
-
-def _remove_stale_lock(lock: Path) -> None:
-    """Remove ``postmaster.pid`` when the PID it names is gone or a zombie (a killed server
-    whose parent exited and was never reaped): PostgreSQL would otherwise see the zombie's PID
-    as a running postmaster and refuse to start."""
-    try:
-        pid = int(lock.read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return
-    try:
-        if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-            return  # a live process holds it: leave it to PostgreSQL's own check
-    except psutil.Error:
-        pass
-    lock.unlink(missing_ok=True)

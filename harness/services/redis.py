@@ -11,6 +11,10 @@
   Redis' default schedule and at shutdown) or ``"none"``. The topology's ``storage`` reports
   ``{"aof": bool, "rdb": bool}``.
 - Ready: ``PING`` with the password.
+- Cluster mode (option ``cluster``: true): three masters on loopback forming a Redis Cluster
+  (:mod:`somastack_deploy.harness.services.redis_cluster`); the topology entry then lists the
+  three nodes and carries ``cluster: {shards: 3, replicas_per_shard: 0}``, ready =
+  ``cluster_state:ok`` on every node.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from somastack_deploy.config_contract.topology import Endpoint, Service
+from somastack_deploy.config_contract.topology import Cluster, Endpoint, Service
 
 from ..base import Context, InstallError, ServiceSpec
+from . import redis_cluster
 
 PERSISTENCE_MODES = ("aof", "rdb", "none")
 POLICY_RC = Path("/usr/sbin/policy-rc.d")
@@ -84,6 +89,33 @@ class Redis(ServiceSpec):
     def port(self, ctx: Context) -> int:
         return ctx.port(self.base_ports["redis"])
 
+    # -- cluster mode (option ``cluster``) --------------------------------------------------
+
+    def cluster(self, ctx: Context) -> bool:
+        """The ``cluster`` option (default false); InstallError when it is not a boolean."""
+        value = ctx.service_options(self.name).get("cluster", False)
+        if not isinstance(value, bool):
+            raise InstallError(f"redis option cluster={value!r}: expected true or false")
+        return value
+
+    def ports(self, ctx: Context) -> dict[str, int]:
+        if not self.cluster(ctx):
+            return super().ports(ctx)
+        return {f"node{i}": p for i, p in enumerate(redis_cluster.node_ports(ctx))}
+
+    def loopback_ports(self, ctx: Context) -> list[int]:
+        extra = redis_cluster.bus_ports(ctx) if self.cluster(ctx) else []
+        return list(self.ports(ctx).values()) + extra
+
+    def started(self, ctx: Context) -> bool:
+        if not self.cluster(ctx):
+            return self.ready(ctx)
+        return redis_cluster.nodes_answer(ctx, ctx.credential(self.name, "password"))
+
+    def post_start(self, ctx: Context) -> None:
+        if self.cluster(ctx):
+            redis_cluster.form(ctx, ctx.credential(self.name, "password"))
+
     def conf_path(self, ctx: Context) -> Path:
         return ctx.data_dir(self.name) / "redis.conf"
 
@@ -104,20 +136,34 @@ class Redis(ServiceSpec):
             "save " + ('""' if mode == "none" else "3600 1 300 100 60 10000"),
             "dbfilename dump.rdb",
         ]
+        if self.cluster(ctx):
+            redis_cluster.write_configs(ctx, data, lines, ctx.credential(self.name, "password"))
+            return
         conf = self.conf_path(ctx)
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write("\n".join(lines) + "\n")
 
     def command(self, ctx: Context) -> tuple[list[str], dict[str, str]]:
+        if self.cluster(ctx):
+            data = ctx.data_dir(self.name)
+            confs = [redis_cluster.node_dir(data, i) / "redis.conf" for i in range(redis_cluster.NODES)]
+            return redis_cluster.command(self.binary() or "redis-server", confs), {}
         return [self.binary() or "redis-server", str(self.conf_path(ctx))], {}
 
     def ready(self, ctx: Context) -> bool:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        if self.cluster(ctx):
+            return redis_cluster.cluster_ok(ctx, ctx.credential(self.name, "password"))
 
         try:
+            # No client-side retries (redis-py retries a refused connection 3 times with
+            # backoff, ~3.5 s): the manager polls, and notices a server that exited at once.
             client = redis.Redis(host=ctx.host, port=self.port(ctx), password=ctx.credential(self.name, "password"),
-                                 socket_timeout=2, socket_connect_timeout=2)
+                                 socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0))
             try:
                 return bool(client.ping())
             finally:
@@ -135,15 +181,19 @@ class Redis(ServiceSpec):
 
     def topology(self, ctx: Context) -> Service:
         mode = self.persistence(ctx)
+        cluster = self.cluster(ctx)
+        ports = redis_cluster.node_ports(ctx) if cluster else [self.port(ctx)]
         return Service(
             plane="infrastructure", engine="redis", version=self.version(),
-            endpoints=[Endpoint(protocol="redis", host=ctx.host, port=self.port(ctx))],
+            endpoints=[Endpoint(protocol="redis", host=ctx.host, port=p) for p in ports],
             credentials={"password": ctx.credential_ref(self.name, "password")},
             storage={"aof": mode == "aof", "rdb": mode != "none"},
+            cluster=Cluster(shards=redis_cluster.NODES, replicas_per_shard=0) if cluster else None,
         )
 
     def provenance(self, ctx: Context) -> str:
-        return f"Debian redis-server {self.version()} ({self.binary()}), persistence={self.persistence(ctx)}"
+        shape = f", cluster of {redis_cluster.NODES} masters" if self.cluster(ctx) else ""
+        return f"Debian redis-server {self.version()} ({self.binary()}), persistence={self.persistence(ctx)}{shape}"
 
 
 SPEC = Redis()

@@ -8,4 +8,5 @@ from . import loadbalancer  # noqa: F401  isort: skip
 from . import cache  # noqa: F401  isort: skip
 from . import kafka  # noqa: F401  isort: skip
 from . import logs  # noqa: F401  isort: skip
+from . import state  # noqa: F401  isort: skip
 from . import tags  # noqa: F401  isort: skip

@@ -1,4 +1,5 @@
-"""Helpers shared by rules: the environment of a resource, boolean inputs."""
+"""Helpers shared by rules: the environment of a resource, boolean inputs, an ECS task
+definition's container definitions."""
 
 from __future__ import annotations
 
@@ -29,3 +30,20 @@ def truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
+
+
+def ecs_container_definitions(res: ResourceInput) -> list:
+    """The ``containerDefinitions`` of an ECS task definition as a list (Pulumi passes the
+    JSON string). Raises :class:`Unknown` when it is unknown, not JSON or not a list."""
+    import json
+
+    raw = res.props.get("containerDefinitions")
+    if raw is None:
+        raise Unknown("containerDefinitions is unknown")
+    try:
+        defs = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise Unknown("containerDefinitions is not JSON") from None
+    if not isinstance(defs, list):
+        raise Unknown("containerDefinitions is not a JSON list")
+    return defs

@@ -9,11 +9,11 @@ AWS ECS developer guide "Pass sensitive data to an Amazon ECS container", Kubern
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..registry import NotApplicable, ResourceInput, Unknown, rule
 from ..secretscan import secret_reason
+from ._env import ecs_container_definitions
 
 ECS_TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 DOCKER_CONTAINER = "docker:index/container:Container"
@@ -33,17 +33,8 @@ K8S_POD_SPEC: dict[str, tuple[str, ...]] = {
 
 
 def _ecs(res: ResourceInput) -> list[str]:
-    raw = res.props.get("containerDefinitions")
-    if raw is None:
-        raise Unknown("containerDefinitions is unknown")
-    try:
-        defs = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise Unknown("containerDefinitions is not JSON") from None
-    if not isinstance(defs, list):
-        raise Unknown("containerDefinitions is not a JSON list")
     out = []
-    for c in defs:
+    for c in ecs_container_definitions(res):
         cname = (c or {}).get("name", "?")
         for env in (c or {}).get("environment") or []:
             reason = secret_reason(str(env.get("name", "")), env.get("value"))

@@ -5,17 +5,33 @@ Usage: ``somastack-deploy probe (--stack NAME | --topology FILE | --harness-stat
 [--present-only]``.
 
 Exit codes: 0 every probe PASSED, 1 any probe FAILED/UNKNOWN, 2 unusable input.
-JSON (version 1): see :mod:`somastack_deploy.checks.runner`.
+JSON (version 1): see :mod:`somastack_deploy.checks.runner`. What the probes write is
+:data:`WRITES` (shown by ``probe --help``).
 """
 
 from __future__ import annotations
 
+import argparse
 
 from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
 from somastack_deploy.reports import write_report
 
 FORMATS = ("text", "json", "junit")
+#: What the probes write into the services (``probe --help``; ``resilience --help`` refers
+#: to it). Sources: checks/probes/kafka.py and checks/probes/milvus.py.
+WRITES = """\
+What the probes write (every other probe only reads):
+  kafka   one canary message to topic somastack.probe (the topology's storage.probe_topic),
+          read back at its offset; the topic is created (1 partition) when missing, and the
+          message stays until the topic's retention removes it.
+  milvus  a collection somastack_probe_<8 hex>: one vector is inserted and searched, then
+          the collection is dropped.
+Read-only: PostgreSQL SELECT 1, Redis PING/INFO, Keycloak discovery and a client-credentials
+token, SpiceDB ReadSchema and one CheckPermission, OPA one decision query, Vault sys/health."""
+EPILOG = WRITES + """
+
+exit codes: 0 every probe passed, 1 a probe failed, 2 unusable input"""
 
 
 def add_source_args(parser, *, harness: bool = True) -> None:
@@ -29,6 +45,8 @@ def add_source_args(parser, *, harness: bool = True) -> None:
 
 
 def add_parser(parser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     add_source_args(parser)
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-probe timeout in seconds (default 10)")

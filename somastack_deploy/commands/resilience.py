@@ -9,23 +9,61 @@ Targets: ``--harness-state DIR`` cycles the harness's processes; ``--target dock
 (``--project``), ``ecs`` (``--cluster``, ``--ecs-services``), ``eks`` (``--namespace``,
 ``--deployments``) cycle those targets through their APIs.
 
+It takes the services down and writes a ledger into every store (:data:`EPILOG`, shown by
+``resilience --help``), so a topology whose environment is PROD is refused unless ``--yes``.
+The ledger entries are removed at the end unless ``--keep-ledger``.
+
 Exit codes: 0 every cycle passed with the ledger intact, 1 a cycle failed or data was lost,
-2 unusable input.
+2 unusable input (also: a PROD topology without ``--yes``).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy import exitcodes
 from somastack_deploy.reports import write_report
 
-from .probe import add_source_args
+from .probe import WRITES, add_source_args
+
+EPILOG = """\
+This command takes the stack's services DOWN --cycles times (a graceful stop, or SIGKILL with
+--hard, through the target: harness processes, Docker Compose, ECS services, EKS Deployments)
+and starts them again: clients of the stack see an outage in every cycle.
+
+What it writes, before the first cycle, one ledger entry per stateful service (<run> = a random
+24-hex run id; payloads are random, reports show only their SHA-256):
+  postgres  a row id=<run> in table somastack_ledger (created when missing)
+  redis     the key somastack:ledger:<run>
+  kafka     3 messages keyed <run> in topic somastack.ledger (created when missing)
+  milvus    one entity in collection somastack_ledger (created when missing)
+  spicedb   one relationship on the object ledger-<run> of the first fitting definition
+  vault     the KV v2 secret <mount>/somastack-ledger/<run>
+  opa       the data document /v1/data/somastack_ledger/r<run>
+At the end it removes them again (the report lists any it could not remove); --keep-ledger
+keeps them. Left-over entries carry these names and can be deleted by hand; Kafka deletes
+only whole prefixes of a partition: the records go (DeleteRecords) and the topic stays
+(kafka-topics.sh --delete --topic somastack.ledger removes it).
+It also runs the probes before and after every cycle.
+
+""" + WRITES + """
+
+A topology whose environment is PROD is refused unless --yes is given.
+
+exit codes: 0 every cycle passed with the ledger intact, 1 a cycle failed or data was lost,
+2 unusable input (or a PROD topology without --yes)"""
 
 
 def add_parser(parser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     add_source_args(parser)
+    parser.add_argument("--yes", action="store_true",
+                        help="proceed on a topology whose environment is PROD (refused otherwise)")
+    parser.add_argument("--keep-ledger", action="store_true",
+                        help="keep the ledger entries at the end (default: remove them)")
     parser.add_argument("--cycles", type=int, default=10, help="number of down/up cycles (default 10)")
     parser.add_argument("--hard", action="store_true", help="SIGKILL / kill instead of a graceful stop")
     parser.add_argument("--target", choices=("harness", "docker", "ecs", "eks"),
@@ -87,6 +125,10 @@ def run(args) -> int:
     if args.cycles < 1 or args.cycle_deadline <= 0 or args.timeout <= 0:
         raise InputError("--cycles must be ≥ 1, --cycle-deadline and --timeout > 0", variable="--cycles")
     topology = sources.from_args(args)
+    if topology.dimensions.environment == "PROD" and not args.yes:
+        raise InputError(f"refusing to cycle stack {topology.stack}: its topology says environment PROD; "
+                         "resilience takes every service down and writes ledger data into every store "
+                         "(see --help); add --yes to proceed", variable="--yes")
     services = _csv(args.services)
     for s in services or ():
         if s not in topology.services:
@@ -94,7 +136,7 @@ def run(args) -> int:
     cycler = make_cycler(args, topology)
     rep = loop.run_cycles(topology, cycler, cycles=args.cycles, hard=args.hard, cycle_deadline_s=args.cycle_deadline,
                           probe_timeout_s=args.timeout, services=services,
-                          progress=not args.no_progress and sys.stderr.isatty())
+                          progress=not args.no_progress and sys.stderr.isatty(), keep_ledger=args.keep_ledger)
     text = report.render(rep, args.format)
     write_report(text, args.output)
     if args.output and args.format != "text":

@@ -3,9 +3,10 @@
 Pulumi secrets are already masked by the runner; this masks what a program put in plain text
 and a policy flags: values under a secret-named key (``password``, ``authToken``), entries
 ``{"name": N, "value": V}`` (ECS/Kubernetes env) and ``"N=V"`` strings (Docker ``envs``) whose
-variable is a secret by :func:`somastack_deploy.policies.secretscan.secret_reason` (name or value shape), values
-shaped like a secret anywhere, and the same inside JSON documents held in strings (an ECS task
-definition's ``containerDefinitions``). References, ARNs and paths stay readable.
+variable is a secret by :func:`somastack_deploy.config_contract.grammar.secrets.secret_reason` (name or value
+shape), values shaped like a secret anywhere, and the same inside JSON documents held in strings (an
+ECS task definition's ``containerDefinitions``). References, ARNs and paths stay readable
+(:func:`somastack_deploy.config_contract.grammar.secrets.is_benign_value`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from typing import Any
 
 from somastack_deploy.config_contract.masking import MASK, mask
-from somastack_deploy.policies.secretscan import is_placeholder, secret_reason, value_shape
+from somastack_deploy.config_contract.grammar.secrets import is_benign_value, secret_reason, value_shape
 
 
 def redact(value: Any, key: str | None = None) -> Any:
@@ -29,7 +30,7 @@ def redact(value: Any, key: str | None = None) -> Any:
     if isinstance(value, list):
         return [redact(v) for v in value]
     if isinstance(value, str):
-        if value == MASK or is_placeholder(value):
+        if value == MASK or is_benign_value(value):
             return value
         if key is not None and secret_reason(key, value):
             return mask(value)

@@ -106,6 +106,8 @@ class CapturedResource:
     outputs: dict
     secret_inputs: frozenset[str] = frozenset()
     props: dict = field(default_factory=dict, repr=False, compare=False)
+    #: Input properties the resource option ``ignore_changes`` names (wire names).
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def is_component(self) -> bool:
@@ -241,6 +243,7 @@ class _CapturingMonitor(_mocks.MockMonitor):
                 "custom": bool(getattr(request, "custom", True)) if kind == "register" else True,
                 "provider": request.provider or None,
                 "dependencies": tuple(getattr(request, "dependencies", ()) or ()),
+                "ignore_changes": tuple(getattr(request, "ignoreChanges", ()) or ()),
                 "inputs": request.properties if kind == "read" else request.object,
                 "outputs": getattr(response, "object", None) if kind == "register" else response.properties,
                 "id": getattr(response, "id", None) or getattr(request, "id", None),
@@ -428,7 +431,7 @@ def _build_resources(monitor: _CapturingMonitor) -> tuple[CapturedResource, ...]
         built[urn] = CapturedResource(
             urn=urn, type=rec["type"], name=rec["name"], parent=parent, parent_name=pname, parent_type=ptype,
             custom=rec["custom"], id=rec["id"] or None, provider=rec["provider"],
-            dependencies=tuple(sorted(set(rec["dependencies"]))),
+            dependencies=tuple(sorted(set(rec["dependencies"]))), ignore_changes=rec["ignore_changes"],
             inputs=_decode(inputs_struct, masked=True),
             outputs=_decode(outputs_struct, masked=True) if outputs_struct is not None else {},
             secret_inputs=_secret_keys(inputs_struct),

@@ -15,6 +15,20 @@ ECS and are rejected.
 One-off tasks (migrations) run as non-essential init containers in the service's task; the
 next container waits for ``condition: SUCCESS`` (ECS container dependencies), the app container
 for the last one. ECS services are chained in seed 001 §4 order by the caller.
+
+Durable volumes: each of the spec's ``volumes`` gets an EFS access point (root
+``/somastack/<key>/<volume>``, owned by and entered as ``spec.volume_owner``) on the stack's
+file system (:mod:`somastack_deploy.components.file_system`), a task definition volume with
+``efsVolumeConfiguration`` (transit encryption, IAM authorization through the access point) and
+a ``mountPoints`` entry; the task role may mount exactly those access points. A ``singleton``
+spec deploys with minimum healthy 0 % / maximum 100 % (the old task stops first).
+
+Deployments: the public service (the gateway behind the ALB) uses ECS's native ``BLUE_GREEN``
+strategy when the runtime has a :class:`BlueGreen` (two target groups, production and test
+listener rules, the ECS infrastructure role for load balancers; bake time before the blue
+tasks stop). Services reached through Cloud Map only keep the ``ROLLING`` strategy (ECS
+blue/green needs a load balancer or Service Connect); every service has the deployment
+circuit breaker with rollback.
 """
 
 from __future__ import annotations
@@ -26,10 +40,31 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from somastack_deploy.components.file_system import FileSystem, client_policy
 from somastack_deploy.components.spec import DeployedService, HealthCheck, OneOffTask, ServiceSpec, gated, parse_aws_secret_ref
 
 #: ECS allows a health check start period of at most 300 s.
 _MAX_START_PERIOD = 300
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlueGreen:
+    """What ECS native blue/green needs for the public service (AWS ECS API
+    ``AdvancedConfiguration``): ``alternate_target_group_arn`` (green), the
+    ``production_listener_rule_arn`` and ``test_listener_rule_arn`` (ALB listener rules that
+    forward to both target groups), ``role_arn`` (ECS infrastructure role for load balancers);
+    ``bake_time_min``: minutes both revisions stay up after the production traffic shift
+    (0-1440), the window for a rollback without a new deployment."""
+
+    alternate_target_group_arn: pulumi.Input[str]
+    production_listener_rule_arn: pulumi.Input[str]
+    test_listener_rule_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    bake_time_min: int = 5
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.bake_time_min <= 1440:
+            raise ValueError("blue/green bake time must be 0-1440 minutes")
 
 
 @dataclass(frozen=True)
@@ -108,7 +143,9 @@ def container_definitions(*, spec: ServiceSpec, command: Sequence[str] | None, e
     """The task definition's container definitions (ECS ``RegisterTaskDefinition`` shape).
 
     ``env``: plain variables; ``secrets``: variable → ``valueFrom``; ``init``: (task, its
-    extra env, its extra secrets as ``valueFrom``) in run order. Deterministic (sorted keys)."""
+    extra env, its extra secrets as ``valueFrom``) in run order. The service container mounts
+    each of ``spec.volumes`` (``mountPoints``, ``sourceVolume`` = the volume name, backed by
+    EFS in the task definition's ``volumes``). Deterministic (sorted keys)."""
     def logs(prefix: str) -> dict:
         return {"logDriver": "awslogs", "options": {"awslogs-group": log_group, "awslogs-region": region,
                                                       "awslogs-stream-prefix": prefix}}
@@ -136,6 +173,9 @@ def container_definitions(*, spec: ServiceSpec, command: Sequence[str] | None, e
         "environment": env_list(env), "secrets": secret_list(secrets),
         "healthCheck": _health(spec.health, spec.port), "logConfiguration": logs(spec.key),
     }
+    if spec.volumes:
+        main["mountPoints"] = [{"sourceVolume": v, "containerPath": p, "readOnly": False}
+                               for v, p in sorted(spec.volumes.items())]
     if command is not None:
         main["command"] = list(command)
     if previous:
@@ -149,7 +189,10 @@ class FargateRuntime:
 
     ``cluster_arn``; ``namespace_id``/``namespace_name``: the Cloud Map private DNS namespace;
     ``subnet_ids`` (private) and ``security_group_id`` (app SG); ``target_group_arn``: the ALB
-    target group of the public service; ``log_retention_days``; ``stack``; ``tags``.
+    target group of the public service; ``log_retention_days``; ``stack``; ``tags``;
+    ``file_system``: the EFS file system of the services' durable volumes (required when a
+    spec has ``volumes``); ``blue_green``: blue/green resources of the public service (None:
+    rolling).
     """
 
     target = "FARGATE"
@@ -158,11 +201,13 @@ class FargateRuntime:
     def __init__(self, *, cluster_arn: pulumi.Input[str], namespace_id: pulumi.Input[str], namespace_name: str,
                  subnet_ids: pulumi.Input[Sequence[str]], security_group_id: pulumi.Input[str],
                  target_group_arn: pulumi.Input[str] | None, log_retention_days: int, stack: str,
-                 tags: Mapping[str, str], region: str):
+                 tags: Mapping[str, str], region: str, file_system: FileSystem | None = None,
+                 blue_green: BlueGreen | None = None):
         self.cluster_arn, self.namespace_id, self.namespace_name = cluster_arn, namespace_id, namespace_name
         self.subnet_ids, self.security_group_id = subnet_ids, security_group_id
         self.target_group_arn, self.log_retention_days = target_group_arn, log_retention_days
         self.stack, self.tags, self.region = stack, dict(tags), region
+        self.file_system, self.blue_green = file_system, blue_green
         ident = aws.get_caller_identity_output()
         part = aws.get_partition_output()
         self._account = pulumi.Output.all(ident.account_id, part.partition)
@@ -215,6 +260,7 @@ class FargateRuntime:
         if spec.task_policy is not None:
             aws.iam.RolePolicy(f"{name}-task-policy", role=task_role.id, policy=spec.task_policy, opts=child)
 
+        volumes, efs_deps = self._efs_volumes(name, spec, task_role, tags, child)
         definitions = pulumi.Output.all(env_out, secrets_vf, log_group.name, pulumi.Output.from_input(spec.command),
                                         *init_parts).apply(
             lambda a: json.dumps(container_definitions(
@@ -226,7 +272,7 @@ class FargateRuntime:
             network_mode="awsvpc", requires_compatibilities=["FARGATE"], container_definitions=definitions,
             ephemeral_storage=aws.ecs.TaskDefinitionEphemeralStorageArgs(size_in_gib=size.ephemeral_storage_gib)
             if size.ephemeral_storage_gib > 20 else None,
-            execution_role_arn=exec_role.arn, task_role_arn=task_role.arn,
+            execution_role_arn=exec_role.arn, task_role_arn=task_role.arn, volumes=volumes or None,
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(operating_system_family="LINUX",
                                                                        cpu_architecture="X86_64"),
             tags=tags, opts=child)
@@ -237,11 +283,21 @@ class FargateRuntime:
                 dns_records=[aws.servicediscovery.ServiceDnsConfigDnsRecordArgs(ttl=10, type="A")]),
             tags=tags, opts=child)
         load_balancers = None
+        deployment = None
         if spec.public:
             if self.target_group_arn is None:
                 raise ValueError(f"{spec.key}: public service but no load balancer target group")
+            bg = self.blue_green
+            advanced = aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                alternate_target_group_arn=bg.alternate_target_group_arn,
+                production_listener_rule=bg.production_listener_rule_arn,
+                test_listener_rule=bg.test_listener_rule_arn, role_arn=bg.role_arn) if bg is not None else None
             load_balancers = [aws.ecs.ServiceLoadBalancerArgs(target_group_arn=self.target_group_arn,
-                                                              container_name=spec.key, container_port=spec.port)]
+                                                              container_name=spec.key, container_port=spec.port,
+                                                              advanced_configuration=advanced)]
+            if bg is not None:
+                deployment = aws.ecs.ServiceDeploymentConfigurationArgs(
+                    strategy="BLUE_GREEN", bake_time_in_minutes=str(bg.bake_time_min))
         service = aws.ecs.Service(
             f"{name}-service", cluster=self.cluster_arn, task_definition=task_def.arn,
             desired_count=size.desired_count, launch_type="FARGATE", platform_version="LATEST",
@@ -251,7 +307,42 @@ class FargateRuntime:
             load_balancers=load_balancers,
             health_check_grace_period_seconds=min(spec.health.start_period_s + 60, 600) if spec.public else None,
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            deployment_configuration=deployment or aws.ecs.ServiceDeploymentConfigurationArgs(strategy="ROLLING"),
+            deployment_minimum_healthy_percent=0 if spec.singleton else None,
+            deployment_maximum_percent=100 if spec.singleton else None,
             propagate_tags="SERVICE", enable_execute_command=False, wait_for_steady_state=True,
-            tags=tags, opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
+            tags=tags, opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, *efs_deps]))
         return DeployedService(host=pulumi.Output.from_input(self.host_of(spec.key)), port=spec.port,
                                protocol=spec.protocol, ready=[service])
+
+    def _efs_volumes(self, name: str, spec: ServiceSpec, task_role: aws.iam.Role, tags: pulumi.Input,
+                     child: pulumi.ResourceOptions) -> tuple[list, list[pulumi.Resource]]:
+        """The task definition ``volumes`` for ``spec.volumes`` (EFS access points, see the module
+        docstring) and the resources the ECS service must wait for (the mount targets).
+        Raises ``ValueError`` when the spec has volumes and the runtime no file system."""
+        if not spec.volumes:
+            return [], []
+        fs = self.file_system
+        if fs is None:
+            raise ValueError(f"{spec.key}: durable volumes {sorted(spec.volumes)} need the stack's EFS file system")
+        uid, gid = spec.volume_owner
+        volumes, points = [], []
+        for volume in sorted(spec.volumes):
+            ap = aws.efs.AccessPoint(
+                f"{name}-{volume}-ap", file_system_id=fs.file_system_id,
+                posix_user=aws.efs.AccessPointPosixUserArgs(uid=uid, gid=gid),
+                root_directory=aws.efs.AccessPointRootDirectoryArgs(
+                    path=f"/somastack/{spec.key}/{volume}",
+                    creation_info=aws.efs.AccessPointRootDirectoryCreationInfoArgs(
+                        owner_uid=uid, owner_gid=gid, permissions="0750")),
+                tags=tags, opts=child)
+            points.append(ap)
+            volumes.append(aws.ecs.TaskDefinitionVolumeArgs(
+                name=volume, efs_volume_configuration=aws.ecs.TaskDefinitionVolumeEfsVolumeConfigurationArgs(
+                    file_system_id=fs.file_system_id, transit_encryption="ENABLED",
+                    authorization_config=aws.ecs.TaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfigArgs(
+                        access_point_id=ap.id, iam="ENABLED"))))
+        aws.iam.RolePolicy(f"{name}-task-efs", role=task_role.id,
+                           policy=pulumi.Output.all(fs.arn, *[p.arn for p in points]).apply(
+                               lambda a: client_policy(a[0], a[1:])), opts=child)
+        return volumes, list(fs.mount_targets)

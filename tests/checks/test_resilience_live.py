@@ -39,6 +39,12 @@ def test_ten_hard_cycles_keep_the_ledger(topology, harness):
     assert "<svg" in html and html.count("<rect") >= 10
     doc = json.loads(report.to_json(rep))
     assert doc["version"] == 1 and doc["passed"] is True and len(doc["cycles"]) == 10
+    # the ledger is removed at the end (Redis' key is gone)
+    assert rep.ledger_cleanup["left"] == [] and len(rep.ledger_cleanup["removed"]) == len(rep.ledger)
+    assert f"ledger: {len(rep.ledger)} of {len(rep.ledger)} entries removed" in report.to_text(rep)
+    redis_entry = next(e for e in rep.ledger if e.service == "redis")
+    assert loop.L.verdict(loop.L.STORES["redis"], loop._contexts(topology, ["redis"], 5)["redis"],
+                          redis_entry)[0] == "MISSING"
     # no secret value (the ledger's Vault secret or a credential) in any report
     secrets = [v for svc in harness.credentials().values() for v in svc.values() if len(str(v)) >= 6]
     for text in (html, report.to_text(rep), report.to_json(rep)):

@@ -118,7 +118,25 @@ def test_cache_redis7_encrypted_auth_from_secrets_manager(run_program, env):
     assert p["transitEncryptionEnabled"] is True and p["atRestEncryptionEnabled"] is True
     assert p["authToken"] == "planted-redis-token-123456789" and "authToken" in rg.secret_inputs
     assert "planted-redis-token" not in repr(rg)
-    assert p["automaticFailoverEnabled"] is (env == "PROD") and p["numCacheClusters"] == (3 if env == "PROD" else 1)
+    assert p["clusterMode"] == "enabled" and p["parameterGroupName"] == "default.redis7.cluster.on"
+    assert p["automaticFailoverEnabled"] is True and "numCacheClusters" not in p
+    assert (p["numNodeGroups"], p["replicasPerNodeGroup"], p["multiAzEnabled"]) == (1, 1, True)
+    (comp,) = plan.of_type("somastack:data:Cache")
+    assert comp.outputs["configuration_endpoint"] == rg.outputs["configurationEndpointAddress"]
+    assert comp.outputs["cluster_mode"] is True and comp.outputs["shards"] == 1
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"shards": 0}, "cacheShards must be 1-500"), ({"replicas_per_shard": 6}, "cacheReplicasPerShard must be 0-5"),
+    ({"environment": "PROD", "replicas_per_shard": 0}, "at least 1 in PROD"),
+])
+def test_cache_cluster_shape_is_validated(kwargs, message):
+    from somastack_deploy.components.cache import CacheArgs
+
+    base = {"environment": "DEV", "subnet_ids": [], "security_group_id": "s",
+            "auth_token_ref": "ref+awssecrets://soma/redis#/auth_token"}
+    with pytest.raises(ValueError, match=message):
+        CacheArgs(**{**base, **kwargs})
 
 
 def test_cache_rejects_a_literal_token():
@@ -166,3 +184,19 @@ def test_private_bucket_blocks_public_access(run_program):
                                                  "restrictPublicBuckets"))
     (sse,) = plan.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     assert sse.props["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+
+
+def test_cache_without_replicas_is_not_multi_az(run_program):
+    from somastack_deploy.components.cache import Cache, CacheArgs
+    from somastack_deploy.plan.mocks import SomaStackMocks
+
+    def program():
+        Cache("cache", CacheArgs(environment="DEV", subnet_ids=["a"], security_group_id="sg", shards=2,
+                                 replicas_per_shard=0, auth_token_ref="ref+awssecrets://soma/redis#/auth_token"))
+
+    plan = run_program(program, mocks=SomaStackMocks(secret_values={"soma/redis": {"auth_token": "t" * 20}}))
+    (rg,) = plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert (rg.props["numNodeGroups"], rg.props["replicasPerNodeGroup"], rg.props["multiAzEnabled"]) == (2, 0, False)
+    assert rg.props["automaticFailoverEnabled"] is True  # required in cluster mode
+    (comp,) = plan.of_type("somastack:data:Cache")
+    assert comp.outputs["multi_az"] is False and comp.outputs["replicas_per_shard"] == 0

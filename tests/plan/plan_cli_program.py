@@ -39,7 +39,9 @@ def main() -> None:
     aws.ecs.TaskDefinition("agent", family="agent", tags=tags,
                            container_definitions=json.dumps([{"name": "agent", "image": "soma/agent:1", "environment": env}]))
     aws.elasticache.ReplicationGroup("redis", description="r", transit_encryption_enabled=True,
-                                     at_rest_encryption_enabled=True, auth_token=token, tags=tags)
+                                     at_rest_encryption_enabled=True, auth_token=token, tags=tags,
+                                     cluster_mode="enabled", num_node_groups=1, replicas_per_node_group=1,
+                                     automatic_failover_enabled=True)
     aws.cloudwatch.LogGroup("logs", retention_in_days=30, tags=tags)
     pulumi.export("postgres", {"host": db.address, "port": db.port})
     pulumi.export("api_token", token)
