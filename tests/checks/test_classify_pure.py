@@ -175,3 +175,25 @@ def test_tcp_precheck_other_socket_errors(monkeypatch, exc, category, detail):
     with pytest.raises(ProbeFailure) as err:
         tcp_precheck("db.internal", 5432, 1.5)
     assert (err.value.category, err.value.detail) == (category, detail)
+
+
+def _grpc_like(code_fn, details=None, module="grpc._cython.cygrpc"):
+    attrs = {"__module__": module, "code": code_fn}
+    if details is not None:
+        attrs["details"] = details
+    return type("RpcLike", (Exception,), attrs)("rpc failed")
+
+
+def test_grpc_errors_without_a_readable_code_or_details():
+    def broken(self):
+        raise RuntimeError("no status")
+
+    assert classify(_grpc_like(broken, details=lambda self: "d")) == (PROTOCOL, "gRPC : d")
+    assert classify(_grpc_like(lambda self: grpc.StatusCode.INTERNAL)) == (PROTOCOL, "gRPC INTERNAL: ")
+    assert classify(_grpc_like(lambda self: grpc.StatusCode.INTERNAL, details=lambda self: None)) == (
+        PROTOCOL, "gRPC INTERNAL: ")
+
+
+def test_a_code_method_outside_grpc_is_not_taken_for_a_status():
+    err = _grpc_like(lambda self: 5, module="somewhere.else")
+    assert classify(err) == (ERROR, "RpcLike: rpc failed")
