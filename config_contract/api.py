@@ -37,6 +37,7 @@ def evaluate(env: Mapping[str, str], *, provenance: Mapping[str, Origin] | None 
     Raises ``ValueError`` only for an unknown name in ``services``.
     """
     from .rules import registry
+    from .rules.base import run_rule
 
     if services:
         unknown = sorted(set(services) - {"agent", "brain", "memory"})
@@ -45,7 +46,7 @@ def evaluate(env: Mapping[str, str], *, provenance: Mapping[str, Origin] | None 
     ctx = build_context(env, provenance, services=services)
     findings: list[Finding] = []
     for rule in registry():
-        findings.extend(rule.check(ctx))
+        findings.extend(run_rule(rule, ctx))  # a rule that raises becomes an error finding
     unique = list(dict.fromkeys(findings))
     return Report(dimensions=ctx.dimensions, findings=sorted(unique, key=Finding.sort_key),
                   runtime_mode=ctx.runtime_mode, services=tuple(sorted(ctx.services)))

@@ -1,4 +1,5 @@
-"""``--resolve-secrets``: check that ``ref+vault://`` and ``ref+awssecrets://`` references exist.
+"""``--resolve-secrets``: check that ``ref+vault://``, ``ref+awssecrets://`` and ``ref+awsssm://``
+references exist.
 
 Reference forms (the ``vals`` convention, issue 2):
 
@@ -9,14 +10,22 @@ Reference forms (the ``vals`` convention, issue 2):
   ``/``-separated path into the secret's data (``#/a/b`` → ``data["a"]["b"]``).
 - ``ref+awssecrets://NAME[?region=R]#/KEY``: AWS Secrets Manager ``GetSecretValue``
   (boto3 ``secretsmanager`` client); ``KEY`` is looked up in the ``SecretString`` parsed as JSON;
-  without ``#/KEY`` the whole ``SecretString`` is the value.
+  without ``#/KEY`` the whole ``SecretString`` is the value. ``?version_stage=AWSPREVIOUS`` (or
+  any staging label) reads that version (``VersionStage``).
+- ``ref+awsssm://PATH[?region=R][#/SUBPATH]``: AWS Systems Manager Parameter Store
+  ``GetParameter`` with decryption (boto3 ``ssm`` client). As in ``vals``, the parameter name
+  is ``/PATH`` (a leading ``/`` may be written: ``ref+awsssm:///PATH``) and ``#/SUBPATH`` names
+  the parameter ``/PATH/SUBPATH`` below that prefix; ``?version=N`` or ``?label=L`` select a
+  version (``NAME:N`` / ``NAME:L`` selectors). The value is the parameter's ``Value``.
 
 Where the Vault server and token come from (first found wins): the ``vault_addr`` /
 ``vault_token`` options, then ``VAULT_ADDR`` / ``VAULT_TOKEN`` in the env set being checked,
 then the process environment. ``VAULT_TOKEN`` is a secret: in an env set it may be a reference
 (``${VAR}``, ``file:///…#key``) resolved through :func:`somastack_deploy.config_contract.references.resolve`; a
 literal is used as is but never printed. AWS credentials and region come from boto3's usual
-chain (``aws_region`` option or ``?region=`` override the region).
+chain (``aws_region`` option or ``?region=`` override the region); the endpoint is boto3's, so
+``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` / ``AWS_ENDPOINT_URL_SSM``) points
+the check at another endpoint (the tests use LocalStack's on loopback).
 
 Every network call has a timeout (``timeout_s``, default 5 s; no retries), so an unreachable
 server produces a finding, never a hang. Secret values are read only to check the key exists;
@@ -50,11 +59,11 @@ _SOURCE = "issue 2 --resolve-secrets; seed 000 §4 Rule 164 (secrets from Vault)
 RULE_META: tuple[dict, ...] = tuple(
     {"id": rule_id, "name": name, "severity": "error", "source": _SOURCE, "description": text}
     for rule_id, name, text in (
-        (RULE_MISSING, "secret-reference-missing", "A ref+vault:// or ref+awssecrets:// reference names a secret path or key that does not exist."),
+        (RULE_MISSING, "secret-reference-missing", "A ref+vault://, ref+awssecrets:// or ref+awsssm:// reference names a secret, parameter, version or key that does not exist."),
         (RULE_DENIED, "secret-reference-denied", "The secret backend refused to read a referenced secret (bad token or credentials, no read policy)."),
         (RULE_UNREACHABLE, "secret-reference-unreachable", "The secret backend could not be reached within the timeout, is sealed or answered an error."),
         (RULE_UNCONFIGURED, "secret-reference-unconfigured", "No Vault address/token or AWS credentials/region to check references with."),
-        (RULE_INVALID, "secret-reference-invalid", "A secret reference is malformed (expected ref+vault://MOUNT/PATH#/KEY or ref+awssecrets://NAME#/KEY)."),
+        (RULE_INVALID, "secret-reference-invalid", "A secret reference is malformed (expected ref+vault://MOUNT/PATH#/KEY, ref+awssecrets://NAME#/KEY or ref+awsssm://PATH)."),
     ))
 
 
@@ -69,9 +78,9 @@ class BackendError(ReferenceError_):
 
 @dataclass(frozen=True)
 class Reference:
-    """A parsed reference: ``scheme`` (``vault`` | ``awssecrets``), ``path`` (Vault
-    ``MOUNT/PATH`` or the AWS secret name/ARN), ``key`` (tuple of path parts, may be empty),
-    ``params`` (query parameters such as ``region``)."""
+    """A parsed reference: ``scheme`` (``vault`` | ``awssecrets`` | ``awsssm``), ``path`` (Vault
+    ``MOUNT/PATH``, the AWS secret name/ARN, or the SSM parameter path without its leading ``/``),
+    ``key`` (tuple of path parts, may be empty), ``params`` (query parameters such as ``region``)."""
 
     scheme: str
     path: str
@@ -84,22 +93,32 @@ class Reference:
         return f"ref+{self.scheme}://{self.path}{key}"
 
 
+#: The reference schemes this module resolves (``ref+<scheme>://``).
+SCHEMES = ("vault", "awssecrets", "awsssm")
+PREFIXES = tuple(f"ref+{s}://" for s in SCHEMES)
+
+
 def parse(ref: str) -> Reference:
-    """Parse a ``ref+vault://`` / ``ref+awssecrets://`` reference; raises
+    """Parse a ``ref+vault://`` / ``ref+awssecrets://`` / ``ref+awsssm://`` reference; raises
     :class:`BackendError` (``SECRET-REF-INVALID``) when it is malformed."""
-    for scheme in ("vault", "awssecrets"):
+    for scheme in SCHEMES:
         prefix = f"ref+{scheme}://"
         if ref.startswith(prefix):
             body, _, fragment = ref[len(prefix):].partition("#")
             body, _, query = body.partition("?")
             params = {k: v[-1] for k, v in parse_qs(query).items()}
             key = tuple(part for part in fragment.split("/") if part)
+            if scheme == "awsssm":
+                path = body.strip("/")
+                if not path or any(c.isspace() for c in ref) or "//" in path:
+                    raise BackendError(RULE_INVALID, f"{prefix}{body}: malformed reference (expected {prefix}PATH)")
+                return Reference(scheme, path, key, params)
             if not body or body.startswith("/") or any(c.isspace() for c in ref):
                 raise BackendError(RULE_INVALID, f"{prefix}{body}: malformed reference (expected {prefix}PATH#/KEY)")
             if scheme == "vault" and (not key or "/" not in body.strip("/")):
                 raise BackendError(RULE_INVALID, f"{prefix}{body}: a Vault reference needs MOUNT/PATH and #/KEY")
             return Reference(scheme, body.strip("/") if scheme == "vault" else body, key, params)
-    raise BackendError(RULE_INVALID, "not a ref+vault:// or ref+awssecrets:// reference")
+    raise BackendError(RULE_INVALID, "not a ref+vault://, ref+awssecrets:// or ref+awsssm:// reference")
 
 
 def _lookup(data: Any, ref: Reference) -> str:
@@ -252,8 +271,67 @@ def _aws_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> 
     raise err
 
 
+# -- AWS Systems Manager Parameter Store (boto3) ---------------------------------------------
+
+def ssm_name(ref: Reference) -> str:
+    """The ``GetParameter`` ``Name`` of an ``awsssm`` reference: ``/PATH[/SUBPATH][:VERSION|:LABEL]``
+    (vals: ``ref+awsssm://foo/bar`` reads ``/foo/bar``; ``#/baz`` reads ``/foo/bar/baz``)."""
+    name = "/" + "/".join((ref.path, *ref.key))
+    selector = ref.params.get("version") or ref.params.get("label")
+    return f"{name}:{selector}" if selector else name
+
+
+def _ssm_client(ref: Reference, options: Mapping[str, Any], timeout_s: float):
+    client = options.get("ssm_client")
+    if client is not None:
+        return client
+    import boto3
+    from botocore.config import Config
+
+    region = ref.params.get("region") or options.get("aws_region")
+    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 1, "mode": "standard"})
+    return boto3.session.Session().client("ssm", region_name=region, config=config)
+
+
+def _ssm_read(ref: Reference, options: Mapping[str, Any], timeout_s: float, cache: dict) -> str:
+    key = ("ssm", ssm_name(ref), ref.params.get("region") or options.get("aws_region"))
+    return _memoized(cache, key, lambda: _ssm_fetch(ref, options, timeout_s))
+
+
+def _ssm_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> str:
+    from botocore import exceptions as bx
+
+    name = ssm_name(ref)
+    where = f"ref+awsssm://{ref.path}" + ("#/" + "/".join(ref.key) if ref.key else "")
+    try:
+        response = _ssm_client(ref, options, timeout_s).get_parameter(Name=name, WithDecryption=True)
+    except bx.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("ParameterNotFound", "ParameterVersionNotFound", "ParameterVersionLabelNotFound"):
+            err = BackendError(RULE_MISSING, f"{where}: no such parameter {name} in Parameter Store ({code})")
+        elif code in ("AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+                      "ExpiredTokenException", "InvalidKeyId"):
+            err = BackendError(RULE_DENIED, f"{where}: access denied by Parameter Store ({code})")
+        elif code == "ValidationException":
+            err = BackendError(RULE_INVALID, f"{where}: Parameter Store refused the name {name} ({code})")
+        else:
+            err = BackendError(RULE_UNREACHABLE, f"{where}: Parameter Store error {code or 'unknown'}")
+    except (bx.NoCredentialsError, bx.NoRegionError, bx.PartialCredentialsError) as exc:
+        err = BackendError(RULE_UNCONFIGURED, f"{where}: AWS not configured ({type(exc).__name__})")
+    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Parameter Store unreachable ({type(exc).__name__}, "
+                                             f"timeout {timeout_s:g} s)")
+    except bx.BotoCoreError as exc:
+        err = BackendError(RULE_UNREACHABLE, f"{where}: Parameter Store call failed ({type(exc).__name__})")
+    else:
+        return str(response["Parameter"]["Value"])
+    raise err
+
+
 def _read(ref: Reference, env: Mapping[str, str] | None, options: Mapping[str, Any], cache: dict) -> str:
     timeout_s = float(options.get("timeout_s", DEFAULT_TIMEOUT_S))
+    if ref.scheme == "awsssm":
+        return _ssm_read(ref, options, timeout_s, cache)
     if ref.scheme == "vault":
         addr, token = _vault_settings(env, options)
         data = _vault_read(ref, addr, token, timeout_s, cache)
@@ -270,10 +348,10 @@ def _read(ref: Reference, env: Mapping[str, str] | None, options: Mapping[str, A
 
 
 def resolve(ref: str, **options: Any) -> str:
-    """Return the value behind a ``ref+vault://`` / ``ref+awssecrets://`` reference.
+    """Return the value behind a ``ref+vault://`` / ``ref+awssecrets://`` / ``ref+awsssm://`` reference.
 
     Options: ``vault_addr``, ``vault_token``, ``env`` (the env set, for ``VAULT_ADDR`` /
-    ``VAULT_TOKEN``), ``aws_region``, ``secretsmanager_client`` (a boto3 client to use),
+    ``VAULT_TOKEN``), ``aws_region``, ``secretsmanager_client`` / ``ssm_client`` (boto3 clients to use),
     ``timeout_s`` (seconds, default 5). Raises :class:`BackendError` (a
     :class:`~config_contract.references.ReferenceError_`) with a value-free message.
     """
@@ -282,7 +360,7 @@ def resolve(ref: str, **options: Any) -> str:
 
 
 def check_references(env: Mapping[str, str], **options: Any) -> list[Finding]:
-    """Check every ``ref+vault://`` and ``ref+awssecrets://`` value of ``env`` (name → value).
+    """Check every ``ref+vault://``, ``ref+awssecrets://`` and ``ref+awsssm://`` value of ``env`` (name → value).
 
     Returns one error :class:`Finding` per reference that does not resolve (rules
     ``SECRET-REF-MISSING`` path or key absent, ``SECRET-REF-DENIED`` permission denied,
@@ -297,7 +375,7 @@ def check_references(env: Mapping[str, str], **options: Any) -> list[Finding]:
     findings: list[Finding] = []
     for name in sorted(env):
         value = (env[name] or "").strip()
-        if not value.startswith(("ref+vault://", "ref+awssecrets://")):
+        if not value.startswith(PREFIXES):
             continue
         try:
             _read(parse(value), env, options, cache)

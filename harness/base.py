@@ -127,6 +127,9 @@ class ServiceSpec(ABC):
     stop_timeout_s: float = 15.0
     #: Signal sent to the process group to stop the server gracefully.
     stop_signal: int = signal.SIGTERM
+    #: False for a stand-in that is not a SomaStack service (LocalStack for AWS APIs): it runs
+    #: and is installed like the others but is left out of the topology document.
+    in_topology: bool = True
 
     @abstractmethod
     def installed(self, ctx: Context) -> bool:

@@ -489,6 +489,8 @@ class Harness:
         provenance = {}
         for name in self.started():
             spec = self.spec(name)
+            if not spec.in_topology:
+                continue
             services[name] = spec.topology(self.ctx)
             provenance[name] = spec.provenance(self.ctx)
         return Topology(stack=self.stack, dimensions=HARNESS_DIMENSIONS, services=services, provenance=provenance)

@@ -26,6 +26,8 @@ SERVICE_MODULES: dict[str, str] = {
     "milvus": "somastack_deploy.harness.services.milvus",
     "vault": "somastack_deploy.harness.services.vault",
     "kubernetes": "somastack_deploy.harness.services.kubernetes",
+    # AWS APIs LocalStack's community edition serves (Secrets Manager, SSM, ...); not in the topology
+    "localstack": "somastack_deploy.harness.services.localstack",
 }
 
 ALL_SERVICES: tuple[str, ...] = tuple(SERVICE_MODULES)

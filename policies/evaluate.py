@@ -9,6 +9,9 @@ explicit provider's inputs are looked up among the same resources by the provide
   UNKNOWN, in resource order then rule registration order.
 - :func:`evaluate` → the :class:`Violation` list (one per failure message of a FAILED result).
 - :func:`mandatory` → True when any violation is ``mandatory``.
+- :func:`errors_of` → the ERROR results (a rule that raised); :func:`blocks` → True when the
+  results must stop a deployment: a mandatory violation or any ERROR (a crashed rule checked
+  nothing, so its silence is not a pass).
 
 Rules with level ``disabled`` are skipped. ``rules`` restricts the run to some rule names.
 """
@@ -86,3 +89,15 @@ def evaluate(resources: Iterable[Any], *, rules: Iterable[str] | None = None) ->
 def mandatory(violations: Iterable[Violation]) -> bool:
     """True when at least one violation has enforcement level ``mandatory``."""
     return any(v.level == "mandatory" for v in violations)
+
+
+def errors_of(results: Iterable[CheckResult]) -> list[CheckResult]:
+    """The ERROR results (rules that raised), in order."""
+    return [cr for cr in results if cr.status == "ERROR"]
+
+
+def blocks(results: Iterable[CheckResult]) -> bool:
+    """True when ``results`` must block: a FAILED mandatory rule or any ERROR, whatever the
+    rule's enforcement level (see :func:`somastack_deploy.policies.registry.run_rule`)."""
+    results = list(results)
+    return mandatory(violations_of(results)) or bool(errors_of(results))

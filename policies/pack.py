@@ -5,7 +5,10 @@ report_violation)`` converts ``args`` (``ResourceValidationArgs``) into a
 :class:`~policies.registry.ResourceInput` (provider inputs included, for default tags),
 skips resources of other types, runs the rule's pure check and reports each failure message.
 An UNKNOWN result reports nothing during preview (CrossGuard's own ``UnknownValueError``
-handling applies when a check touches an unknown value).
+handling applies when a check touches an unknown value). An ERROR result (the check raised)
+is reported as a violation ``rule error: <Type>: <one line>``; CrossGuard fixes the level per
+policy, so it blocks ``pulumi up`` for a mandatory rule and is reported for an advisory one
+(``somastack-deploy plan`` blocks on every ERROR).
 
 This module imports ``pulumi_policy`` but never constructs the ``PolicyPack`` (which starts a
 gRPC server and blocks); ``policies/__main__.py`` does. Source: Pulumi CrossGuard "Authoring
@@ -40,9 +43,10 @@ def _validator(r: Rule):
         if args.resource_type not in types and args.resource_type.split(":", 1)[0] not in wildcard:
             return
         result = run_rule(r, input_from_args(args))
-        if result is not None and result.status == "FAILED":
+        if result is not None and result.status in ("FAILED", "ERROR"):
+            prefix = "rule error: " if result.status == "ERROR" else ""
             for message in result.messages:
-                report_violation(message, None)
+                report_violation(prefix + message, None)
 
     validate.__name__ = r.name.replace("-", "_")
     validate.__doc__ = r.check.__doc__

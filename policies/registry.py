@@ -3,6 +3,10 @@
 A rule is a small pure function ``check(res: ResourceInput) -> list[str]`` (failure
 messages; empty = PASSED) wrapped in a :class:`Rule` with metadata. A check raises
 :class:`Unknown` when it cannot decide (a value unknown at preview, an unparsable document).
+Any other exception is a bug or an input the rule was not written for: the result is ERROR
+(Checkov's fourth state), carrying the exception type and its one-line text with every
+property value of the resource masked, and an ERROR blocks like a mandatory violation —
+a rule that crashed has not checked anything.
 Messages name properties and variables, never values (a secret must not leak into a report).
 
 Enforcement levels are Pulumi CrossGuard's: ``mandatory`` (blocks ``pulumi up``; exit 1 in
@@ -16,7 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Level = Literal["mandatory", "advisory", "disabled"]
-Status = Literal["PASSED", "FAILED", "UNKNOWN"]
+Status = Literal["PASSED", "FAILED", "UNKNOWN", "ERROR"]
+
+#: Longest exception text kept in an ERROR result (characters, after masking).
+MAX_ERROR_TEXT = 200
 
 
 class Unknown(Exception):
@@ -112,8 +119,9 @@ class Rule:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The result of one rule on one resource (PASSED/FAILED/UNKNOWN); ``messages`` are the
-    failure messages (FAILED) or the reason (UNKNOWN)."""
+    """The result of one rule on one resource (PASSED/FAILED/UNKNOWN/ERROR); ``messages`` are the
+    failure messages (FAILED), the reason (UNKNOWN) or ``"<ExceptionType>: <one line>"`` (ERROR,
+    property values masked)."""
 
     rule: str
     level: Level
@@ -197,25 +205,50 @@ def rule(name: str, *, description: str, level: Level, resource_types: tuple[str
     return wrap
 
 
+def _string_leaves(node: Any, out: set[str]) -> None:
+    if isinstance(node, str):
+        out.add(node)
+    elif isinstance(node, Mapping):
+        for k, v in node.items():
+            _string_leaves(v, out)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            _string_leaves(v, out)
+
+
+def error_text(exc: BaseException, res: ResourceInput) -> str:
+    """``"<ExceptionType>: <first line of str(exc)>"`` with every string value found in the
+    resource's ``props`` and ``provider_props`` (3 characters or longer) replaced by ``***``,
+    cut to :data:`MAX_ERROR_TEXT` characters. A value a check put into its exception (e.g.
+    ``int()`` of a secret) thus never reaches a report."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    values: set[str] = set()
+    _string_leaves(res.props, values)
+    _string_leaves(res.provider_props or {}, values)
+    for value in sorted((v for v in values if len(v) >= 3), key=len, reverse=True):
+        text = text.replace(value, "***")
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT - 3] + "..."
+
+
 def run_rule(r: Rule, res: ResourceInput) -> CheckResult | None:
     """Run one rule on one resource and classify the outcome. A check that raises
     :class:`Unknown` (or CrossGuard's ``UnknownValueError``) gives UNKNOWN,
-    :class:`NotApplicable` gives ``None``; a ``TypeError``/``ValueError``/``KeyError``/
-    ``AttributeError`` (a property of an unexpected shape, e.g. ``retentionInDays: "abc"``) gives
-    UNKNOWN naming the exception type, never the value; anything else propagates."""
+    :class:`NotApplicable` gives ``None``; any other ``Exception`` (a bug, or a property of a
+    shape the rule was not written for, e.g. ``retentionInDays: "abc"``) gives ERROR with
+    :func:`error_text` (type and one line, values masked). ``BaseException`` outside
+    ``Exception`` (``KeyboardInterrupt``) propagates."""
     try:
         messages = r.check(res)
     except NotApplicable:
         return None
     except Unknown as exc:
         return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn, (str(exc),))
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn,
-                           (f"a property has an unexpected shape ({type(exc).__name__})",))
     except Exception as exc:
         if type(exc).__name__ == "UnknownValueError":
             return CheckResult(r.name, r.level, "UNKNOWN", res.type, res.name, res.urn,
                                ("a property is unknown until the resource is created",))
-        raise
+        return CheckResult(r.name, r.level, "ERROR", res.type, res.name, res.urn, (error_text(exc, res),))
     status: Status = "FAILED" if messages else "PASSED"
     return CheckResult(r.name, r.level, status, res.type, res.name, res.urn, tuple(messages))

@@ -103,7 +103,8 @@ class RequiredRule(Rule):
     source = "seed 001 §2 (Required column); seed 000 §4 Rule 91"
     description = ("A variable the seeds mark Required and give no default must be set; in PROD also the "
                    "PROD-only ones (DEBUG, ALLOWED_HOSTS, SECRET_KEY, SOMA_AGENT_MODE) and the key of the "
-                   "selected chat provider. PROD endpoints are reported by VIBE-91 instead.")
+                   "selected chat provider. PROD endpoints are reported by VIBE-91 instead. In DEV a missing "
+                   "Required variable is a warning saying PROD would fail (seed 000 §4, §7: PROD fails fast).")
 
     def check(self, ctx):
         provider = ctx.get("SA01_CHAT_PROVIDER") or "openrouter"
@@ -123,7 +124,11 @@ class RequiredRule(Rule):
                 continue
             when = {"always": "required", "prod": "required in PROD",
                     "provider": f"required for SA01_CHAT_PROVIDER={provider}"}[var.required]
-            yield ctx.finding(self, var.name, f"{var.name} is not set: {when}, no default ({var.source})")
+            if ctx.prod:
+                yield ctx.finding(self, var.name, f"{var.name} is not set: {when}, no default ({var.source})")
+            else:
+                yield ctx.finding(self, var.name, f"{var.name} is not set: {when}, no default ({var.source}); "
+                                  "allowed in DEV, PROD would fail (seed 000 §4 Rule 91, §7)", severity="warning")
         if "SA01_DEPLOYMENT_MODE" not in ctx.spellings:
             yield ctx.finding(self, "SA01_DEPLOYMENT_MODE", "SA01_DEPLOYMENT_MODE is not set: DEV assumed (seed 001 "
                               "§2.1 default); set DEV or PROD explicitly", severity="warning")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from somastack_deploy.policies import REGISTRY, CheckResult, check
-from somastack_deploy.policies.evaluate import mandatory, violations_of
+from somastack_deploy.policies.evaluate import blocks, errors_of, violations_of
 from somastack_deploy.reports import Result, RuleMeta, render as render_results
 
 from .redact import redact
@@ -59,7 +59,7 @@ KEY_PROPS: dict[str, tuple[str, ...]] = {
 @dataclass
 class PlanReport:
     """``doc``: the JSON document; ``results``: every policy result; ``passed``: no mandatory
-    violation."""
+    violation and no ERROR (a rule that raised)."""
 
     doc: dict
     results: list[CheckResult]
@@ -120,18 +120,21 @@ def build(plan: CapturedPlan, *, config: Mapping[str, object], stack: str) -> Pl
     """Run the policies over ``plan`` and build the report (see module doc)."""
     results = check(plan.resources)
     violations = violations_of(results)
-    passed = not mandatory(violations)
+    passed = not blocks(results)
     resources = []
     for r in plan.resources:
         parent = None if r.parent_type == STACK_TYPE else r.parent_name
         resources.append({"type": r.type, "name": r.name, "parent": parent, "parent_type": None if parent is None else r.parent_type,
                           "parent_urn": None if parent is None else r.parent, "urn": r.urn, "props": _props(r)})
-    counts = {s.lower(): sum(1 for cr in results if cr.status == s) for s in ("PASSED", "FAILED", "UNKNOWN")}
+    counts = {s.lower(): sum(1 for cr in results if cr.status == s) for s in ("PASSED", "FAILED", "UNKNOWN", "ERROR")}
+    errors = [{"policy": cr.rule, "resource": cr.resource, "type": cr.resource_type, "urn": cr.urn, "level": cr.level,
+               "message": msg} for cr in errors_of(results) for msg in cr.messages]
     doc = {
         "version": 1, "stack": stack, "target": target_of(config, stack), "project": plan.project,
         "resources": resources,
         "outputs": redact(plan.stack_outputs),
-        "policy": {"passed": passed, "counts": counts, "violations": [v.to_dict() for v in violations]},
+        "policy": {"passed": passed, "counts": counts, "violations": [v.to_dict() for v in violations],
+                   "errors": errors},
     }
     return PlanReport(doc=doc, results=results, passed=passed)
 
@@ -143,14 +146,17 @@ def _results(report: PlanReport, *, path: str) -> list[Result]:
             out.append(Result(rule_id=cr.rule, message=f"{cr.resource_type} {cr.resource}", status="PASSED",
                               group=cr.resource, name=cr.rule, path=path))
             continue
-        level = "error" if cr.level == "mandatory" else "warning"
+        level = "error" if cr.level == "mandatory" or cr.status == "ERROR" else "warning"
         if cr.status == "UNKNOWN":
             level = "note"
+        # ERROR (the rule raised) is shown as a blocking failure of the rule in every format
+        status = "FAILED" if cr.status == "ERROR" else cr.status
+        prefix = "rule error: " if cr.status == "ERROR" else ""
         for msg in cr.messages or ("",):
-            out.append(Result(rule_id=cr.rule, message=f"{cr.resource_type} {cr.resource}: {msg}", status=cr.status,
+            out.append(Result(rule_id=cr.rule, message=f"{cr.resource_type} {cr.resource}: {prefix}{msg}", status=status,
                               level=level, group=cr.resource, name=cr.rule, path=path,
                               properties={"urn": cr.urn, "resourceType": cr.resource_type,
-                                          "enforcementLevel": cr.level}))
+                                          "enforcementLevel": cr.level, "checkStatus": cr.status}))
     return out
 
 
@@ -194,6 +200,7 @@ def render(report: PlanReport, fmt: str, *, path: str) -> str:
     shown = [r for r in results if r.status != "PASSED"]
     table = render_results("text", shown, tool=TOOL,
                            title=f"\nPolicies: {'PASSED' if report.passed else 'FAILED'} "
-                                 f"({counts['passed']} passed, {counts['failed']} failed, {counts['unknown']} unknown)",
+                                 f"({counts['passed']} passed, {counts['failed']} failed, {counts['unknown']} unknown, "
+                                 f"{counts['error']} error)",
                            checked=f"{len(doc['resources'])} resources, {len(report.results)} policy checks")
     return "\n".join(head) + "\n" + table

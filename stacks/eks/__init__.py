@@ -57,7 +57,7 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
     }, sort_keys=True)
 
 
-def _role(name: str, service: str, policies: list[str], tags) -> aws.iam.Role:
+def _role(name: str, service: str, policies: list[pulumi.Input[str]], tags) -> aws.iam.Role:
     role = aws.iam.Role(name, assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}), tags=tags)
     for i, arn in enumerate(policies):
@@ -88,11 +88,15 @@ def build(ctx: StackContext) -> pulumi.Output:
                                          cidr_block=s.vpc_cidr, tags=s.tags, extra_app_ports=(APP_PORTS["agent"],)))
     data = build_aws_data(ctx, network)
 
-    cluster_role = _role("eks-cluster-role", "eks.amazonaws.com",
-                         ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"], s.tags)
+    partition = aws.get_partition_output().partition  # managed policy ARNs: arn:<partition>:iam::aws:policy/…
+
+    def managed(*names: str) -> list[pulumi.Output[str]]:
+        return [partition.apply(lambda p, n=n: f"arn:{p}:iam::aws:policy/{n}") for n in names]
+
+    cluster_role = _role("eks-cluster-role", "eks.amazonaws.com", managed("AmazonEKSClusterPolicy"), s.tags)
     node_role = _role("eks-node-role", "ec2.amazonaws.com",
-                      ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-                       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"], s.tags)
+                      managed("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"),
+                      s.tags)
     cluster = aws.eks.Cluster(
         "eks", role_arn=cluster_role.arn, version=str(eks_cfg.get("version", "1.31")),
         vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=network.private_subnet_ids,

@@ -30,8 +30,9 @@ from ..common import StackContext, build_services
 from .runtime import BlueGreen, FargateRuntime
 
 NAMESPACE = "somastack.internal"
-#: AWS managed policy of the role ECS assumes to shift ALB traffic in blue/green deployments.
-ECS_LB_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+#: AWS managed policy of the role ECS assumes to shift ALB traffic in blue/green deployments
+#: (its ARN is built in the looked-up partition: ``arn:<partition>:iam::aws:policy/<name>``).
+ECS_LB_POLICY = "AmazonECSInfrastructureRolePolicyForLoadBalancers"
 
 
 def ecs_load_balancer_role(tags) -> aws.iam.Role:
@@ -40,7 +41,8 @@ def ecs_load_balancer_role(tags) -> aws.iam.Role:
         "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
     role = aws.iam.Role("ecs-lb-role", assume_role_policy=assume, tags=tags,
                         description="ECS blue/green: shifts traffic between the gateway target groups")
-    aws.iam.RolePolicyAttachment("ecs-lb-policy", role=role.name, policy_arn=ECS_LB_POLICY)
+    policy_arn = aws.get_partition_output().partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{ECS_LB_POLICY}")
+    aws.iam.RolePolicyAttachment("ecs-lb-policy", role=role.name, policy_arn=policy_arn)
     return role
 
 

@@ -34,7 +34,7 @@ circuit breaker with rollback.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -67,29 +67,69 @@ class BlueGreen:
             raise ValueError("blue/green bake time must be 0-1440 minutes")
 
 
-def value_from(ref: str, *, partition: str, region: str, account_id: str) -> str:
-    """ECS ``valueFrom`` for a ``ref+awssecrets://`` reference: ``<ARN>[:KEY::]``.
+@dataclass(frozen=True)
+class SecretSource:
+    """Where a task reads one Secrets Manager secret, and what its execution role must allow.
 
-    A name becomes a partial ARN ``arn:<partition>:secretsmanager:<region>:<account>:secret:<name>``
-    (ECS accepts partial ARNs for secrets without the random suffix). Raises ``ValueError`` for
-    any other reference kind (naming the scheme only)."""
+    ``arn``: the secret's ARN as ECS is given it; ``key``: the JSON key or ``None``;
+    ``partial``: ``True`` when this module built ``arn`` from a secret *name* (a partial ARN,
+    without the 6-character random suffix Secrets Manager appends to every secret ARN),
+    ``False`` when the reference carried a full ARN, which is used as is. The flag is set where
+    the ARN is built (:func:`secret_source`), never re-guessed from the ARN's text.
+    """
+
+    arn: str
+    key: str | None
+    partial: bool
+
+    @property
+    def value_from(self) -> str:
+        """ECS ``valueFrom``: ``<ARN>[:KEY::]`` (ECS docs "Pass Secrets Manager secrets through
+        Amazon ECS environment variables": ``arn:…:secret:NAME:json-key:version-stage:version-id``)."""
+        return f"{self.arn}:{self.key}::" if self.key else self.arn
+
+    @property
+    def policy_resource(self) -> str:
+        """The IAM ``Resource`` that lets the execution role read exactly this secret: the full
+        ARN as given, or the partial ARN plus ``-??????`` (the six random characters; Secrets
+        Manager docs "Permissions policy examples": ``?`` matches one character)."""
+        return f"{self.arn}-??????" if self.partial else self.arn
+
+
+def secret_source(ref: str, *, partition: str, region: str, account_id: str) -> SecretSource:
+    """The :class:`SecretSource` of a ``ref+awssecrets://NAME_OR_ARN[#/KEY]`` reference.
+
+    A name becomes the partial ARN ``arn:<partition>:secretsmanager:<region>:<account>:secret:<name>``
+    (``partial=True``); an ARN (``arn:…``) is kept as given (``partial=False``). Raises
+    ``ValueError`` for any other reference kind (naming the scheme only, never the value)."""
     try:
         name, key = parse_aws_secret_ref(ref)
     except ValueError:
         scheme = ref.split("://", 1)[0] if "://" in ref else ref[:2]
         raise ValueError(f"ECS can only read Secrets Manager references (ref+awssecrets://…), not {scheme}…") from None
-    arn = name if name.startswith("arn:") else f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}"
-    return f"{arn}:{key}::" if key else arn
+    if name.startswith("arn:"):
+        return SecretSource(arn=name, key=key, partial=False)
+    return SecretSource(arn=f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}", key=key, partial=True)
 
 
-def secret_policy_resource(value: str) -> str:
-    """The IAM resource for a ``valueFrom``: the secret ARN, with ``-*`` for a partial ARN
-    (Secrets Manager appends a 6-character suffix to every secret ARN)."""
-    parts = value.split(":")
-    arn = ":".join(parts[:7])
-    name = parts[6]
-    full = len(name) > 7 and name[-7] == "-"
-    return arn if full else f"{arn}-*"
+def value_from(ref: str, *, partition: str, region: str, account_id: str) -> str:
+    """ECS ``valueFrom`` for a ``ref+awssecrets://`` reference: ``<ARN>[:KEY::]``
+    (:attr:`SecretSource.value_from` of :func:`secret_source`; same errors)."""
+    return secret_source(ref, partition=partition, region=region, account_id=account_id).value_from
+
+
+def execution_policy_arn(partition: str) -> str:
+    """The AWS managed ``AmazonECSTaskExecutionRolePolicy`` ARN in ``partition`` (``aws``,
+    ``aws-cn``, ``aws-us-gov``: the partition is looked up, never assumed)."""
+    return f"arn:{partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+def secrets_policy_document(sources: Iterable[SecretSource]) -> str:
+    """The execution role's inline policy (JSON, sorted keys): ``secretsmanager:GetSecretValue``
+    on exactly the :attr:`SecretSource.policy_resource` of each source (deduplicated, sorted)."""
+    resources = sorted({s.policy_resource for s in sources})
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": resources}]}, sort_keys=True)
 
 
 def _health(hc: HealthCheck, port: int) -> dict:
@@ -184,20 +224,25 @@ class FargateRuntime:
         region = self.region
         tags = gated(self.tags, env_out)  # nothing of the service is registered before its env is valid
 
-        def to_value_from(refs: Mapping[str, str], acct: list) -> dict[str, str]:
+        def to_sources(refs: Mapping[str, str], acct: list) -> dict[str, SecretSource]:
             account_id, partition = acct
             try:
-                return {k: value_from(v, partition=partition, region=region, account_id=account_id)
+                return {k: secret_source(v, partition=partition, region=region, account_id=account_id)
                         for k, v in refs.items()}
             except ValueError as err:
                 raise pulumi.RunError(f"{spec.key}: {err}") from None
 
-        secrets_vf = pulumi.Output.all(pulumi.Output.from_input(dict(spec.secrets)), self._account).apply(
-            lambda a: to_value_from(a[0], a[1]))
-        init_parts = [pulumi.Output.all(pulumi.Output.from_input(dict(t.extra_env)),
-                                        pulumi.Output.all(pulumi.Output.from_input(dict(t.extra_secrets)), self._account)
-                                        .apply(lambda a: to_value_from(a[0], a[1])))
-                      for t in spec.init]
+        def value_froms(sources: Mapping[str, SecretSource]) -> dict[str, str]:
+            return {k: src.value_from for k, src in sources.items()}
+
+        # variable -> SecretSource, for the app container and each init container
+        main_sources = pulumi.Output.all(pulumi.Output.from_input(dict(spec.secrets)), self._account).apply(
+            lambda a: to_sources(a[0], a[1]))
+        init_sources = [pulumi.Output.all(pulumi.Output.from_input(dict(t.extra_secrets)), self._account)
+                        .apply(lambda a: to_sources(a[0], a[1])) for t in spec.init]
+        secrets_vf = main_sources.apply(value_froms)
+        init_parts = [pulumi.Output.all(pulumi.Output.from_input(dict(t.extra_env)), src.apply(value_froms))
+                      for t, src in zip(spec.init, init_sources)]
 
         log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/somastack/{self.stack}/{spec.key}",
                                             retention_in_days=self.log_retention_days, tags=tags, opts=child)
@@ -206,17 +251,11 @@ class FargateRuntime:
         exec_role = aws.iam.Role(f"{name}-exec-role", assume_role_policy=assume, tags=tags, opts=child)
         aws.iam.RolePolicyAttachment(
             f"{name}-exec-policy", role=exec_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", opts=child)
-
-        def secrets_policy(args: list) -> str:
-            values = sorted({secret_policy_resource(v) for d in args for v in d.values()})
-            return json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": values}]}, sort_keys=True)
-
-        all_vf = [secrets_vf, *[p.apply(lambda a: a[1]) for p in init_parts]]
+            policy_arn=self._account.apply(lambda a: execution_policy_arn(a[1])), opts=child)
         if spec.secrets or any(t.extra_secrets for t in spec.init):
-            aws.iam.RolePolicy(f"{name}-exec-secrets", role=exec_role.id,
-                               policy=pulumi.Output.all(*all_vf).apply(secrets_policy), opts=child)
+            policy = pulumi.Output.all(main_sources, *init_sources).apply(
+                lambda maps: secrets_policy_document(src for m in maps for src in m.values()))
+            aws.iam.RolePolicy(f"{name}-exec-secrets", role=exec_role.id, policy=policy, opts=child)
         task_role = aws.iam.Role(f"{name}-task-role", assume_role_policy=assume, tags=tags, opts=child)
         if spec.task_policy is not None:
             aws.iam.RolePolicy(f"{name}-task-policy", role=task_role.id, policy=spec.task_policy, opts=child)

@@ -60,11 +60,17 @@ def test_graceful_cycles_with_kafka(topology, harness):
     assert all(c.data["kafka"]["verdict"] == "INTACT" for c in rep.cycles)
 
 
+# Marked so that `-m "not services"` leaves it out; it starts its own Redis (persistence off) on
+# its own ports (the session's port offset + 700) instead of the session stack's.
+@pytest.mark.services("redis")
 def test_redis_without_persistence_loses_data_and_is_named(tmp_path):
+    import os
+
     from somastack_deploy.harness.base import Context
     from somastack_deploy.harness.manager import Harness, default_cache_dir
 
-    h = Harness(Context(state_dir=tmp_path / "stack", cache_dir=default_cache_dir(), port_offset=21000,
+    offset = int(os.environ.get("SOMASTACK_TEST_PORT_OFFSET", "20300")) + 700
+    h = Harness(Context(state_dir=tmp_path / "stack", cache_dir=default_cache_dir(), port_offset=offset,
                         options={"redis": {"persistence": "none"}}))
     try:
         topo = h.up(["redis"])

@@ -45,15 +45,28 @@ def test_render_memory_and_brain():
 
 
 def test_ecs_value_from_and_iam_resource():
-    from somastack_deploy.stacks.fargate.runtime import secret_policy_resource, value_from
+    """A name gets a partial ARN and the ``-??????`` wildcard, whatever its tail looks like; a full
+    ARN is used as is; the partition is the one passed in."""
+    from somastack_deploy.stacks.fargate.runtime import execution_policy_arn, secret_source, secrets_policy_document, value_from
 
     kw = dict(partition="aws", region="us-east-1", account_id="123456789012")
     vf = value_from("ref+awssecrets://somastack/prod/django#/secret_key", **kw)
     assert vf == "arn:aws:secretsmanager:us-east-1:123456789012:secret:somastack/prod/django:secret_key::"
-    assert secret_policy_resource(vf) == "arn:aws:secretsmanager:us-east-1:123456789012:secret:somastack/prod/django-*"
-    full = value_from("ref+awssecrets://arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf#/password", **kw)
-    assert full == "arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf:password::"
-    assert secret_policy_resource(full) == "arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf"
+    src = secret_source("ref+awssecrets://somastack/prod/django#/secret_key", **kw)
+    assert src.partial and src.policy_resource == "arn:aws:secretsmanager:us-east-1:123456789012:secret:somastack/prod/django-??????"
+    tail = secret_source("ref+awssecrets://somastack/prod/db-secret", **kw)  # "-secret": 7 characters
+    assert tail.partial and tail.value_from.endswith(":secret:somastack/prod/db-secret")
+    assert tail.policy_resource.endswith(":secret:somastack/prod/db-secret-??????")
+    full_ref = "ref+awssecrets://arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf#/password"
+    full = secret_source(full_ref, **kw)
+    assert value_from(full_ref, **kw) == full.value_from == "arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf:password::"
+    assert not full.partial and full.policy_resource == "arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf"
+    cn = secret_source("ref+awssecrets://soma/x", partition="aws-cn", region="cn-north-1", account_id="1")
+    assert cn.arn == "arn:aws-cn:secretsmanager:cn-north-1:1:secret:soma/x"
+    assert execution_policy_arn("aws-cn") == "arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    doc = json.loads(secrets_policy_document([src, full, src]))
+    assert doc == {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                                                           "Resource": sorted({src.policy_resource, full.policy_resource})}]}
     with pytest.raises(ValueError, match="ref\\+vault") as err:
         value_from("ref+vault://secret/x#/y", **kw)
     assert "secret/x" not in str(err.value)

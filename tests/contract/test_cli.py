@@ -237,3 +237,19 @@ def test_pre_commit_hook_definition():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "somastack-preflight")
     assert hook["entry"] == "somastack-deploy preflight --each" and hook["language"] == "python"
+
+
+@pytest.mark.parametrize("path", [SEEDS / "seed000-5.1-dev.env", CASES / "required-dev-missing-keys.env"],
+                         ids=lambda p: p.name)
+def test_dev_file_missing_required_variables_exits_0_with_warnings(path):
+    """DEV: missing Required variables warn that PROD would fail (seed 000 §4 Rule 91, §7); exit 0.
+    The same file with SA01_DEPLOYMENT_MODE=PROD exits 1."""
+    code, out, err = cli("preflight", path, "--format", "json")
+    assert code == 0, out + err
+    doc = json.loads(out)
+    assert doc["passed"] is True
+    required = [f for f in doc["findings"] if f["rule"] == "CONTRACT-REQUIRED"]
+    assert required and all(f["severity"] == "warning" and "PROD would fail" in f["message"] for f in required)
+    code, out, _ = cli("preflight", path, CASES / "required-prod.env", "--format", "json")
+    assert code == 1
+    assert any(f["rule"] == "CONTRACT-REQUIRED" and f["severity"] == "error" for f in json.loads(out)["findings"])

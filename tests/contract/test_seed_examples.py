@@ -3,7 +3,7 @@ verdicts, as explained in docs/contract.md ("The seeds' examples")."""
 
 from __future__ import annotations
 
-from .helpers import SEEDS, report_of
+from .helpers import CASES, SEEDS, report_of
 
 
 def _errors(report):
@@ -33,25 +33,52 @@ def test_seed_000_5_1_prod_example_fails_zero_fallback():
     assert ("VIBE-164", "SECRET_KEY") not in _errors(report)
 
 
-def test_seed_000_5_1_dev_example_misses_required_variables():
+def test_seed_000_5_1_dev_example_passes_with_warnings_that_prod_would_fail():
     """The DEV example is fine in what it sets (localhost allowed in DEV) but lacks the variables
-    seed 001 §2 marks Required without a default; examples/dev-standalone-local.env completes it."""
+    seed 001 §2 marks Required without a default. Fail-fast is a PROD behaviour (seed 000 §4
+    Rule 91, §7; Rule 164: dev defaults only in DEV, with warnings): in DEV each is a warning
+    saying PROD would fail, so the example passes; examples/dev-standalone-local.env completes it."""
     report = report_of(SEEDS / "seed000-5.1-dev.env")
-    assert _errors(report) == {("CONTRACT-REQUIRED", v) for v in
-                               ("SA01_DB_DSN", "SA01_REDIS_URL", "SA01_DB_PASSWORD", "SPICEDB_API_KEY",
-                                "OPENROUTER_API_KEY")}
-    assert report.warnings == []
+    assert report.passed and report.errors == []
+    required = ("SA01_DB_DSN", "SA01_REDIS_URL", "SA01_DB_PASSWORD", "SPICEDB_API_KEY", "OPENROUTER_API_KEY")
+    assert _warnings(report) == {("CONTRACT-REQUIRED", v) for v in required}
+    assert all("PROD would fail" in f.message for f in report.warnings)
+
+
+def test_seed_000_5_1_dev_example_fails_as_prod():
+    """The same file with SA01_DEPLOYMENT_MODE=PROD: the missing Required variables are errors
+    again (VIBE-91 for the endpoints, CONTRACT-REQUIRED for the secrets and keys)."""
+    report = report_of(SEEDS / "seed000-5.1-dev.env", CASES / "required-prod.env")
+    assert not report.passed
+    assert {("CONTRACT-REQUIRED", "SA01_DB_PASSWORD"), ("CONTRACT-REQUIRED", "SPICEDB_API_KEY"),
+            ("CONTRACT-REQUIRED", "OPENROUTER_API_KEY"), ("VIBE-91", "SA01_DB_DSN"),
+            ("VIBE-91", "SA01_REDIS_URL")} <= _errors(report)
+    assert not any(f.rule == "CONTRACT-REQUIRED" for f in report.warnings)
+
+
+def test_dev_standalone_without_llm_key_and_spicedb_key_passes_with_warnings():
+    """A DEV StandAlone file lacking only an LLM key and SPICEDB_API_KEY: exit 0, two warnings."""
+    report = report_of(CASES / "required-dev-missing-keys.env")
+    assert report.passed
+    assert _warnings(report) == {("CONTRACT-REQUIRED", "SPICEDB_API_KEY"),
+                                 ("CONTRACT-REQUIRED", "OPENROUTER_API_KEY")}
 
 
 def test_seed_000_5_3_standalone_example():
     """Memory alone: passes with two warnings (environment not set → DEV assumed; the token is the
     literal text "$(openssl rand -hex 32)": env files do not run commands). As a whole-stack
-    file it fails: the agent's required variables are missing."""
+    file it also passes in DEV (the environment is unset, so DEV): the agent's Required
+    variables are missing, each a warning that PROD would fail; with PROD it fails."""
     memory = report_of(SEEDS / "seed000-5.3-standalone.env", services=["memory"])
     assert memory.passed
     assert _warnings(memory) == {("VIBE-164", "SOMA_API_TOKEN"), ("CONTRACT-REQUIRED", "SA01_DEPLOYMENT_MODE")}
     assert "$(...)" in next(f.message for f in memory.warnings if f.rule == "VIBE-164")
-    assert not report_of(SEEDS / "seed000-5.3-standalone.env").passed
+    whole = report_of(SEEDS / "seed000-5.3-standalone.env")
+    assert whole.passed
+    assert {("CONTRACT-REQUIRED", v) for v in ("SA01_DB_DSN", "SA01_REDIS_URL", "SA01_DB_PASSWORD",
+                                                "SPICEDB_API_KEY", "OPENROUTER_API_KEY")} <= _warnings(whole)
+    prod = report_of(SEEDS / "seed000-5.3-standalone.env", CASES / "required-prod.env")
+    assert ("CONTRACT-REQUIRED", "SPICEDB_API_KEY") in _errors(prod)
 
 
 def test_seed_000_5_3_cluster_example():

@@ -140,3 +140,28 @@ def test_project_defaults_apply_under_stack_values(tmp_path):
                                           "  aws:region: eu-west-1\n  somastack:mode:\n    type: string\n")
     merged = with_project_defaults({"aws:region": "us-east-1"}, str(tmp_path))
     assert merged == {"somastack:logRetentionDays": 30, "aws:region": "us-east-1"}
+
+
+def test_a_rule_that_raises_exits_1_with_the_rule_id(fake_program, tmp_path, capsys):
+    """A policy rule that raises blocks like a mandatory violation: exit 1, the rule id and the
+    exception's one line in the report, no traceback, no value."""
+    from somastack_deploy.policies import REGISTRY, Rule
+
+    token = "aws:cloudwatch/logGroup:LogGroup"
+
+    def broken(res):
+        raise TypeError("can only concatenate str (not \"int\") to str")
+
+    rule = REGISTRY.add(Rule(name="broken-for-test", description="d", level="advisory", resource_types=(token,),
+                             source="test", check=broken))
+    try:
+        rc, out, err = _plan(capsys, "--stack", "fargate-dev", "--stack-file", _stack(tmp_path, "ok"), "--format", "json")
+    finally:
+        REGISTRY._rules.pop(rule.name)
+        REGISTRY._by_type[token].remove(rule)
+    assert rc == 1, err
+    doc = json.loads(out)
+    assert doc["policy"]["passed"] is False and doc["policy"]["violations"] == []
+    assert [(e["policy"], e["message"]) for e in doc["policy"]["errors"]] == [
+        ("broken-for-test", 'TypeError: can only concatenate str (not "int") to str')]
+    assert "Traceback" not in out + err

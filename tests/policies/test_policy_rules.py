@@ -308,7 +308,13 @@ def test_docker_datastore_port_published_on_all_interfaces():
     assert statuses(gateway, "no-public-datastore") == ["PASSED"]
 
 
-def test_unexpected_shape_is_unknown_without_value():
+def test_unexpected_shape_is_an_error_without_value():
+    """A rule that raises on a shape it was not written for has checked nothing: ERROR (blocks),
+    naming the exception type; the value the exception text quoted is masked."""
+    from somastack_deploy.policies.evaluate import blocks
+
     results = check([res("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": "ninety-" + PLANTED})], rules=["log-retention-set"])
-    assert [r.status for r in results] == ["UNKNOWN"]
-    assert PLANTED not in results[0].messages[0] and "ValueError" in results[0].messages[0]
+    assert [r.status for r in results] == ["ERROR"]
+    assert PLANTED not in results[0].messages[0] and results[0].messages[0].startswith("ValueError: ")
+    assert "***" in results[0].messages[0]
+    assert blocks(results)

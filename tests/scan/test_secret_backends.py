@@ -1,8 +1,11 @@
 """``--resolve-secrets`` backends.
 
 Vault: a real OpenBao server (KV v2 at ``secret/``) from the harness (``services("vault")``).
-AWS Secrets Manager: botocore's ``Stubber``, which checks every request against the
-``secretsmanager`` service model (no LocalStack/moto here: LocalStack needs Docker).
+AWS Secrets Manager and Parameter Store against a real endpoint (LocalStack's community
+runtime): ``test_aws_backends_live.py``. Here only what that endpoint cannot show: access
+denied (LocalStack's community edition does not enforce IAM) through botocore's ``Stubber``,
+which checks the request against the ``secretsmanager`` service model, and an unreachable
+endpoint (a closed loopback port).
 """
 
 from __future__ import annotations
@@ -156,7 +159,7 @@ def test_vault_unconfigured(monkeypatch):
     assert "VAULT_ADDR" in findings[0].message
 
 
-# -- AWS Secrets Manager (botocore Stubber: requests validated against the service model) -----
+# -- AWS Secrets Manager: what LocalStack cannot show (Stubber; closed port) ------------------
 
 @pytest.fixture
 def sm():
@@ -167,35 +170,6 @@ def sm():
         stubber.assert_no_pending_responses()
 
 
-def _value_response(secret_string: str) -> dict:
-    return {"ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:soma/prod/db-AbCdEf",
-            "Name": "soma/prod/db", "VersionId": "0" * 32, "SecretString": secret_string,
-            "VersionStages": ["AWSCURRENT"]}
-
-
-def test_aws_present_key(sm):
-    client, stubber = sm
-    stubber.add_response("get_secret_value", _value_response(json.dumps({"password": PLANTED})),
-                         {"SecretId": "soma/prod/db"})
-    assert secret_backends.resolve("ref+awssecrets://soma/prod/db#/password", secretsmanager_client=client) == PLANTED
-
-
-def test_aws_missing_key_and_missing_secret_read_once(sm):
-    client, stubber = sm
-    # check_references goes through the names in sorted order: SOMA_API_TOKEN first
-    stubber.add_client_error("get_secret_value", service_error_code="ResourceNotFoundException",
-                             http_status_code=400, expected_params={"SecretId": "soma/prod/gone"})
-    stubber.add_response("get_secret_value", _value_response(json.dumps({"password": PLANTED})),
-                         {"SecretId": "soma/prod/db"})
-    env = {"SOMA_DB_PASSWORD": "ref+awssecrets://soma/prod/db#/password",
-           "SOMA_DB_USER_PASSWORD": "ref+awssecrets://soma/prod/db#/nope",  # same secret: no second call
-           "SOMA_API_TOKEN": "ref+awssecrets://soma/prod/gone#/token"}
-    findings = check_references(env, secretsmanager_client=client)
-    assert sorted((f.rule, f.variable) for f in findings) == [(RULE_MISSING, "SOMA_API_TOKEN"),
-                                                              (RULE_MISSING, "SOMA_DB_USER_PASSWORD")]
-    assert all(PLANTED not in f.message for f in findings)
-
-
 def test_aws_access_denied(sm):
     client, stubber = sm
     stubber.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400,
@@ -203,12 +177,6 @@ def test_aws_access_denied(sm):
     findings = check_references({"SOMA_API_TOKEN": "ref+awssecrets://arn:aws:secretsmanager:eu-west-1:123456789012:secret:x#/t"},
                                 secretsmanager_client=client)
     assert [f.rule for f in findings] == [RULE_DENIED]
-
-
-def test_aws_whole_string_without_key(sm):
-    client, stubber = sm
-    stubber.add_response("get_secret_value", _value_response(PLANTED), {"SecretId": "soma/plain"})
-    assert secret_backends.resolve("ref+awssecrets://soma/plain", secretsmanager_client=client) == PLANTED
 
 
 def test_aws_unreachable_endpoint_is_a_finding():
@@ -223,13 +191,34 @@ def test_aws_unreachable_endpoint_is_a_finding():
     assert [f.rule for f in findings] == [RULE_UNREACHABLE]
 
 
-def test_aws_failed_read_is_replayed_not_repeated(sm):
-    client, stubber = sm
-    stubber.add_client_error("get_secret_value", service_error_code="ResourceNotFoundException",
-                             http_status_code=400, expected_params={"SecretId": "soma/prod/gone"})
-    env = {"SOMA_API_TOKEN": "ref+awssecrets://soma/prod/gone#/token",
-           "SOMA_MEMORY_API_TOKEN": "ref+awssecrets://soma/prod/gone#/memory"}  # one stub: a 2nd call fails
-    findings = check_references(env, secretsmanager_client=client)
-    assert sorted((f.rule, f.variable) for f in findings) == [(RULE_MISSING, "SOMA_API_TOKEN"),
-                                                              (RULE_MISSING, "SOMA_MEMORY_API_TOKEN")]
-    stubber.assert_no_pending_responses()
+def test_parse_ssm_references():
+    from somastack_deploy.config_contract.secret_backends import ssm_name
+
+    ref = parse("ref+awsssm://soma/prod/db?region=eu-west-1")
+    assert (ref.scheme, ref.path, ref.key, ref.params) == ("awsssm", "soma/prod/db", (), {"region": "eu-west-1"})
+    assert ssm_name(ref) == "/soma/prod/db"
+    assert ssm_name(parse("ref+awsssm:///soma/prod/db")) == "/soma/prod/db"
+    assert ssm_name(parse("ref+awsssm://soma/prod#/db/password")) == "/soma/prod/db/password"
+    assert ssm_name(parse("ref+awsssm://soma/x?version=3")) == "/soma/x:3"
+    assert ssm_name(parse("ref+awsssm://soma/x?label=blue")) == "/soma/x:blue"
+    for bad in ("ref+awsssm://", "ref+awsssm:///", "ref+awsssm://a//b", "ref+awsssm://a b"):
+        with pytest.raises(BackendError) as err:
+            parse(bad)
+        assert err.value.rule == RULE_INVALID
+
+
+def test_ssm_access_denied_and_unreachable():
+    from botocore.config import Config
+
+    client = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x" * 20).client(
+        "ssm", region_name="eu-west-1")
+    with Stubber(client) as stubber:
+        stubber.add_client_error("get_parameter", service_error_code="AccessDeniedException", http_status_code=400,
+                                 expected_params={"Name": "/soma/x", "WithDecryption": True})
+        findings = check_references({"SOMA_API_TOKEN": "ref+awsssm://soma/x"}, ssm_client=client)
+    assert [f.rule for f in findings] == [RULE_DENIED]
+    closed = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x" * 20).client(
+        "ssm", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{_closed_port()}",
+        config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}))
+    findings = check_references({"SOMA_API_TOKEN": "ref+awsssm://soma/x"}, ssm_client=closed)
+    assert [f.rule for f in findings] == [RULE_UNREACHABLE]

@@ -11,7 +11,7 @@ import pytest
 
 from somastack_deploy.policies import check, evaluate
 
-from conftest import run, stack_config
+from stack_helpers import run, stack_config
 
 RULE = "stateful-data-durable"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -192,7 +192,7 @@ def test_cluster_shape_comes_from_cacheShards_and_cacheReplicasPerShard():
 def test_bad_cluster_settings_are_one_line_errors(key, value, message):
     from somastack_deploy.stacks.settings import StackConfigError
 
-    from conftest import run_expecting
+    from stack_helpers import run_expecting
 
     info = run_expecting(StackConfigError, "fargate-prod", {**stack_config("fargate-prod"), f"somastack:{key}": value})
     text = str(info.value)

@@ -12,7 +12,7 @@ from somastack_deploy.config_contract.catalog import is_secret_name
 from somastack_deploy.config_contract.services import required_services
 from somastack_deploy.config_contract.topology import Topology, is_reference
 
-from conftest import ROOT, STACKS, run, run_expecting, stack_config
+from stack_helpers import ROOT, STACKS, run, run_expecting, stack_config
 
 #: Seed 001 §1.1 port of each container service.
 SEED_PORTS = {"agent": 20020, "brain": 30101, "memory": 10101, "keycloak": 20880, "spicedb": 20051,
@@ -358,7 +358,7 @@ def test_msk_iam_clients_get_a_kafka_policy_and_security_settings(plans):
     # execution roles may read exactly the referenced secrets
     exec_policy = policies["apps-agent-exec-secrets"]["Statement"][0]
     assert exec_policy["Action"] == ["secretsmanager:GetSecretValue"]
-    assert "arn:aws:secretsmanager:us-east-1:123456789012:secret:somastack/prod/django-*" in exec_policy["Resource"]
+    assert "arn:aws:secretsmanager:us-east-1:123456789012:secret:somastack/prod/django-??????" in exec_policy["Resource"]
 
 
 @pytest.mark.parametrize("key,value,message", [

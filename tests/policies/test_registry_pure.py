@@ -1,0 +1,169 @@
+"""The policy registry and offline evaluation machinery: the resource view (nested lookup,
+effective tags as AWS computes ``tags_all``), the registry (kebab-case names, duplicates,
+package wildcards), conversion of captured resources with their explicit provider, rule
+selection, disabled rules, violations and the mandatory verdict."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+
+from somastack_deploy.policies.registry import REGISTRY, CheckResult, Registry, ResourceInput, Rule, Violation, rule
+
+ev = importlib.import_module("somastack_deploy.policies.evaluate")  # the package re-exports a function of that name
+LOG = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def _rule(name="r-one", level="mandatory", types=(LOG,), check=lambda res: []):
+    return Rule(name=name, description="d", level=level, resource_types=tuple(types), source="s", check=check)
+
+
+def test_nested_get():
+    res = ResourceInput(LOG, "n", {"a": {"b": [{"c": 1}, None]}, "z": None, "f": False})
+    assert res.get("a", "b", 0, "c") == 1
+    assert res.get("a", "b", 1, "c", default="d") == "d"
+    assert res.get("a", "b", 5, default="idx") == "idx"
+    assert res.get("a", "x", default=0) == 0
+    assert res.get("z", default="none") == "none"
+    assert res.get("f") is False
+    assert res.get("a", "b", "k", default="type") == "type"
+    assert res.get() == res.props
+
+
+def test_effective_tags_merge_provider_defaults_under_resource_tags():
+    res = ResourceInput(LOG, "n", {"tags": {"Stack": "s", "Empty": None, "N": 1}},
+                        provider_props={"defaultTags": {"tags": {"Project": "p", "Stack": "default"}}})
+    assert res.tags == {"Project": "p", "Stack": "s", "N": "1"}
+    as_json = ResourceInput(LOG, "n", {}, provider_props={"defaultTags": json.dumps({"tags": {"Project": "p"}})})
+    assert as_json.tags == {"Project": "p"}
+    broken = ResourceInput(LOG, "n", {"tags": {"A": "b"}}, provider_props={"defaultTags": "{not json"})
+    assert broken.tags == {"A": "b"}
+    assert ResourceInput(LOG, "n", {}).tags == {}
+    assert ResourceInput(LOG, "n", {"tags": None}, provider_props={"defaultTags": None}).tags == {}
+
+
+def test_tag_lookup_ignores_case_and_separators():
+    res = ResourceInput(LOG, "n", {"tags": {"managed-by": "pulumi", "ENVIRONMENT": "PROD", "aws:cfn": "x"}})
+    assert res.tag("ManagedBy") == "pulumi" and res.tag("managed_by") == "pulumi"
+    assert res.tag("Environment") == "PROD"
+    assert res.tag("awscfn") == "x"
+    assert res.tag("Stack") is None
+
+
+def test_registry_rules_names_and_wildcards():
+    reg = Registry()
+    a = reg.add(_rule("a-rule", types=(LOG, "aws:s3/bucket:Bucket")))
+    b = reg.add(_rule("b-rule", types=("aws:*",)))
+    c = reg.add(_rule("c-rule", types=("kubernetes:core/v1:Secret",)))
+    assert reg.for_type(LOG) == [a, b]
+    assert reg.for_type("aws:ec2/vpc:Vpc") == [b]
+    assert reg.for_type("kubernetes:core/v1:Secret") == [c]
+    assert reg.for_type("docker:index/container:Container") == []
+    assert reg["b-rule"] is b and list(reg) == [a, b, c] and len(reg) == 3
+    assert reg.types() == {LOG, "aws:s3/bucket:Bucket", "aws:*", "kubernetes:core/v1:Secret"}
+    with pytest.raises(ValueError, match="duplicate rule 'a-rule'"):
+        reg.add(_rule("a-rule"))
+    for bad in ("Upper-case", "under_score", "-lead", "trail-", "double--dash", ""):
+        with pytest.raises(ValueError, match="not kebab-case"):
+            reg.add(_rule(bad))
+    assert len(reg) == 3
+
+
+def test_rule_decorator_registers_and_returns_the_function():
+    def fn(res):
+        return []
+
+    try:
+        assert rule("decorated-for-test", description="d", level="advisory", resource_types=[LOG], source="s")(fn) is fn
+        registered = REGISTRY["decorated-for-test"]
+        assert (registered.name, registered.check, registered.level, registered.resource_types, registered.description,
+                registered.source) == ("decorated-for-test", fn, "advisory", (LOG,), "d", "s")
+    finally:
+        REGISTRY._rules.pop("decorated-for-test", None)
+        REGISTRY._by_type[LOG] = [r for r in REGISTRY._by_type[LOG] if r.name != "decorated-for-test"]
+
+
+def test_violation_json_shape():
+    v = Violation("p", "r", LOG, "urn:x", "advisory", "m")
+    assert v.to_dict() == {"policy": "p", "resource": "r", "type": LOG, "urn": "urn:x", "level": "advisory",
+                           "message": "m"}
+
+
+def test_to_input_from_mappings_objects_and_providers():
+    res = ResourceInput(LOG, "n", {})
+    assert ev.to_input(res) is res
+    items = [
+        {"type": "pulumi:providers:aws", "name": "p", "urn": "urn:prov", "id": "id1", "props": {"region": "r"}},
+        {"type": LOG, "name": "a", "props": {"x": 1}, "urn": "urn:a", "provider": "urn:prov::id1"},
+        {"type": LOG, "name": "b", "provider": "urn:prov::other-id"},
+        {"type": LOG, "provider_props": {"explicit": True}, "provider": "urn:prov::id1"},
+    ]
+    providers = ev._provider_index(items)
+    assert providers == {"urn:prov::id1": {"region": "r"}, "urn:prov": {"region": "r"}}
+    a, b, c = (ev.to_input(i, providers) for i in items[1:])
+    assert (a.type, a.name, a.props, a.urn, a.provider_props) == (LOG, "a", {"x": 1}, "urn:a", {"region": "r"})
+    assert (b.name, b.props, b.urn, b.provider_props) == ("b", {}, "", {"region": "r"})  # by URN without the id
+    assert c.name == "" and c.provider_props == {"explicit": True}
+    assert ev.to_input({"type": LOG}).provider_props is None
+
+    class Captured:
+        type, name, urn, id, props, provider = "pulumi:providers:aws", "p", "urn:p2", "i2", {"k": "v"}, None
+
+    class Res:
+        type, name, urn, props, provider = LOG, "o", "urn:o", None, "urn:p2::i2"
+
+    index = ev._provider_index([Captured(), Res()])
+    got = ev.to_input(Res(), index)
+    assert (got.name, got.props, got.urn, got.provider_props) == ("o", {}, "urn:o", {"k": "v"})
+    assert ev.to_input(Res()).provider_props is None
+
+
+def test_check_selects_rules_skips_disabled_and_keeps_order(monkeypatch):
+    reg = Registry()
+    reg.add(_rule("first", check=lambda res: ["bad 1", "bad 2"]))
+    reg.add(_rule("second", level="advisory", check=lambda res: ["meh"]))
+    reg.add(_rule("off", level="disabled", check=lambda res: ["never"]))
+    monkeypatch.setattr(ev, "REGISTRY", reg)
+    items = [ResourceInput(LOG, "x", {}), ResourceInput("aws:s3/bucket:Bucket", "y", {})]
+    results = ev.check(items)
+    assert [(r.rule, r.resource, r.status) for r in results] == [("first", "x", "FAILED"), ("second", "x", "FAILED")]
+    assert [r.rule for r in ev.check(items, rules=["second"])] == ["second"]
+    assert ev.check(items, rules=[]) == []
+    violations = ev.evaluate(items)
+    assert [(v.policy, v.message, v.level) for v in violations] == [
+        ("first", "bad 1", "mandatory"), ("first", "bad 2", "mandatory"), ("second", "meh", "advisory")]
+    assert ev.mandatory(violations) and not ev.mandatory(violations[2:]) and not ev.mandatory([])
+    assert ev.blocks(results) and not ev.blocks(results[1:]) and not ev.blocks([])
+
+
+def test_violations_only_from_failed_results():
+    results = [CheckResult("a", "mandatory", "PASSED", LOG, "x", "u", ()),
+               CheckResult("b", "mandatory", "UNKNOWN", LOG, "x", "u", ("why",)),
+               CheckResult("c", "mandatory", "ERROR", LOG, "x", "u", ("TypeError: t",)),
+               CheckResult("d", "advisory", "FAILED", LOG, "x", "u", ("m",))]
+    assert [v.policy for v in ev.violations_of(results)] == ["d"]
+    assert [r.rule for r in ev.errors_of(results)] == ["c"]
+    assert ev.blocks(results) and not ev.blocks(results[:2] + results[3:])
+
+
+def test_provider_index_takes_providers_anywhere_and_defaults():
+    items = [{"type": LOG, "name": "a"}, object(),
+             {"type": "pulumi:providers:aws", "name": "p", "id": "i1", "props": {"k": 1}},
+             {"type": "pulumi:providers:aws", "name": "q", "urn": "urn:q"}]
+    assert ev._provider_index(items) == {"::i1": {"k": 1}, "": {"k": 1}, "urn:q::": {}, "urn:q": {}}
+
+
+def test_check_applies_the_explicit_providers_default_tags():
+    tags = {"Project": "somastack", "Environment": "PROD", "Stack": "s", "ManagedBy": "pulumi"}
+    items = [{"type": "pulumi:providers:aws", "name": "p", "urn": "urn:p", "id": "id1",
+              "props": {"defaultTags": {"tags": tags}}},
+             {"type": LOG, "name": "logs", "urn": "urn:l", "provider": "urn:p::id1",
+              "props": {"retentionInDays": 30, "tags": {}}}]
+    (result,) = ev.check(items, rules=["required-tags"])
+    assert result.status == "PASSED"
+    v = ev.violations_of([CheckResult("r", "advisory", "FAILED", LOG, "logs", "urn:l", ("m1", "m2"))])
+    assert [x.to_dict() for x in v] == [
+        {"policy": "r", "resource": "logs", "type": LOG, "urn": "urn:l", "level": "advisory", "message": "m1"},
+        {"policy": "r", "resource": "logs", "type": LOG, "urn": "urn:l", "level": "advisory", "message": "m2"}]
