@@ -23,7 +23,8 @@ EXTRA_MODULES: dict[str, frozenset[str]] = {
     "secrets": frozenset({"hvac", "boto3", "botocore"}),
     "checks": frozenset({"psycopg", "redis", "confluent_kafka", "pymilvus", "authzed", "grpcutil", "grpc", "kubernetes",
                          "docker",
-                         "pgserver", "httpx", "tenacity", "rich", "psutil", "hvac", "boto3", "botocore", "cryptography"}),
+                         "pgserver", "httpx", "tenacity", "rich", "psutil", "hvac", "boto3", "botocore", "cryptography",
+                         "localstack_client"}),
 }
 
 

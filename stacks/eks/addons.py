@@ -60,10 +60,10 @@ def irsa_trust_policy(provider_arn: str, issuer_url: str, namespace: str, servic
                                        f"{host}:aud": "sts.amazonaws.com"}}}]}, sort_keys=True)
 
 
-def lbc_policy() -> str:
+def lbc_policy(partition: str = "aws") -> str:
     """IAM policy of the AWS Load Balancer Controller (condensed from the controller's
     ``iam_policy.json``, v2.8): describe EC2/ELB/ACM/WAF/Shield, manage ELBv2 and the security
-    groups and tags it creates."""
+    groups and tags it creates; ``partition``: the looked-up AWS partition."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": "*",
          "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}},
@@ -80,7 +80,7 @@ def lbc_policy() -> str:
             "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection"]},
         {"Effect": "Allow", "Resource": "*", "Action": [
             "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:CreateSecurityGroup"]},
-        {"Effect": "Allow", "Resource": "arn:aws:ec2:*:*:security-group/*", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+        {"Effect": "Allow", "Resource": f"arn:{partition}:ec2:*:*:security-group/*", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
          "Condition": {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}},
         {"Effect": "Allow", "Resource": "*", "Action": ["ec2:DeleteSecurityGroup"],
          "Condition": {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}},
@@ -100,10 +100,11 @@ def lbc_policy() -> str:
     ]}, sort_keys=True)
 
 
-def external_dns_policy() -> str:
-    """IAM policy of ExternalDNS on Route 53 (ExternalDNS docs "Setting up ExternalDNS on AWS")."""
+def external_dns_policy(partition: str = "aws") -> str:
+    """IAM policy of ExternalDNS on Route 53 (ExternalDNS docs "Setting up ExternalDNS on AWS");
+    ``partition``: the looked-up AWS partition (``aws``, ``aws-cn``, ``aws-us-gov``)."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["route53:ChangeResourceRecordSets"], "Resource": ["arn:aws:route53:::hostedzone/*"]},
+        {"Effect": "Allow", "Action": ["route53:ChangeResourceRecordSets"], "Resource": [f"arn:{partition}:route53:::hostedzone/*"]},
         {"Effect": "Allow", "Action": ["route53:ListHostedZones", "route53:ListResourceRecordSets",
                                        "route53:ListTagsForResource"], "Resource": ["*"]},
     ]}, sort_keys=True)
@@ -119,8 +120,8 @@ class AddOns:
 
 
 def _irsa_role(name: str, oidc: aws.iam.OpenIdConnectProvider, issuer: pulumi.Output[str], sa: tuple[str, str],
-               tags: Mapping[str, str], *, policy_json: str | None = None,
-               managed_arn: str | None = None) -> aws.iam.Role:
+               tags: Mapping[str, str], *, policy_json: pulumi.Input[str] | None = None,
+               managed_arn: pulumi.Input[str] | None = None) -> aws.iam.Role:
     role = aws.iam.Role(name, assume_role_policy=pulumi.Output.all(oidc.arn, issuer).apply(
         lambda a: irsa_trust_policy(a[0], a[1], sa[0], sa[1])), tags=dict(tags))
     if policy_json is not None:
@@ -138,10 +139,12 @@ def install(*, cluster: aws.eks.Cluster, provider: k8s.Provider, region: str, vp
     """Install the add-ons on ``cluster`` (see the module docstring). ``versions``: overrides of
     :data:`DEFAULT_VERSIONS`; ``vpa``: install the Vertical Pod Autoscaler."""
     v = {**DEFAULT_VERSIONS, **dict(versions)}
+    partition = aws.get_partition_output().partition  # every ARN below: arn:<partition>:…
     issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
     oidc = aws.iam.OpenIdConnectProvider("eks-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=dict(tags))
     ebs_role = _irsa_role("eks-ebs-csi-role", oidc, issuer, EBS_CSI_SERVICE_ACCOUNT, tags,
-                          managed_arn="arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
+                          managed_arn=partition.apply(
+                              lambda p: f"arn:{p}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"))
     ebs = aws.eks.Addon("eks-ebs-csi", cluster_name=cluster.name, addon_name="aws-ebs-csi-driver",
                         addon_version=v["ebsCsiDriver"], service_account_role_arn=ebs_role.arn,
                         resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
@@ -155,7 +158,7 @@ def install(*, cluster: aws.eks.Cluster, provider: k8s.Provider, region: str, vp
 
     cert_manager = release("cert-manager", "cert-manager", "certManager", "cert-manager",
                            {"crds": {"enabled": True}}, k8s_opts)
-    lbc_role = _irsa_role("eks-lbc-role", oidc, issuer, LBC_SERVICE_ACCOUNT, tags, policy_json=lbc_policy())
+    lbc_role = _irsa_role("eks-lbc-role", oidc, issuer, LBC_SERVICE_ACCOUNT, tags, policy_json=partition.apply(lbc_policy))
     lbc = release("aws-load-balancer-controller", "aws-load-balancer-controller", "awsLoadBalancerController",
                   LBC_SERVICE_ACCOUNT[0], {
                       "clusterName": cluster.name, "region": region, "vpcId": vpc_id, "enableCertManager": True,
@@ -163,7 +166,7 @@ def install(*, cluster: aws.eks.Cluster, provider: k8s.Provider, region: str, vp
                                          "annotations": {"eks.amazonaws.com/role-arn": lbc_role.arn}}},
                   pulumi.ResourceOptions(provider=provider, depends_on=[*depends_on, cert_manager]))
     dns_role = _irsa_role("eks-external-dns-role", oidc, issuer, EXTERNAL_DNS_SERVICE_ACCOUNT, tags,
-                          policy_json=external_dns_policy())
+                          policy_json=partition.apply(external_dns_policy))
     zone = public_hostname.split(".", 1)[1] if public_hostname.count(".") >= 2 else public_hostname
     dns = release("external-dns", "external-dns", "externalDns", EXTERNAL_DNS_SERVICE_ACCOUNT[0], {
         "provider": {"name": "aws"}, "sources": ["ingress"], "policy": "upsert-only", "domainFilters": [zone],

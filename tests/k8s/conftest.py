@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PLANTED = "planted-K8sDev-" + secrets.token_hex(6)
+from k8s_manifests import PLANTED  # noqa: E402
 SECRET_VARS = ("SOMA_SECRET_KEY", "OPENROUTER_API_KEY", "SPICEDB_API_KEY", "SOMA_MEMORY_API_TOKEN",
                "SOMA_DB_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD")
 

@@ -5,8 +5,12 @@ with server-side apply and strict field validation."""
 from __future__ import annotations
 
 import copy
+import secrets
 import sys
 from pathlib import Path
+
+#: The marker planted in every secret file of the DEVELOPMENT stack test project (never in output).
+PLANTED = "planted-K8sDev-" + secrets.token_hex(6)
 
 STACKS_DIR = Path(__file__).resolve().parents[1] / "stacks"
 SKIP_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler")

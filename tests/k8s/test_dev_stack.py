@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 
 import pytest
-from conftest import PLANTED
+from k8s_manifests import PLANTED
 
 pytestmark = pytest.mark.services("kubernetes")
 

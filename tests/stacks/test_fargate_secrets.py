@@ -119,7 +119,16 @@ def test_eks_managed_policy_arns_use_the_looked_up_partition():
                   if r.name.startswith("eks-"))
     assert arns == sorted(f"arn:{PARTITION}:iam::aws:policy/{n}" for n in (
         "AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
-        "AmazonEC2ContainerRegistryReadOnly"))
+        "AmazonEC2ContainerRegistryReadOnly", "service-role/AmazonEBSCSIDriverPolicy"))
+
+
+def test_eks_add_on_policies_use_the_given_partition():
+    """The IRSA policies of the add-ons (Load Balancer Controller, ExternalDNS) name resources in
+    the looked-up partition, never the commercial one."""
+    from somastack_deploy.stacks.eks.addons import external_dns_policy, lbc_policy
+
+    for doc in (lbc_policy(PARTITION), external_dns_policy(PARTITION)):
+        assert "arn:aws:" not in doc and f"arn:{PARTITION}:" in doc
 
 
 def test_a_non_aws_reference_is_refused_naming_the_scheme_only():

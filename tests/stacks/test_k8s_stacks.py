@@ -7,7 +7,7 @@ import json
 import os
 
 import pytest
-from conftest import run, run_expecting, stack_config
+from stack_helpers import run, run_expecting, stack_config
 
 from somastack_deploy.components.oss_data import DATA_DIRS
 
