@@ -215,8 +215,11 @@ def _vault_fetch(ref: Reference, addr: str, token: str, timeout_s: float) -> Any
 
 # -- AWS Secrets Manager (boto3) -------------------------------------------------------------
 
-def _aws_client(ref: Reference, options: Mapping[str, Any], timeout_s: float):
-    client = options.get("secretsmanager_client")
+def _boto_client(service: str, ref: Reference, options: Mapping[str, Any], timeout_s: float):
+    """The boto3 client of ``service`` (``secretsmanager``, ``ssm``) for ``ref``: the caller's own
+    (``options["<service>_client"]``) or a new one in the reference's or the options' region, one
+    attempt, ``timeout_s`` (s) to connect and to read."""
+    client = options.get(f"{service}_client")
     if client is not None:
         return client
     import boto3
@@ -224,7 +227,7 @@ def _aws_client(ref: Reference, options: Mapping[str, Any], timeout_s: float):
 
     region = ref.params.get("region") or options.get("aws_region")
     config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 1, "mode": "standard"})
-    return boto3.session.Session().client("secretsmanager", region_name=region, config=config)
+    return boto3.session.Session().client(service, region_name=region, config=config)
 
 
 def _aws_read(ref: Reference, options: Mapping[str, Any], timeout_s: float, cache: dict) -> Any:
@@ -237,7 +240,7 @@ def _aws_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> 
 
     where = f"ref+awssecrets://{ref.path}"
     try:
-        client = _aws_client(ref, options, timeout_s)
+        client = _boto_client("secretsmanager", ref, options, timeout_s)
         kwargs = {"SecretId": ref.path}
         if ref.params.get("version_stage"):
             kwargs["VersionStage"] = ref.params["version_stage"]
@@ -281,18 +284,6 @@ def ssm_name(ref: Reference) -> str:
     return f"{name}:{selector}" if selector else name
 
 
-def _ssm_client(ref: Reference, options: Mapping[str, Any], timeout_s: float):
-    client = options.get("ssm_client")
-    if client is not None:
-        return client
-    import boto3
-    from botocore.config import Config
-
-    region = ref.params.get("region") or options.get("aws_region")
-    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 1, "mode": "standard"})
-    return boto3.session.Session().client("ssm", region_name=region, config=config)
-
-
 def _ssm_read(ref: Reference, options: Mapping[str, Any], timeout_s: float, cache: dict) -> str:
     key = ("ssm", ssm_name(ref), ref.params.get("region") or options.get("aws_region"))
     return _memoized(cache, key, lambda: _ssm_fetch(ref, options, timeout_s))
@@ -304,7 +295,7 @@ def _ssm_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> 
     name = ssm_name(ref)
     where = f"ref+awsssm://{ref.path}" + ("#/" + "/".join(ref.key) if ref.key else "")
     try:
-        response = _ssm_client(ref, options, timeout_s).get_parameter(Name=name, WithDecryption=True)
+        response = _boto_client("ssm", ref, options, timeout_s).get_parameter(Name=name, WithDecryption=True)
     except bx.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("ParameterNotFound", "ParameterVersionNotFound", "ParameterVersionLabelNotFound"):

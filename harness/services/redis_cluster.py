@@ -83,26 +83,22 @@ def _client(ctx, port: int, password: str):
 
 def nodes_answer(ctx, password: str) -> bool:
     """Every node answers PING (the cluster may not be formed yet). Never raises."""
-    for port in node_ports(ctx):
-        try:
-            c = _client(ctx, port, password)
-            try:
-                if not c.ping():
-                    return False
-            finally:
-                c.close()
-        except Exception:
-            return False
-    return True
+    return _every_node(ctx, password, lambda c: bool(c.ping()))
 
 
 def cluster_ok(ctx, password: str) -> bool:
     """Every node answers and reports ``cluster_state:ok`` (all slots served). Never raises."""
+    return _every_node(ctx, password, lambda c: c.cluster("INFO").get("cluster_state") == "ok")
+
+
+def _every_node(ctx, password: str, check) -> bool:
+    """True when ``check(client)`` is true on every node; False at the first node that fails it,
+    cannot be reached or raises. Each client is closed after its check."""
     for port in node_ports(ctx):
         try:
             c = _client(ctx, port, password)
             try:
-                if c.cluster("INFO").get("cluster_state") != "ok":
+                if not check(c):
                     return False
             finally:
                 c.close()
