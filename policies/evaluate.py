@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import rules as _rules  # noqa: F401  (registers the rules)
-from .registry import REGISTRY, CheckResult, ResourceInput, Violation, run_rule
+from .registry import CheckResult, ResourceInput, Violation, run_rule
+from .rules import REGISTRY
 
 
 def _provider_index(items: list[Any]) -> dict[str, Mapping[str, Any]]:

@@ -10,14 +10,19 @@ import json
 
 import pytest
 
-from somastack_deploy.policies.registry import REGISTRY, CheckResult, Registry, ResourceInput, Rule, Violation, rule
+from somastack_deploy.policies import rules as rules_pkg
+from somastack_deploy.policies.registry import CATEGORIES, CheckResult, Registry, ResourceInput, Rule, Violation
 
 ev = importlib.import_module("somastack_deploy.policies.evaluate")  # the package re-exports a function of that name
 LOG = "aws:cloudwatch/logGroup:LogGroup"
 
 
-def _rule(name="r-one", level="mandatory", types=(LOG,), check=lambda res: []):
-    return Rule(name=name, description="d", level=level, resource_types=tuple(types), source="s", check=check)
+def _rule(name="r-one", level="mandatory", types=(LOG,), check=lambda res: [], category="logging"):
+    """A rule instance of a class made for the test; its check is ``check``."""
+    attrs = {"name": name, "description": "d", "level": level, "category": category,
+             "resource_types": types if isinstance(types, str) else tuple(types),
+             "source": "s", "check": lambda self, res: check(res)}
+    return type("RuleForTest", (Rule,), attrs)()
 
 
 def test_nested_get():
@@ -71,18 +76,39 @@ def test_registry_rules_names_and_wildcards():
     assert len(reg) == 3
 
 
-def test_rule_decorator_registers_and_returns_the_function():
-    def fn(res):
-        return []
+def test_registry_rejects_bad_metadata_and_removes_rules():
+    reg = Registry([_rule("a-rule"), _rule("b-rule", types=(LOG, "aws:*"))])
+    assert [r.name for r in reg] == ["a-rule", "b-rule"]
+    for bad, match in ((_rule("c-rule", level="blocking"), "unknown level 'blocking'"),
+                       (_rule("c-rule", category="misc"), "unknown category 'misc'"),
+                       (_rule("c-rule", types=()), "resource_types must be a non-empty tuple"),
+                       (_rule("c-rule", types=LOG), "resource_types must be a non-empty tuple")):
+        with pytest.raises(ValueError, match=match):
+            reg.add(bad)
+        assert "c-rule" not in [r.name for r in reg]
+    removed = reg.remove("b-rule")
+    assert removed.name == "b-rule" and [r.name for r in reg] == ["a-rule"] and len(reg) == 1
+    assert reg.for_type("aws:s3/bucket:Bucket") == [] and reg.types() == {LOG}
+    assert [r.name for r in reg.for_type(LOG)] == ["a-rule"]
+    with pytest.raises(KeyError):
+        reg.remove("b-rule")
+    assert reg.add(removed) is removed and [r.name for r in reg.for_type(LOG)] == ["a-rule", "b-rule"]
 
-    try:
-        assert rule("decorated-for-test", description="d", level="advisory", resource_types=[LOG], source="s")(fn) is fn
-        registered = REGISTRY["decorated-for-test"]
-        assert (registered.name, registered.check, registered.level, registered.resource_types, registered.description,
-                registered.source) == ("decorated-for-test", fn, "advisory", (LOG,), "d", "s")
-    finally:
-        REGISTRY._rules.pop("decorated-for-test", None)
-        REGISTRY._by_type[LOG] = [r for r in REGISTRY._by_type[LOG] if r.name != "decorated-for-test"]
+
+def test_the_registry_is_built_from_the_rule_classes_of_each_module():
+    """One instance per class listed in a module's ``RULES``, in module order; every rule has
+    its metadata, a category, a ``check`` of its own and no module registers itself."""
+    classes = [cls for module in rules_pkg.MODULES for cls in module.RULES]
+    assert [type(r) for r in rules_pkg.REGISTRY] == classes
+    assert [r.name for r in rules_pkg.all_rules()] == [r.name for r in rules_pkg.REGISTRY]
+    assert all(a is not b for a, b in zip(rules_pkg.all_rules(), rules_pkg.REGISTRY))
+    for r in rules_pkg.REGISTRY:
+        assert isinstance(r, Rule) and r.category in CATEGORIES and r.level == "mandatory"
+        assert r.description.endswith(".") and r.source and r.resource_types
+        assert type(r).check is not Rule.check and type(r).check.__doc__
+        assert repr(r) == f"<Rule {r.name}>"
+    assert {m.__name__.rsplit(".", 1)[-1] for m in rules_pkg.MODULES} == {
+        "secrets", "database", "exposure", "loadbalancer", "cache", "kafka", "logs", "state", "tags"}
 
 
 def test_violation_json_shape():

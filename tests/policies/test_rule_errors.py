@@ -24,7 +24,10 @@ def _res(props: dict, provider_props=None) -> ResourceInput:
 
 
 def _rule(check_fn, level="mandatory", name="broken-rule") -> Rule:
-    return Rule(name=name, description="d", level=level, resource_types=(LOG_GROUP,), source="test", check=check_fn)
+    """A rule instance whose check is ``check_fn`` (a rule class made for the test)."""
+    attrs = {"name": name, "description": "d", "level": level, "category": "logging", "resource_types": (LOG_GROUP,),
+             "source": "test", "check": lambda self, res: check_fn(res)}
+    return type("BrokenForTest", (Rule,), attrs)()
 
 
 @contextlib.contextmanager
@@ -34,9 +37,7 @@ def registered(rule: Rule):
     try:
         yield rule
     finally:
-        REGISTRY._rules.pop(rule.name)
-        for token in rule.resource_types:
-            REGISTRY._by_type[token].remove(rule)
+        REGISTRY.remove(rule.name)
 
 
 def _raises(exc):
