@@ -323,3 +323,120 @@ def test_required_tags_scope():
 def test_resolve_taggable(token, expect):
     assert resolve_taggable(token) is expect
     assert is_taggable(token) is expect
+
+
+# --------------------------------------------------------------------------- no-public-datastore
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+K8S_SVC = "kubernetes:core/v1:Service"
+DOCKER = "docker:index/container:Container"
+EXPOSED_PG_REDIS = "ingress from the internet reaches PostgreSQL 5432, Redis 6379"
+
+
+def test_msk_public_access_defaults_to_disabled():
+    msk = {"clusterName": "soma", "kafkaVersion": "3.6.0", "numberOfBrokerNodes": 3,
+           "brokerNodeGroupInfo": {"instanceType": "kafka.m5.large", "clientSubnets": ["subnet-a", "subnet-b"]}}
+    assert outcome(MSK, msk, "no-public-datastore") == PASSED  # no connectivityInfo: AWS default DISABLED
+    msk["brokerNodeGroupInfo"]["connectivityInfo"] = {"publicAccess": {"type": "SERVICE_PROVIDED_EIPS"}}
+    assert outcome(MSK, msk, "no-public-datastore") == ("FAILED", (
+        "public access is SERVICE_PROVIDED_EIPS (brokerNodeGroupInfo.connectivityInfo.publicAccess)",))
+
+
+def test_rds_cluster_instance_publicly_accessible():
+    inst = {"clusterIdentifier": "soma", "instanceClass": "db.r6g.large", "engine": "aurora-postgresql"}
+    assert outcome("aws:rds/clusterInstance:ClusterInstance", inst, "no-public-datastore") == PASSED
+    assert outcome("aws:rds/clusterInstance:ClusterInstance", {**inst, "publiclyAccessible": "true"},
+                   "no-public-datastore") == ("FAILED", ("publiclyAccessible is true",))
+
+
+@pytest.mark.parametrize("ingress,expect", [
+    ([{"protocol": "tcp", "fromPort": 5432, "toPort": 6379, "cidrBlocks": ["0.0.0.0/0"]}],
+     ("ingress[0] from the internet reaches PostgreSQL 5432, Redis 6379",)),
+    ([{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]},
+      {"protocol": "tcp", "fromPort": 6379, "toPort": 6379, "ipv6CidrBlocks": ["::/0"]}],
+     ("ingress[1] from the internet reaches Redis 6379",)),
+    ([{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.0.0.0/8"], "ipv6CidrBlocks": ["fd00::/8"]}],
+     ()),
+    ([{"protocol": "udp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}], ()),
+])
+def test_security_group_inline_ingress(ingress, expect):
+    props = {"vpcId": "vpc-0abc", "description": "datastores", "ingress": ingress, "tags": TAGS}
+    assert outcome(SG, props, "no-public-datastore") == (("FAILED", expect) if expect else PASSED)
+
+
+@pytest.mark.parametrize("props,expect", [
+    ({"type": "ingress", "protocol": "tcp", "fromPort": 5432, "toPort": 6379, "cidrBlocks": ["0.0.0.0/0"]},
+     EXPOSED_PG_REDIS),
+    ({"type": "ingress", "protocol": "tcp", "fromPort": 6379, "toPort": 6379, "ipv6CidrBlocks": ["::/0"]},
+     "ingress from the internet reaches Redis 6379"),
+    ({"type": "ingress", "protocol": "udp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}, None),
+    ({"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}, None),
+    ({"type": "ingress", "protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.0.0.0/16"]}, None),
+    # egress to anywhere on a datastore port is not exposure
+    ({"type": "egress", "protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}, None),
+])
+def test_security_group_rule(props, expect):
+    full = {"securityGroupId": "sg-0db", **props}
+    assert outcome(SG_RULE, full, "no-public-datastore") == (("FAILED", (expect,)) if expect else PASSED)
+
+
+@pytest.mark.parametrize("props,expect", [
+    ({"ipProtocol": "tcp", "fromPort": 5432, "toPort": 6379, "cidrIpv4": "0.0.0.0/0"}, EXPOSED_PG_REDIS),
+    ({"ipProtocol": "tcp", "fromPort": 9092, "toPort": 9092, "cidrIpv6": "::/0"},
+     "ingress from the internet reaches Kafka 9092"),
+    ({"ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"},
+     "ingress from the internet reaches ZooKeeper 2181, etcd 2379, PostgreSQL 5432, Redis 6379, Kafka 9092, "
+     "Kafka TLS 9094, Kafka SASL/SCRAM 9096, Kafka IAM 9098, Milvus 19530"),
+    ({"ipProtocol": "udp", "fromPort": 5432, "toPort": 5432, "cidrIpv4": "0.0.0.0/0"}, None),
+    ({"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}, None),
+    ({"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrIpv4": "10.0.0.0/16"}, None),
+])
+def test_vpc_security_group_ingress_rule(props, expect):
+    full = {"securityGroupId": "sg-0db", **props}
+    assert outcome(VPC_RULE, full, "no-public-datastore") == (("FAILED", (expect,)) if expect else PASSED)
+
+
+def _service(ports: list[dict], **annotations) -> dict:
+    return {"metadata": {"name": "redis", "namespace": "soma", "annotations": annotations},
+            "spec": {"type": "LoadBalancer", "selector": {"app": "redis"}, "ports": ports}}
+
+
+@pytest.mark.parametrize("svc,expect", [
+    (_service([{"name": "redis", "port": 6379, "targetPort": 6379}]),
+     ("internet-facing LoadBalancer Service exposes Redis 6379",)),
+    # a datastore behind another load balancer port is still reachable from the internet
+    (_service([{"name": "pg", "port": 443, "targetPort": 5432}]),
+     ("internet-facing LoadBalancer Service exposes PostgreSQL 5432",)),
+    (_service([{"port": 9092.0, "targetPort": "kafka"}]),  # numbers arrive as floats over gRPC
+     ("internet-facing LoadBalancer Service exposes Kafka 9092",)),
+    (_service([{"port": 6379, "targetPort": 6379}, {"port": 19530, "targetPort": 19530}]),
+     ("internet-facing LoadBalancer Service exposes Redis 6379",
+      "internet-facing LoadBalancer Service exposes Milvus 19530")),
+    (_service([{"port": 6379}], **{"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}), None),
+    (_service([{"port": 6379}], **{"service.beta.kubernetes.io/aws-load-balancer-scheme": "Internal"}), None),
+    (_service([{"port": 6379}], **{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}),
+     ("internet-facing LoadBalancer Service exposes Redis 6379",)),
+    (_service([{"port": 6379}], **{"service.beta.kubernetes.io/aws-load-balancer-internal": "false"}),
+     ("internet-facing LoadBalancer Service exposes Redis 6379",)),
+    (_service([{"port": 443, "targetPort": "https"}]), None),
+    ({"metadata": {"name": "redis"}, "spec": {"type": "ClusterIP", "ports": [{"port": 6379}]}}, None),
+    ({"metadata": {"name": "redis"}, "spec": {"type": "LoadBalancer"}}, None),
+])
+def test_kubernetes_load_balancer_service(svc, expect):
+    assert outcome(K8S_SVC, svc, "no-public-datastore") == (("FAILED", expect) if expect else PASSED)
+
+
+@pytest.mark.parametrize("ports,expect", [
+    ([{"internal": 5432, "external": 5432}],
+     ("PostgreSQL 5432 is published on 0.0.0.0 (bind it to 127.0.0.1)",)),
+    ([{"internal": 6379.0, "external": 16379, "ip": "192.168.1.20"}],
+     ("Redis 6379 is published on 192.168.1.20 (bind it to 127.0.0.1)",)),
+    ([{"internal": 6379, "external": 6379, "ip": "::"}], ("Redis 6379 is published on :: (bind it to 127.0.0.1)",)),
+    ([{"internal": 5432, "external": 5432, "ip": "127.0.0.1"}, {"internal": 6379, "ip": "::1"},
+      {"internal": 9092, "ip": "localhost"}, {"internal": 8080, "external": 8080}], None),
+    ([{"internal": None, "external": 5432}], None),  # unknown container port: nothing to judge
+])
+def test_docker_published_ports(ports, expect):
+    props = {"name": "somastack-postgres", "image": "postgres:16", "ports": ports}
+    assert outcome(DOCKER, props, "no-public-datastore") == (("FAILED", expect) if expect else PASSED)
