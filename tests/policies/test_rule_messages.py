@@ -440,3 +440,21 @@ def test_kubernetes_load_balancer_service(svc, expect):
 def test_docker_published_ports(ports, expect):
     props = {"name": "somastack-postgres", "image": "postgres:16", "ports": ports}
     assert outcome(DOCKER, props, "no-public-datastore") == (("FAILED", expect) if expect else PASSED)
+
+
+# --------------------------------------------------------------------------- secrets, error masking
+def test_ecs_container_and_variable_without_a_name():
+    defs = [{"image": "soma/agent:1", "environment": [{"value": "AKIAIOSFODNN7EXAMPLE"}]}]
+    assert outcome("aws:ecs/taskDefinition:TaskDefinition", {"family": "agent", "containerDefinitions": defs},
+                   "no-plaintext-secret-in-container-env") == ("FAILED", (
+        "container ?:  holds a value shaped like a secret (AWS Access Key); use the task definition's secrets "
+        "(valueFrom a Secrets Manager ARN)",))
+
+
+def test_error_text_masks_the_longest_value_first():
+    """A value that contains a shorter value is masked whole (masking the short one first would
+    leave the rest of the long one in the report)."""
+    from somastack_deploy.policies.registry import error_text
+
+    res = ResourceInput(LOG, "logs", {"kmsKeyId": "zzz", "name": "abc-zzz-long-value"})
+    assert error_text(ValueError("bad name abc-zzz-long-value, key zzz"), res) == "ValueError: bad name ***, key ***"
