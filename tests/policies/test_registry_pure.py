@@ -138,12 +138,49 @@ def test_to_input_from_mappings_objects_and_providers():
         type, name, urn, id, props, provider = "pulumi:providers:aws", "p", "urn:p2", "i2", {"k": "v"}, None
 
     class Res:
-        type, name, urn, props, provider = LOG, "o", "urn:o", None, "urn:p2::i2"
+        type, name, urn, id, props, provider = LOG, "o", "urn:o", None, None, "urn:p2::i2"
 
     index = ev._provider_index([Captured(), Res()])
     got = ev.to_input(Res(), index)
     assert (got.name, got.props, got.urn, got.provider_props) == ("o", {}, "urn:o", {"k": "v"})
     assert ev.to_input(Res()).provider_props is None
+
+
+PROVIDER_URN = "urn:pulumi:fargate-prod::somastack::pulumi:providers:aws::aws-eu-west-1"
+PROVIDER_ID = "8a2c1f7e-5b0d-4c39-9e61-3f1f0d2b7a44"
+
+
+def test_provider_lookup_with_real_urns():
+    """Provider references are ``URN::ID`` and URNs contain ``::`` themselves: the exact
+    reference first, else the URN without the last ``::ID`` (an ID that changed since)."""
+    from somastack_deploy.plan.runner import CapturedResource
+
+    def captured(typ, name, *, id=None, provider=None, props=None):
+        return CapturedResource(urn=f"urn:pulumi:fargate-prod::somastack::{typ}::{name}", type=typ, name=name,
+                                parent=None, parent_name=None, parent_type=None, custom=True, id=id,
+                                provider=provider, dependencies=(), inputs={}, outputs={}, props=props or {})
+
+    prov = captured("pulumi:providers:aws", "aws-eu-west-1", id=PROVIDER_ID,
+                    props={"region": "eu-west-1", "defaultTags": {"tags": {"Project": "somastack"}}})
+    assert prov.urn == PROVIDER_URN
+    exact = captured(LOG, "logs-a", provider=f"{PROVIDER_URN}::{PROVIDER_ID}", props={"retentionInDays": 30})
+    moved = captured(LOG, "logs-b", provider=f"{PROVIDER_URN}::04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+    other = captured(LOG, "logs-c", provider="urn:pulumi:fargate-prod::somastack::pulumi:providers:aws::other::x")
+    unknown_id = captured("pulumi:providers:aws", "aws-no-id", props={"region": "us-east-1"})
+    index = ev._provider_index([prov, exact, moved, other, unknown_id])
+    assert set(index) == {f"{PROVIDER_URN}::{PROVIDER_ID}", PROVIDER_URN, unknown_id.urn + "::", unknown_id.urn}
+    got = [ev.to_input(r, index) for r in (exact, moved, other)]
+    assert [(g.name, g.urn, g.props, g.tags) for g in got] == [
+        ("logs-a", exact.urn, {"retentionInDays": 30}, {"Project": "somastack"}),
+        ("logs-b", moved.urn, {}, {"Project": "somastack"}), ("logs-c", other.urn, {}, {})]
+    assert got[2].provider_props is None
+    as_dicts = [{"type": r.type, "name": r.name, "urn": r.urn, "id": r.id, "props": r.props, "provider": r.provider}
+                for r in (prov, exact, moved, other)]
+    dict_index = ev._provider_index(as_dicts)
+    assert dict_index == {k: v for k, v in index.items() if "no-id" not in k}
+    assert [ev.to_input(d, dict_index).provider_props for d in as_dicts[1:]] == [prov.props, prov.props, None]
+    assert ev.to_input(as_dicts[1]).provider_props is None  # no index: no provider
+    assert ev._provider_index([{"name": "untyped"}, {"type": None}]) == {}
 
 
 def test_check_selects_rules_skips_disabled_and_keeps_order(monkeypatch):
