@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from somastack_deploy.policies import REGISTRY, ResourceInput, Rule, check
+from somastack_deploy.policies import REGISTRY, CheckResult, ResourceInput, Rule, check
 from somastack_deploy.policies.evaluate import blocks, errors_of, mandatory, violations_of
 from somastack_deploy.policies.registry import MAX_ERROR_TEXT, NotApplicable, Unknown, error_text, run_rule
 
@@ -69,7 +69,9 @@ def test_error_text_is_one_line_with_every_property_value_masked():
 
 
 def test_unknown_and_not_applicable_keep_their_meaning_and_interrupts_propagate():
-    assert run_rule(_rule(_raises(Unknown("value unknown at preview"))), _res({})).status == "UNKNOWN"
+    urn = "urn:pulumi:s::p::" + LOG_GROUP + "::logs"
+    assert run_rule(_rule(_raises(Unknown("value unknown at preview"))), _res({})) == CheckResult(
+        "broken-rule", "mandatory", "UNKNOWN", LOG_GROUP, "logs", urn, ("value unknown at preview",))
     assert run_rule(_rule(_raises(NotApplicable())), _res({})) is None
     with pytest.raises(KeyboardInterrupt):
         run_rule(_rule(_raises(KeyboardInterrupt())), _res({}))
@@ -77,7 +79,8 @@ def test_unknown_and_not_applicable_keep_their_meaning_and_interrupts_propagate(
     class UnknownValueError(Exception):  # CrossGuard's class is matched by name
         pass
 
-    assert run_rule(_rule(_raises(UnknownValueError())), _res({})).status == "UNKNOWN"
+    assert run_rule(_rule(_raises(UnknownValueError()), level="advisory"), _res({})) == CheckResult(
+        "broken-rule", "advisory", "UNKNOWN", LOG_GROUP, "logs", urn, ("a property is unknown until the resource is created",))
 
 
 @pytest.mark.parametrize("level", ["mandatory", "advisory"])
