@@ -16,6 +16,11 @@ Progress (the engine's own lines) goes to stderr; one summary line (or ``--forma
 stdout; secret values are never shown (``show_secrets`` off; Pulumi masks them as ``[secret]``).
 ``destroy`` needs ``--yes``.
 
+A failed run ends with one line ``somastack-deploy: OP STACK failed: <resource>: <its error>``
+taken from the engine's diagnostic events (:func:`diagnostic_error`), else from the CLI's output
+(:func:`error_line`). With ``--expect-no-changes`` the summary (with the changes) is printed as
+usual before the exit code says changes were found.
+
 Exit codes: 0 done (no changes, with ``--expect-no-changes``); 1 the engine failed (a resource
 error, the program failed, e.g. the config contract) or changes were found with
 ``--expect-no-changes``; 2 unusable input (no project, no stack file, no Pulumi CLI, no
