@@ -78,9 +78,9 @@ def _walk(value, typ, path: str, out: list[str]) -> None:
         for key in value:
             name = py_names.get(key, key)  # the SDK accepts snake_case keys and translates them
             if name not in types:
-                out.append(f"{path}.{key}" if path else str(key))
+                out.append(f"{path}.{key}")
                 continue
-            _walk(value[key], types[name], f"{path}.{name}" if path else name, out)
+            _walk(value[key], types[name], f"{path}.{name}", out)
     elif kind == "list" and isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             _walk(item, inner, f"{path}[{i}]", out)

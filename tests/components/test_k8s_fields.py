@@ -40,6 +40,17 @@ def test_unknown_fields_are_named_by_path():
                                                              "spec": {"anything": 1}}) == ["metadata.bogus"]
 
 
+def test_maps_of_objects_are_walked():
+    """A CRD's schema is a map of property name → JSONSchemaProps objects."""
+    schema = {"openAPIV3Schema": {"type": "object", "properties": {
+        "spec": {"type": "object", "properties": {"size": {"type": "integer", "minimm": 1}}}}}}
+    crd = {"metadata": {"name": "xs.example.io"}, "spec": {
+        "group": "example.io", "names": {"kind": "X", "plural": "xs"}, "scope": "Namespaced",
+        "versions": [{"name": "v1", "served": True, "storage": True, "schema": schema}]}}
+    assert unknown_fields(k8s.apiextensions.v1.CustomResourceDefinition, crd) == [
+        "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.size.minimm"]
+
+
 def test_outputs_are_not_inspected():
     import pulumi
 
@@ -52,6 +63,11 @@ def test_error_is_one_line_naming_resource_and_paths():
     text = str(err)
     assert "\n" not in text and text.startswith("kubernetes:apps/v1:Deployment bad: unknown fields spec.f0, ")
     assert "(+2 more)" in text and err.paths[-1] == "spec.f6"
+    five = str(UnknownFieldError("t", "n", [f"f{i}" for i in range(5)]))
+    assert five.endswith("unknown fields f0, f1, f2, f3, f4 (not in the Kubernetes schema; the provider would drop it silently)")
+    six = str(UnknownFieldError("t", "n", [f"f{i}" for i in range(6)]))
+    assert "f4 (+1 more)" in six and "f5" not in six
+    assert str(UnknownFieldError("t", "n", ["a.b"])) .startswith("t n: unknown field a.b (")
 
 
 def test_the_transformation_fails_the_program_under_mocks(run_program):
@@ -78,4 +94,14 @@ def test_non_kubernetes_resources_are_left_alone():
     class Args:  # the fields strict_fields reads
         type_, name, props, resource = "aws:s3/bucket:Bucket", "b", {"bogus": 1}, object()
 
+    assert strict_fields(Args()) is None
+    # the type decides, not the class: a non-kubernetes type is never checked
+    Args.resource = k8s.apps.v1.Deployment.__new__(k8s.apps.v1.Deployment)
+    Args.props = {"spec": {"bogus": 1}}
+    assert strict_fields(Args()) is None
+    Args.type_ = "kubernetes:apps/v1:Deployment"
+    with pytest.raises(UnknownFieldError, match="spec.bogus"):
+        strict_fields(Args())
+    # a component (not a custom resource) of a kubernetes-like type is left alone
+    Args.resource = object()
     assert strict_fields(Args()) is None
