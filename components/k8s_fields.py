@@ -53,13 +53,9 @@ def _shape(typ) -> tuple[str, object] | None:
         return "object", typ
     origin = typing.get_origin(typ)
     args = typing.get_args(typ)
-    if origin is typing.Union:
+    if origin is typing.Union:  # the SDK puts the input type (or the list/map) first
         found = [s for s in (_shape(a) for a in args) if s is not None]
-        for kind in ("object", "list", "map"):
-            for s in found:
-                if s[0] == kind:
-                    return s
-        return None
+        return found[0] if found else None
     if origin in (list, abc.Sequence) and args:
         return "list", args[0]
     if origin in (dict, abc.Mapping) and len(args) == 2:

@@ -51,6 +51,15 @@ def test_maps_of_objects_are_walked():
         "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.size.minimm"]
 
 
+def test_top_level_properties_in_python_spelling():
+    """Top-level keys come as the SDK stores them (``allowed_topologies``); paths use the
+    Kubernetes name."""
+    sc = {"metadata": {"name": "gp3"}, "provisioner": "ebs.csi.aws.com",
+          "allowed_topologies": [{"matchLabelExpressions": [{"key": "zone", "values": ["a"], "valuez": []}]}]}
+    assert unknown_fields(k8s.storage.v1.StorageClass, sc) == [
+        "allowedTopologies[0].matchLabelExpressions[0].valuez"]
+
+
 def test_outputs_are_not_inspected():
     import pulumi
 
@@ -67,7 +76,8 @@ def test_error_is_one_line_naming_resource_and_paths():
     assert five.endswith("unknown fields f0, f1, f2, f3, f4 (not in the Kubernetes schema; the provider would drop it silently)")
     six = str(UnknownFieldError("t", "n", [f"f{i}" for i in range(6)]))
     assert "f4 (+1 more)" in six and "f5" not in six
-    assert str(UnknownFieldError("t", "n", ["a.b"])) .startswith("t n: unknown field a.b (")
+    assert str(UnknownFieldError("t", "n", ["a.b"])).startswith("t n: unknown field a.b (")
+    assert str(UnknownFieldError("t", "n", ["a", "b"])).startswith("t n: unknown fields a, b (")
 
 
 def test_the_transformation_fails_the_program_under_mocks(run_program):
