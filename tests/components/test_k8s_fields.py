@@ -115,3 +115,16 @@ def test_non_kubernetes_resources_are_left_alone():
     # a component (not a custom resource) of a kubernetes-like type is left alone
     Args.resource = object()
     assert strict_fields(Args()) is None
+
+
+def test_works_in_a_fresh_interpreter():
+    """The SDK's string annotations (``Output[T]``) resolve without other modules imported first
+    (in a fresh process ``typing.get_type_hints`` alone raises NameError and nothing is checked)."""
+    import subprocess
+    import sys
+
+    code = ("import pulumi_kubernetes as k8s\n"
+            "from somastack_deploy.components.k8s_fields import unknown_fields\n"
+            "print(unknown_fields(k8s.apps.v1.Deployment, {'spec': {'replica': 1}}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "['spec.replica']", out.stderr[-2000:]
