@@ -131,6 +131,7 @@ def C(hints=(), argv=(), env=None, mounts=(), name="svc") -> Container:
     (["ghcr.io/redis-labs/soma-agent:1"], [], None),        # the image's repository names the engine, not its path
     (["ghcr.io/postgres-tools/agent"], [], None),
     (["soma-agent:redis-7"], [], None),                     # nor its tag
+    (["soma-agent:7-redis"], [], None),
     (["postgres"], [], "postgres"),                         # a label or name hint
     (["Milvus"], [], "milvus"),
     (["bitnami/kafka:3.7"], [], "kafka"),
