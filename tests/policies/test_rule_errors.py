@@ -52,7 +52,7 @@ def test_any_exception_is_an_error_naming_rule_and_type(exc):
     result = run_rule(_rule(_raises(exc)), _res({"name": "x"}))
     assert result.status == "ERROR" and result.rule == "broken-rule" and result.level == "mandatory"
     assert result.messages == (f"{type(exc).__name__}: {str(exc).strip()}",)
-    assert (result.resource, result.resource_type) == ("logs", LOG_GROUP)
+    assert (result.resource, result.resource_type, result.urn) == ("logs", LOG_GROUP, "urn:pulumi:s::p::" + LOG_GROUP + "::logs")
 
 
 def test_error_text_is_one_line_with_every_property_value_masked():
