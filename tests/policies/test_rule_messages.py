@@ -458,3 +458,15 @@ def test_error_text_masks_the_longest_value_first():
 
     res = ResourceInput(LOG, "logs", {"kmsKeyId": "zzz", "name": "abc-zzz-long-value"})
     assert error_text(ValueError("bad name abc-zzz-long-value, key zzz"), res) == "ValueError: bad name ***, key ***"
+
+
+def test_results_and_violations_carry_the_resource_identity():
+    from somastack_deploy.policies import CheckResult, evaluate
+
+    logs = ResourceInput(LOG, "agent-logs", {"name": "/somastack/prod/agent"}, urn=f"urn:pulumi:s::p::{LOG}::agent-logs")
+    assert check([logs], rules=["log-retention-set"]) == [CheckResult(
+        "log-retention-set", "mandatory", "FAILED", LOG, "agent-logs", logs.urn,
+        ("retentionInDays is not set (logs never expire)",))]
+    assert [v.to_dict() for v in evaluate([logs], rules=["log-retention-set"])] == [{
+        "policy": "log-retention-set", "resource": "agent-logs", "type": LOG, "urn": logs.urn, "level": "mandatory",
+        "message": "retentionInDays is not set (logs never expire)"}]
