@@ -6,7 +6,8 @@ the test can wipe, corrupt or make unreadable between cycles. The ledger store f
 (:class:`TargetStore`, a :class:`ledger.Store`) and the readiness probe read that target, so
 the loop's own code — probes runner, ledger verdicts, data-loss accounting, timings, report —
 runs unchanged. Verdicts covered: INTACT, CHANGED, MISSING, UNREADABLE, LOST (no durable
-storage) with and without "ephemeral by design", and every cycle failure the loop names.
+storage) with and without "ephemeral by design", every cycle failure the loop names, and the
+removal of the ledger entries at the end (removed, kept, left with the reason).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Target(Cycler):
         self.read_error: Exception | None = None
         self.write_error: Exception | None = None
         self.is_down_error: Exception | None = None
+        self.delete_error: Exception | None = None
         self.up_delay_s = 0.0
         self.cycle = 0
 
@@ -114,6 +116,11 @@ class TargetStore(L.Store):
         if self.t.read_error:
             raise self.t.read_error
         return self.t.disk.get(entry.ref["key"])
+
+    def delete(self, ctx, entry):
+        if self.t.delete_error:
+            raise self.t.delete_error
+        self.t.disk.pop(entry.ref["key"], None)
 
     def durability(self, ctx):
         return L.Durability(self.durable, self.note)
@@ -553,3 +560,73 @@ def test_confirm_down_bounds_a_hanging_probe(target, monkeypatch):
     rep = loop.run_cycles(_topology(), target, cycles=1, cycle_deadline_s=10.0, probe_timeout_s=0.5, progress=False)
     (c,) = rep.cycles
     assert c.failures == [] and c.down_s < 3.0
+
+
+# --------------------------------------------------------------------------- ledger cleanup
+def test_ledger_entries_are_removed_at_the_end(target):
+    rep = _run(target, cycles=2)
+    assert rep.passed and target.disk == {}
+    assert rep.ledger_cleanup == {"kept": False, "removed": [rep.ledger[0].location], "left": []}
+    assert rep.to_json()["ledger_cleanup"] == rep.ledger_cleanup
+
+
+def test_keep_ledger_leaves_the_entries(target):
+    rep = _run(target, cycles=1, keep_ledger=True)
+    assert rep.passed and rep.ledger_cleanup == {"kept": True, "removed": [], "left": []}
+    assert list(target.disk) == [rep.ledger[0].ref["key"]]
+
+
+def test_the_rewritten_entry_is_the_one_removed(target, monkeypatch):
+    monkeypatch.setitem(L.STORES, KEY, TargetStore(target, durable=False, note="AOF off, RDB off"))
+    target.on_down = lambda t, cycle: t.disk.clear()
+    rep = _run(target, cycles=1)
+    assert target.disk == {} and rep.ledger_cleanup["removed"] == [rep.ledger[0].location]
+    assert rep.ledger[0].ref["key"].endswith("-2")  # the entry written again after the loss
+
+
+def test_an_entry_that_cannot_be_removed_is_listed_with_the_reason(target):
+    def break_deletes(t, cycle):
+        t.delete_error = ConnectionRefusedError(111, "Connection refused")
+
+    target.on_up = break_deletes
+    rep = _run(target, cycles=1)
+    (entry,) = rep.ledger
+    assert rep.passed  # the cycles themselves passed
+    assert rep.ledger_cleanup == {"kept": False, "removed": [], "left": [
+        {"service": KEY, "location": entry.location, "reason": "refused: [Errno 111] Connection refused"}]}
+    assert list(target.disk) == [entry.ref["key"]]
+
+
+def test_entries_are_removed_after_a_cycle_failure_too(target):
+    target.fail_up = "brain: no start"
+    rep = _run(target, cycles=1, deadline=1.0)
+    assert not rep.passed and rep.ledger_cleanup["removed"] == [rep.ledger[0].location]
+
+
+def test_remove_ledger_goes_on_after_a_failure(target):
+    topo = _topology()
+    store = L.STORES[KEY]
+    a, b = store.write(_ctx(), "run", b"a"), store.write(_ctx(), "run", b"b")
+    gone = L.LedgerEntry("milvus", "collection somastack_ledger id=1", "00", {"id": 1})  # not in the topology
+    out = loop.remove_ledger(topo, [a, gone, b], 1.0)
+    assert out["kept"] is False and out["removed"] == [a.location, b.location] and target.disk == {}
+    assert out["left"] == [{"service": "milvus", "location": gone.location, "reason": "error: KeyError: 'milvus'"}]
+    with pytest.raises(NotImplementedError):
+        L.Store().delete(_ctx(), a)
+
+
+def test_a_ledger_write_failure_is_removed_from_the_services_written(target, other_probe, monkeypatch):
+    """Entries already written when a later service's write fails are removed again."""
+    class Failing(TargetStore):
+        service = OTHER
+
+        def write(self, ctx, run_id, payload):
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setitem(L.STORES, OTHER, Failing(target))
+    rep = loop.run_cycles(_topology(other=True), target, cycles=2, cycle_deadline_s=3.0, probe_timeout_s=1.0,
+                          progress=False)
+    assert rep.cycles == [] and target.calls == [] and not rep.passed
+    assert rep.setup_failures == [f"{OTHER}: cannot write the ledger entry: refused: [Errno 111] Connection refused"]
+    assert [e.service for e in rep.ledger] == [KEY] and target.disk == {}
+    assert rep.ledger_cleanup["removed"] == [rep.ledger[0].location]
