@@ -245,7 +245,7 @@ def engine_drift(program, stack_name: str, backend_url: str | None, *, project_n
         if not paths and op == "update":
             # The engine read a change it does not show: a secret output is masked the same way
             # in both states (show_secrets=False), so only its path can be reported.
-            paths = [p for p in secret_paths(new) if p.split(".", 1)[0] not in INTERNAL_KEYS]
+            paths = secret_paths({k: v for k, v in new.items() if k not in INTERNAL_KEYS})
         for path in paths:
             e, a = _get_path(old, path), _get_path(new, path)
             secret = "[secret]" in f"{e}{a}"

@@ -72,7 +72,8 @@ def _view(items):
 
 # --------------------------------------------------------------------------- recorded run
 def test_a_recorded_refresh_reports_exactly_what_changed_out_of_band(replay):
-    items, stack, opened = replay(_recorded(), project_name="refresh-events", env={"A": "b"})
+    items, stack, opened = replay(_recorded(), project_name="refresh-events", env={"A": "b"}, backend="file:///state",
+                                  cli_root="/opt/pulumi")
     assert _view(items) == [
         ("cfg-app", "content.debug", CHANGED, None, "True", False),
         ("cfg-app", "content.hosts", CHANGED, "['a', 'b']", "['a', 'b', 'c']", False),
@@ -86,7 +87,8 @@ def test_a_recorded_refresh_reports_exactly_what_changed_out_of_band(replay):
                for i in items)
     # secrets are never asked for, and the run prints nothing of its own
     assert stack.kwargs == {"show_secrets": False, "suppress_progress": True, "color": "never"}
-    assert opened == [("proj", "rec", None, {"project_name": "refresh-events", "cli_root": None, "env": {"A": "b"}})]
+    assert opened == [("proj", "rec", "file:///state", {"project_name": "refresh-events", "cli_root": "/opt/pulumi",
+                                                        "env": {"A": "b"}})]
 
 
 def _resource(event: dict) -> str | None:
@@ -138,6 +140,17 @@ def test_same_op_with_different_outputs_is_drift(replay):
                                                                                False)]
 
 
+def test_a_delete_step_is_missing_even_with_outputs(replay):
+    assert _view(replay([_outputs_event("delete", {"a": 1}, {"a": 1}, name="bucket")])[0]) == [
+        ("bucket", "", MISSING, "in state", None, False)]
+
+
+def test_a_step_without_stored_outputs_compares_with_nothing(replay):
+    """Partial events never crash the comparison: no stored outputs compare as empty."""
+    assert _view(replay([_outputs_event("same", None, {"port": 1})])[0]) == [("cfg-x", "port", CHANGED, None, "1",
+                                                                              False)]
+
+
 def test_live_outputs_absent_is_missing_whatever_the_op(replay):
     assert _view(replay([_outputs_event("same", {"a": 1}, None, name="bucket")])[0]) == [
         ("bucket", "", MISSING, "in state", None, False)]
@@ -147,7 +160,10 @@ def test_internal_keys_are_not_drift(replay):
     old = {"__provider": "serialized-a", "port": 1}
     new = {"__provider": "serialized-b", "port": 1}
     assert replay([_outputs_event("update", old, new)])[0] == []
-    assert replay([_outputs_event("update", old, new, diffs=["__provider.x", "__provider"])])[0] == []
+    assert replay([_outputs_event("update", old, new, diffs=["__provider.ciphertext.x", "__provider"])])[0] == []
+    # a masked provider next to a masked secret: only the secret is named
+    items = replay([_outputs_event("update", {"__provider": MASK, "token": MASK}, {"__provider": MASK, "token": MASK})])[0]
+    assert [i.field for i in items] == ["token"]
 
 
 def test_an_update_hidden_in_a_nested_secret_names_its_path(replay):
@@ -221,6 +237,7 @@ def test_diff_paths():
     assert diff_paths(old, old) == [] and diff_paths({}, {}) == []
     assert diff_paths({"a": {"b": 1}}, {"a": 2}) == ["a"]  # a changed type is one path
     assert diff_paths({"a": [[1, 2]]}, {"a": [[1, 3]]}) == ["a[0][1]"]
+    assert diff_paths({"a": [1, 2, 3]}, {"a": [9, 2, 8]}) == ["a[0]", "a[2]"]
     assert diff_paths([1, 2], [1, 3]) == [""]  # a top-level list is compared as a whole
     assert diff_paths({"a": 1}, {"a": 1.0}) == []
 
@@ -236,6 +253,7 @@ def test_get_path():
     assert _get_path(values, "nope.deeper") is None
     assert _get_path(None, "a") is None and _get_path({}, "a") is None
     assert _get_path(values, "") == values
+    assert _get_path(values, "[0]") is None  # an object has no index
     assert _get_path({"a": [[1, 2]]}, "a[0][1]") == 2
 
 
@@ -291,7 +309,8 @@ def test_a_project_directory(tmp_path):
 
     try:
         fn()
-        assert str(tmp_path) in sys.path and ran.read_text() == "__main__\n"  # run as the program
+        # first on the path, so the project's own modules win over same-named ones elsewhere
+        assert sys.path[0] == str(tmp_path) and ran.read_text() == "__main__\n"  # run as the program
         fn()  # a second run does not add the directory twice
         assert sys.path.count(str(tmp_path)) == 1 and ran.read_text() == "__main__\n__main__\n"
     finally:
