@@ -149,6 +149,7 @@ def test_a_step_without_stored_outputs_compares_with_nothing(replay):
     """Partial events never crash the comparison: no stored outputs compare as empty."""
     assert _view(replay([_outputs_event("same", None, {"port": 1})])[0]) == [("cfg-x", "port", CHANGED, None, "1",
                                                                               False)]
+    assert replay([_outputs_event("same", None, None)])[0] == []
 
 
 def test_live_outputs_absent_is_missing_whatever_the_op(replay):
