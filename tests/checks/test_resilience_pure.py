@@ -428,6 +428,7 @@ def test_run_ids_payloads_and_dump():
     assert a != b and len(a) == 24 and int(a, 16) >= 0
     p1, p2 = L.new_payload(a, "redis"), L.new_payload(a, "redis")
     assert p1 != p2 and p1.startswith(f"somastack-ledger {a} redis ".encode()) and len(p1.split()) == 4
+    assert len(p1.split()[3]) == 32 and int(p1.split()[3], 16) >= 0  # 128 random bits, hex
     entry = L.LedgerEntry("redis", "key k", L.sha256(p1), {"key": "k"})
     assert json.loads(L.dump([entry])) == [{"service": "redis", "location": "key k", "sha256": L.sha256(p1),
                                             "ref": {"key": "k"}}]
