@@ -13,6 +13,7 @@ removal of the ledger entries at the end (removed, kept, left with the reason).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -466,6 +467,10 @@ def test_progress_bar_on_stderr(target, capsys):
     rep = loop.run_cycles(_topology(), target, cycles=2, cycle_deadline_s=3.0, probe_timeout_s=1.0, progress=True)
     err = capsys.readouterr().err
     assert rep.passed and "cycle 1/2" in err and "cycle 2/2" in err and "ledger" in err
+    # one line per cycle: what, the bar, the last step, the time it took
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(re.fullmatch(rf"cycle {n}/2 ━+ ledger \d+:\d\d:\d\d", line)
+                                   for n, line in zip((1, 2), lines)), lines
 
 
 def test_progress_steps_in_order():
