@@ -237,7 +237,7 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     # adding quotes: when no built-in plugin has a candidate in the raw text (entropy runs
     # counted without quotes), it cannot give them one. The SomaStack plugins saw the raw lines.
     if (file_type is FileType.OTHER and not any(hit.type not in SOMASTACK_TYPES for hit in hits)
-            and gates.eager_needed(text, builtin_plugins())):
+            and not eager_ini_fails(text) and gates.eager_needed(text, builtin_plugins())):
         eager = get_transformed_file(_NamedText(text, rel_path), use_eager_transformers=True)
         if eager:
             hits += _hits(eager, gates, rel_path)
@@ -245,6 +245,17 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
 
 
 _SECTION = re.compile(r"\[.+\]")
+#: A line configparser rejects (``ParsingError``): unindented, not blank, not a ``#``/``;``
+#: comment, not a ``[section]`` header, and without the ``=`` or ``:`` of ``key = value``.
+_NOT_INI_LINE = re.compile(r"^[^\s#;\[][^=:\n]*$", re.MULTILINE)
+
+
+def eager_ini_fails(text: str) -> bool:
+    """True when detect-secrets' eager ini transform (configparser over ``[global]`` + ``text``)
+    must fail, so yields nothing: a line that is neither blank, a comment, a continuation
+    (indented), a section header nor ``key = value`` / ``key: value`` (prose, a Dockerfile's
+    ``WORKDIR /app``) makes configparser raise ``ParsingError``. False means "maybe"."""
+    return _NOT_INI_LINE.search(text) is not None
 
 
 def _may_be_ini(text: str) -> bool:
