@@ -249,6 +249,8 @@ class Prefilter:
         #: plugin index -> pattern a candidate line (found by literals) must also match
         self._confirm: dict[int, re.Pattern] = {}
         self.every_line = False
+        #: per mode (False: raw/transformed lines, True: eager ini judgement) entry -> plugins
+        self._line_cache: dict[bool, dict[str, frozenset[int]]] = {False: {}, True: {}}
         for index, plugin in enumerate(plugins):
             if isinstance(plugin, HighEntropyStringsPlugin):
                 run = "[%s]{%d,}" % (re.escape(plugin.charset), int(2 ** plugin.entropy_limit) + 1)
@@ -378,7 +380,41 @@ class Prefilter:
         """``{1-based index into lines: {plugin indices}}`` for the lines a plugin could report.
         An entry may itself contain newlines (detect-secrets' YAML transform writes multi-line
         values into one entry); positions are mapped back by entry lengths. ``eager``: judge
-        raw lines for detect-secrets' eager ini transform (entropy runs as whole values)."""
+        raw lines for detect-secrets' eager ini transform (entropy runs as whole values).
+
+        Every gate is line-local (a literal, run or confirm pattern on one entry; a pattern
+        gate that cannot cross a newline, or whose match marks every entry it touches), so an
+        entry's plugins are a function of the entry alone: they are remembered per entry text
+        (:data:`LINE_CACHE_SIZE` entries per mode) and only entries not seen before are judged,
+        all at once."""
+        if self.every_line:
+            everything = set(range(len(self.plugins)))
+            return {number: everything for number in range(1, len(lines) + 1)}
+        cache = self._line_cache[eager]
+        out: dict[int, set[int]] = {}
+        novel: dict[str, list[int]] = {}
+        for number, line in enumerate(lines, start=1):
+            entry = line[:-1] if line.endswith("\n") else line
+            known = cache.get(entry)
+            if known is None:
+                novel.setdefault(entry, []).append(number)
+            elif known:
+                out[number] = set(known)
+        if novel:
+            if len(cache) + len(novel) > LINE_CACHE_SIZE:
+                cache.clear()
+            judged = list(novel)
+            found = self.judge(judged, eager=eager)
+            for index, entry in enumerate(judged, start=1):
+                plugins = frozenset(found.get(index, _EMPTY))
+                cache[entry] = plugins
+                if plugins:
+                    for number in novel[entry]:
+                        out[number] = set(plugins)
+        return out
+
+    def judge(self, lines: list[str], *, eager: bool = False) -> dict[int, set[int]]:
+        """:meth:`candidates` without the per-entry memory: every entry judged afresh."""
         if self.every_line:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
@@ -441,6 +477,8 @@ class Prefilter:
 
 
 _EMPTY: frozenset[int] = frozenset()
+#: Most entries :meth:`Prefilter.candidates` remembers per mode (then it starts afresh).
+LINE_CACHE_SIZE = 200_000
 _INDENTED = re.compile(r"^[ \t]+\S", re.MULTILINE)
 
 
