@@ -199,6 +199,26 @@ HAND_GATES: dict[tuple[str, str], str] = {
 }
 
 
+#: Hand-derived necessary patterns for whole plugins, keyed by (plugin class, SHA-1 of its
+#: denylist patterns joined with ``|``): every line a denylist pattern matches also matches this,
+#: on raw lines and on detect-secrets' eager ini lines alike (it holds no quote, blank, ``=`` or
+#: ``:``, which is all the eager transform adds). Artifactory: ``(?:\s|=|:|"|^)AKC[a-zA-Z0-9]{10,}
+#: (?:\s|"|$)`` and ``…AP[\dABCDEF][a-zA-Z0-9]{8,}…`` without their boundary groups (its literal
+#: ``AP`` alone is in every ``GRAPH``/``MAPPING``). Tested in tests/scan/test_parity.py.
+HAND_CONFIRMS: dict[tuple[str, str], str] = {
+    ("ArtifactoryDetector", "e4706d78d3bbe2e47f6cbd403295a3bc724f3292"):
+        r"AKC[a-zA-Z0-9]{10}|AP[\dABCDEF][a-zA-Z0-9]{8}",
+}
+
+
+def hand_confirm(plugin) -> re.Pattern | None:
+    """The :data:`HAND_CONFIRMS` pattern of ``plugin`` (``None`` when it has none, or when its
+    denylist is not the one the pattern was derived from)."""
+    source = "|".join(regex.pattern for regex in getattr(plugin, "denylist", ()))
+    key = (type(plugin).__name__, hashlib.sha1(source.encode("utf-8")).hexdigest())
+    return re.compile(HAND_CONFIRMS[key]) if key in HAND_CONFIRMS else None
+
+
 #: SHA-1 of detect-secrets 1.5.0's keyword ``DENYLIST`` joined with ``|``; with another denylist
 #: (or regexes) the keyword plugin is gated by its literals alone.
 KEYWORD_DENYLIST_SHA1 = "d3d04ce6f5cea00e2bfb2764c903b91f3a3b2f53"
@@ -273,6 +293,8 @@ class Prefilter:
                     self._confirm[index] = confirm
             elif isinstance(plugin, RegexBasedDetector):
                 confirm = getattr(plugin, "prefilter_pattern", None)
+                if confirm is None:
+                    confirm = hand_confirm(plugin)
                 if confirm is not None:  # the plugin's own necessary pattern (tested with the plugin)
                     self._confirm[index] = confirm
                 for regex in plugin.denylist:
