@@ -347,19 +347,17 @@ class Prefilter:
             self.gates.append(Gate(index, line_pattern=pattern, file_pattern=pattern))
 
     def _literals_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
-        lowered = text.casefold()
-        known: dict[Literal, bool] = {}
-
-        def present(item: Literal) -> bool:
-            if item not in known:
-                source, kind = item
-                known[item] = (source in lowered if kind is True else source in text if kind is False
-                               else self.runs[source].search(text) is not None)
-            return known[item]
-
-        return any(all(present(item) for item in sorted(alt, key=lambda it: it[1] is None))
-                   for gate in self.literal_gates if plugins is None or gate.plugin in plugins
-                   for alt in gate.requirement)
+        """Whether some alternative (of a gate of ``plugins``; default all) has all its literals
+        somewhere in ``text`` and its runs too."""
+        present = self._present(text, text.casefold())
+        for key in present:
+            for plugin, alt, needed in self._alternatives.get(key, ()):
+                if plugins is not None and plugin not in plugins:
+                    continue
+                if all(item in present for item in needed) and all(
+                        self.runs[source].search(text) for source, kind in alt if kind is None):
+                    return True
+        return False
 
     def file_may_match(self, text: str, plugins: set[int] | None = None, *, eager: bool = False) -> bool:
         """False when no plugin (of ``plugins``, indices; default all) can report anything in
