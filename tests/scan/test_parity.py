@@ -69,7 +69,7 @@ def test_no_finding_lost_against_detect_secrets_cli(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("utf-8"))
     (tmp_path / "src" / "latin1.py").write_bytes('password = "caf\xe9-Xq9vLm2p"\n'.encode("latin-1"))
-    result = scan_tree(root, processes=2, chunk_size=16)
+    result = scan_tree(root, processes=2, chunk_size=16, parallel_min_files=0)
     ours = {"secrets": [h.__dict__ for h in result.secrets], "fallbacks": result.fallbacks}
     cli = _cli(root)
     cmp = bench.compare(root, ours, cli)
