@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from ..findings import Finding
 
-__all__ = ["run_scan", "scan_tree", "ScanResult", "write_baseline", "EXCLUDED_DIRS", "RULE_META"]
+__all__ = ["run_scan", "scan_tree", "read_text", "ScanResult", "write_baseline", "EXCLUDED_DIRS", "RULE_META"]
 
 #: Metadata of the scan-only rule, in the shape of ``somastack_deploy.config_contract.rules.rule_meta()`` (VIBE-91
 #: and VIBE-164 are the contract's own rules).
@@ -96,14 +96,24 @@ def _display(path: str) -> str:
     return os.path.normpath(path).replace(os.sep, "/")
 
 
+def read_text(abs_path: str) -> str:
+    """The file's text as ``open(abs_path, encoding="utf-8").read()`` gives it (universal
+    newlines: ``\r\n`` and ``\r`` become ``\n``), read as bytes and decoded in one step.
+    Raises ``OSError`` or ``UnicodeDecodeError`` (binary files)."""
+    with open(abs_path, "rb") as fh:
+        text = fh.read().decode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
 def _scan_one(abs_path: str, rel_path: str) -> tuple[list, list, list]:
     """One file: (secret hits, fallback hits, unparsed). Read once; unreadable or non-UTF-8
     (binary) files give nothing, as in detect-secrets."""
     from . import fallbacks, literals
 
     try:
-        with open(abs_path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_text(abs_path)
     except (OSError, UnicodeDecodeError):
         return [], [], []
     secrets = literals.scan_text(text, rel_path)
