@@ -211,6 +211,21 @@ HAND_CONFIRMS: dict[tuple[str, str], str] = {
 }
 
 
+class AnyOf:
+    """Patterns of which a line must match one (a plugin's ``prefilter_parts``), searched like
+    one pattern: ``search(line)`` gives the first match or ``None``."""
+
+    def __init__(self, patterns):
+        self.patterns = tuple(patterns)
+
+    def search(self, line: str):
+        for pattern in self.patterns:
+            found = pattern.search(line)
+            if found is not None:
+                return found
+        return None
+
+
 def hand_confirm(plugin) -> re.Pattern | None:
     """The :data:`HAND_CONFIRMS` pattern of ``plugin`` (``None`` when it has none, or when its
     denylist is not the one the pattern was derived from)."""
@@ -292,7 +307,8 @@ class Prefilter:
                 if confirm is not None:
                     self._confirm[index] = confirm
             elif isinstance(plugin, RegexBasedDetector):
-                confirm = getattr(plugin, "prefilter_pattern", None)
+                parts = getattr(plugin, "prefilter_parts", None)
+                confirm = AnyOf(parts) if parts else getattr(plugin, "prefilter_pattern", None)
                 if confirm is None:
                     confirm = hand_confirm(plugin)
                 if confirm is not None:  # the plugin's own necessary pattern (tested with the plugin)
