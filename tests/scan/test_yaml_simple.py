@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import random
 
 import pytest
 import yaml
 
 from somastack_deploy.config_contract.scan.yamlcheck import _pairs, simple_pairs
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _libyaml_pairs(text: str) -> list[str] | None:
@@ -62,12 +58,31 @@ def test_simple_yaml_pairs(text, expected):
     assert set(_libyaml_pairs(text)) <= set(expected)
 
 
+def _manifest(rng: random.Random) -> str:
+    """A compose file or Kubernetes manifest in the benchmark's style (block mappings,
+    sequences of mappings, quoted numbers, flow sequences, ``${VAR}``, image references)."""
+    if rng.random() < 0.5:
+        lines = ["services:"]
+        for i in range(rng.randint(1, 4)):
+            lines += [f"  svc{i}:", f"    image: somastack/svc{i}:{rng.randint(1, 9)}.0", "    environment:",
+                      f"      SOMA_SVC{i}_URL: http://svc{i}:{rng.randint(1000, 9999)}",
+                      "      SOMA_DB_PASSWORD: ${SOMA_DB_PASSWORD}", "    healthcheck:",
+                      '      test: ["CMD", "curl", "-sf", "http://localhost:8080/healthz"]', "      interval: 10s"]
+    else:
+        lines = ["apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: web", "spec:",
+                 f"  replicas: {rng.randint(1, 5)}", "  template:", "    spec:", "      containers:"]
+        for i in range(rng.randint(1, 4)):
+            lines += [f"        - name: c{i}", f"          image: somastack/c_token{i}:latest", "          env:",
+                      f"            - name: SOMA_C{i}", f'              value: "{rng.randint(1, 99)}"']
+    if rng.random() < 0.5:
+        lines.insert(rng.randint(1, len(lines)), rng.choice(["      password: Xq9vLm2pRt7wZ", "      API_TOKEN: dev-token-x",
+                                                            "      secret: 'c29tYXN0YWNrLXNlY3JldC1rZXk'"]))
+    return "\n".join(lines) + "\n"
+
+
 def _generated() -> list[str]:
-    spec = importlib.util.spec_from_file_location("scan_bench", os.path.join(REPO, "benchmarks", "scan.py"))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     rng = random.Random(11)
-    docs = [bench._yaml(rng, planted=rng.random() < 0.5, compose=rng.random() < 0.5)[0] for _ in range(150)]
+    docs = [_manifest(rng) for _ in range(150)]
     # and random recombinations of lines of every case above (indentation kept)
     pieces = [line for text in NOT_SIMPLE + list(SIMPLE) for line in text.split("\n") if line]
     docs += ["\n".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) + "\n" for _ in range(400)]
