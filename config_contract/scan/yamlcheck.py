@@ -96,7 +96,7 @@ def simple_pairs(text: str) -> list[str] | None:
     for line in text.split("\n"):
         if not line.strip():
             continue
-        if "#" in line or "\t" in line or line.startswith(("---", "...", "%")):
+        if "#" in line:  # a comment (the line grammar would take it into a plain scalar)
             return None
         match = _SIMPLE_LINE.fullmatch(line)
         if match is None:

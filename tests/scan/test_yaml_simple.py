@@ -30,7 +30,7 @@ NOT_SIMPLE = [
     "a: &x v\nb: *x\n", "a: !!binary |\n  AAEC\n", "a: |\n  text\n", "a: >-\n  text\n",
     "key: value # note\n", "a: x\n---\nb: y\n", "%YAML 1.1\n---\na: b\n", "\u043a\u043b\u044e\u0447: v\n",
     "a : v\n", '"a": b\n', "a: [x,\n  y]\n", 'a: "x\n  y"\n', "a: x\n\n  y\n", "a:\n\tb: c\n", "a: {b: c}\n",
-    "- [a, b]\n", "a: x\n b: y\n", "hello\n",
+    "- [a, b]\n", "a: x\n b: y\n", "hello\n", "---\na: b\n", "a: b\n...\n", "a: 'x' #c\n", "\ta: b\n", "a:\tb\n",
 ]
 
 SIMPLE = {
@@ -42,6 +42,8 @@ SIMPLE = {
     "a:\n- x\n": [],
     "- a: 1\n  b: 2\n": ['a: "1"', 'b: "2"'],
     "k.b/c-d: http://h:80/p\n": ['k.b/c-d: "http://h:80/p"'],
+    "a: x\"y\nb: 'q\"r'\n": ['a: "x\\"y"', 'b: "q\\"r"'],
+    "a: \"t\tab\"\n": ['a: "t\tab"'],
     "env:\n  PASSWORD: ${DB_PASSWORD}\n  test: [\"CMD\", \"curl\", \"http://localhost:1/h\"]\n":
         ['PASSWORD: "${DB_PASSWORD}"'],
 }
