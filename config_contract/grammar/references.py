@@ -32,7 +32,8 @@ reference here; :func:`is_unbraced_reference` recognises it so that callers can 
 
 API (stable, used by the rules, the scan, topology, policies, plan redaction and the secret
 backends): :class:`Reference`, :func:`parse_reference`, :func:`is_reference`,
-:func:`is_unbraced_reference`, :data:`SCHEMES`, :data:`REFERENCE_PATTERN`.
+:func:`is_unbraced_reference`, :func:`scheme_of`, :data:`SCHEMES`, :data:`BACKEND_SCHEMES`,
+:data:`REFERENCE_PATTERN`.
 """
 
 from __future__ import annotations
@@ -93,13 +94,23 @@ class Reference:
         return prefix + self.path + ("#/" + "/".join(self.key) if self.key else "")
 
 
+def scheme_of(value: object) -> str | None:
+    """The scheme whose opening ``value`` starts with (``ref+vault://`` → ``"vault"``, ``${`` →
+    ``"env"``, ``file://`` → ``"file"``), whether or not the rest is well formed; ``None`` for a
+    value that does not even start like a reference (or a non-string). For callers that must
+    tell "a malformed reference of scheme X" from "not a reference at all" (the secret backends'
+    ``SECRET-REF-INVALID``, error messages that name the scheme but not the value). Never
+    raises."""
+    if not isinstance(value, str):
+        return None
+    return next((s for prefix, s in _PREFIXES if value.startswith(prefix)), None)
+
+
 def parse_reference(value: object, *, allow_file: bool = False) -> Reference | None:
     """The :class:`Reference` ``value`` is, or ``None`` when it is not one (a literal, a
     malformed reference, a reference with anything around it, a non-string, ``file://`` without
     ``allow_file``). Never raises."""
-    if not isinstance(value, str):
-        return None
-    scheme = next((s for prefix, s in _PREFIXES if value.startswith(prefix)), None)
+    scheme = scheme_of(value)
     if scheme is None or (scheme == "file" and not allow_file):
         return None
     match = _PATTERNS[scheme].fullmatch(value)
