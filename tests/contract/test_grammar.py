@@ -217,6 +217,32 @@ def test_preflight_vibe91_not_for_other_hosts(name, value):
     assert not _about(_findings({**_PROD, name: value}), "VIBE-91", name)
 
 
+@pytest.mark.parametrize("hosts, bad", [
+    ("api.example.com,localhost", "localhost"), ("api.example.com, .localhost", ".localhost"),
+    ("LOCALHOST.LOCALDOMAIN", "localhost.localdomain"), ("[::1]", "[::1]"), ("::1", "::1"),
+    ("127.0.0.2", "127.0.0.2"), ("0.0.0.0", "0.0.0.0"), ("api.example.com,*", "*"), ("app.localhost", "app.localhost"),
+])
+def test_prod_allowed_hosts_use_the_host_classifier(hosts, bad):
+    env = {**_PROD, "ALLOWED_HOSTS": hosts, "DEBUG": "false"}
+    found = _about(_findings(env), "PROD-DJANGO", "ALLOWED_HOSTS")
+    assert [f.message for f in found] == [f"ALLOWED_HOSTS contains {bad} in PROD: limit it to your domains (seed 001 §6)"]
+
+
+@pytest.mark.parametrize("hosts", ["api.example.com", ".example.com", "localhost-proxy.example.com,api.example.com",
+                                   "127.example.com", "mylocalhost"])
+def test_prod_allowed_hosts_of_other_domains_pass(hosts):
+    assert not _about(_findings({**_PROD, "ALLOWED_HOSTS": hosts, "DEBUG": "false"}), "PROD-DJANGO", "ALLOWED_HOSTS")
+
+
+def test_scheme_of_names_the_scheme_a_value_starts_with():
+    from somastack_deploy.config_contract.grammar.references import scheme_of
+
+    assert [scheme_of(v) for v in ("ref+vault://x", "ref+awssecrets://", "ref+awsssm://a b", "${", "${X}y",
+                                   "ref+pulumi-secure://k", "file://rel")] == [
+        "vault", "awssecrets", "awsssm", "env", "env", "pulumi", "file"]
+    assert [scheme_of(v) for v in ("$X", "ref+gcpsecrets://p", " ref+vault://x#/k", "hunter2", "", None, 7)] == [None] * 7
+
+
 def test_preflight_reference_grammar():
     env = {**_PROD, "SECRET_KEY": "${X}hunter2-very-secret-value"}
     found = _about(_findings(env), "VIBE-164", "SECRET_KEY")
