@@ -284,6 +284,17 @@ def test_masking_keeps_references_and_hides_literals():
     assert mask("") == "" and mask(None) == ""
 
 
+def test_fingerprint_compares_secrets_without_showing_them():
+    import hashlib
+
+    from somastack_deploy.config_contract.masking import fingerprint
+
+    value = "hunter2-ünïcode-secret"
+    assert fingerprint(value) == "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+    assert fingerprint(value) == fingerprint(value) != fingerprint(value + "x")
+    assert len(fingerprint("")) == len("sha256:") + 12 and value not in fingerprint(value)
+
+
 # ---------------------------------------------------------------------------- mutation survivors
 
 def test_host_of_edges():
