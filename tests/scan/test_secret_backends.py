@@ -138,6 +138,17 @@ def test_vault_unreachable_is_a_finding_not_a_hang():
     assert PLANTED not in findings[0].message
 
 
+def test_resolve_of_an_unreachable_vault_raises_without_the_token(monkeypatch):
+    monkeypatch.delenv("VAULT_ADDR", raising=False)
+    addr = f"http://127.0.0.1:{_closed_port()}"
+    with pytest.raises(BackendError) as err:
+        secret_backends.resolve("ref+vault://secret/soma/db#/password", vault_addr=addr, vault_token=PLANTED,
+                                timeout_s=2)
+    assert err.value.rule == RULE_UNREACHABLE
+    assert str(err.value) == f"ref+vault://secret/soma/db: Vault at {addr} unreachable (timeout 2 s)"
+    assert PLANTED not in str(err.value)
+
+
 def test_vault_silent_server_times_out():
     """A listener that accepts but never answers: the timeout turns it into a finding."""
     with socket.socket() as server:

@@ -38,6 +38,8 @@ FULL = "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:soma/pro
     # a full ARN is used as is, whatever region or partition the stack has
     (f"ref+awssecrets://{FULL}#/password", FULL, "password", False, None, f"{FULL}:password::", FULL),
     (f"ref+awssecrets://{FULL}", FULL, None, False, None, FULL, FULL),
+    (f"ref+awssecrets://{FULL}?version_stage=AWSPREVIOUS#/password", FULL, "password", False, "AWSPREVIOUS",
+     f"{FULL}:password:AWSPREVIOUS:", FULL),
     ("ref+awssecrets://arn:aws:secretsmanager:eu-west-1:1:secret:rds!db-x-AbCdEf#/password",
      "arn:aws:secretsmanager:eu-west-1:1:secret:rds!db-x-AbCdEf", "password", False, None,
      "arn:aws:secretsmanager:eu-west-1:1:secret:rds!db-x-AbCdEf:password::",
@@ -71,7 +73,8 @@ def test_other_kinds_are_refused_naming_the_kind_only(ref, said):
 def test_a_nested_key_is_refused():
     with pytest.raises(ValueError) as err:
         secret_source("ref+awssecrets://soma/prod/db#/creds/password", **KW)
-    assert "top-level JSON key" in str(err.value) and "soma" not in str(err.value)
+    assert str(err.value) == ("ECS reads a top-level JSON key of a secret (ref+awssecrets://NAME#/KEY), not a nested "
+                              "one (#/a/b)")
 
 
 def test_policy_document_names_each_resource_once():
