@@ -266,6 +266,7 @@ def test_preflight_vibe91_not_for_other_hosts(name, value):
     ("api.example.com,localhost", "localhost"), ("api.example.com, .localhost", ".localhost"),
     ("LOCALHOST.LOCALDOMAIN", "localhost.localdomain"), ("[::1]", "[::1]"), ("::1", "::1"),
     ("127.0.0.2", "127.0.0.2"), ("0.0.0.0", "0.0.0.0"), ("api.example.com,*", "*"), ("app.localhost", "app.localhost"),
+    (".localhost.localdomain", ".localhost.localdomain"),  # Django: the domain and its subdomains
 ])
 def test_prod_allowed_hosts_use_the_host_classifier(hosts, bad):
     env = {**_PROD, "ALLOWED_HOSTS": hosts, "DEBUG": "false"}
