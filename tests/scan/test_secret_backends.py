@@ -170,6 +170,28 @@ def test_vault_unconfigured(monkeypatch):
     assert "VAULT_ADDR" in findings[0].message
 
 
+@pytest.fixture
+def no_aws_region(monkeypatch, tmp_path):
+    """No region anywhere in boto3's chain (and no instance metadata lookups)."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "absent-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_aws_unconfigured_is_a_finding_naming_the_reference(no_aws_region):
+    findings = check_references({"SOMA_API_TOKEN": "ref+awssecrets://soma/prod/api#/token",
+                                 "SOMA_DB_PASSWORD": "ref+awsssm://soma/prod/db#/password"})
+    assert [(f.rule, f.variable, f.message) for f in findings] == [
+        (RULE_UNCONFIGURED, "SOMA_API_TOKEN", "SOMA_API_TOKEN: ref+awssecrets://soma/prod/api: AWS not configured "
+                                              "(NoRegionError) (issue 2 --resolve-secrets; seed 000 §4 Rule 164 "
+                                              "(secrets from Vault))"),
+        (RULE_UNCONFIGURED, "SOMA_DB_PASSWORD", "SOMA_DB_PASSWORD: ref+awsssm://soma/prod/db#/password: AWS not "
+                                                "configured (NoRegionError) (issue 2 --resolve-secrets; seed 000 §4 "
+                                                "Rule 164 (secrets from Vault))")]
+
+
 # -- AWS Secrets Manager: what LocalStack cannot show (Stubber; closed port) ------------------
 
 @pytest.fixture
