@@ -255,3 +255,55 @@ def test_ssm_access_denied_and_unreachable():
         config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}))
     findings = check_references({"SOMA_API_TOKEN": "ref+awsssm://soma/x"}, ssm_client=closed)
     assert [f.rule for f in findings] == [RULE_UNREACHABLE]
+
+
+@pytest.mark.parametrize("code, rule, text", [
+    ("AccessDeniedException", RULE_DENIED, "access denied by Parameter Store (AccessDeniedException)"),
+    ("UnrecognizedClientException", RULE_DENIED, "access denied by Parameter Store (UnrecognizedClientException)"),
+    ("InvalidSignatureException", RULE_DENIED, "access denied by Parameter Store (InvalidSignatureException)"),
+    ("ExpiredTokenException", RULE_DENIED, "access denied by Parameter Store (ExpiredTokenException)"),
+    ("InvalidKeyId", RULE_DENIED, "access denied by Parameter Store (InvalidKeyId)"),
+    ("ParameterNotFound", RULE_MISSING, "no such parameter /soma/db/a/b in Parameter Store (ParameterNotFound)"),
+    ("ParameterVersionLabelNotFound", RULE_MISSING,
+     "no such parameter /soma/db/a/b in Parameter Store (ParameterVersionLabelNotFound)"),
+    ("ValidationException", RULE_INVALID, "Parameter Store refused the name /soma/db/a/b (ValidationException)"),
+    ("ThrottlingException", RULE_UNREACHABLE, "Parameter Store error ThrottlingException"),
+])
+def test_ssm_error_codes(code, rule, text):
+    """Each Parameter Store error code (botocore's ssm model, through the Stubber) is one finding;
+    the message names the reference (with its #/sub-path) and the parameter, never a value."""
+    client = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x" * 20).client(
+        "ssm", region_name="eu-west-1")
+    with Stubber(client) as stubber:
+        stubber.add_client_error("get_parameter", service_error_code=code, http_status_code=400,
+                                 expected_params={"Name": "/soma/db/a/b", "WithDecryption": True})
+        findings = check_references({"SOMA_API_TOKEN": "ref+awsssm://soma/db#/a/b"}, ssm_client=client)
+    assert [(f.rule, f.message) for f in findings] == [
+        (rule, f"SOMA_API_TOKEN: ref+awsssm://soma/db#/a/b: {text} (issue 2 --resolve-secrets; seed 000 §4 Rule 164 "
+               "(secrets from Vault))")]
+
+
+def test_a_region_botocore_refuses_is_a_finding(no_aws_region):
+    """A typo in ``?region=`` (an underscore): botocore refuses to build the client
+    (InvalidRegionError, a BotoCoreError) before any request; one finding per reference."""
+    findings = check_references({"SOMA_API_TOKEN": "ref+awssecrets://soma/x?region=eu_west_1#/t",
+                                 "SOMA_DB_PASSWORD": "ref+awsssm://soma/db?region=eu_west_1"})
+    assert [(f.rule, f.message.split(" (issue")[0]) for f in findings] == [
+        (RULE_UNREACHABLE, "SOMA_API_TOKEN: ref+awssecrets://soma/x: Secrets Manager call failed (InvalidRegionError)"),
+        (RULE_UNREACHABLE, "SOMA_DB_PASSWORD: ref+awsssm://soma/db: Parameter Store call failed (InvalidRegionError)")]
+
+
+def test_vault_address_without_scheme_and_token_with_a_newline(monkeypatch):
+    """Two user mistakes found before any connection: VAULT_ADDR without http(s):// and a token
+    read from a file with its trailing newline (requests refuses the header)."""
+    monkeypatch.delenv("VAULT_ADDR", raising=False)
+    ref = {"SOMA_DB_PASSWORD": "ref+vault://secret/soma/db#/password"}
+    findings = check_references(ref, vault_addr="vault.internal:8200", vault_token=PLANTED)
+    assert [(f.rule, f.message.split(" (issue")[0]) for f in findings] == [
+        (RULE_UNCONFIGURED, "SOMA_DB_PASSWORD: ref+vault://secret/soma/db: VAULT_ADDR 'vault.internal:8200' is not "
+                            "an http(s) URL")]
+    addr = f"http://127.0.0.1:{_closed_port()}"
+    findings = check_references(ref, vault_addr=addr, vault_token=PLANTED + "\n")
+    assert [(f.rule, f.message.split(" (issue")[0]) for f in findings] == [
+        (RULE_UNREACHABLE, f"SOMA_DB_PASSWORD: ref+vault://secret/soma/db: Vault at {addr} request failed (InvalidHeader)")]
+    assert all(PLANTED not in f.message for f in findings)
