@@ -280,6 +280,20 @@ def test_prod_allowed_hosts_of_other_domains_pass(hosts):
     assert not _about(_findings({**_PROD, "ALLOWED_HOSTS": hosts, "DEBUG": "false"}), "PROD-DJANGO", "ALLOWED_HOSTS")
 
 
+@pytest.mark.parametrize("extra, needs_vault", [
+    ({"SOMA_DB_PASSWORD": "ref+vault://secret/soma/db#/password"}, True),
+    ({"SOMA_DB_PASSWORD": "ref+vault://secret/soma/db"}, True),  # malformed, but it names Vault all the same
+    ({"SOMA_VAULT_ENABLED": "true"}, True),
+    ({"SOMA_VAULT_ENABLED": "false"}, False),
+    ({"SOMA_VAULT_ENABLED": "perhaps"}, False),  # invalid: the value rule reports it, Vault is not assumed
+    ({"SOMA_DB_PASSWORD": "ref+awssecrets://soma/db#/password"}, False),
+    ({"SOMA_DB_PASSWORD": "${VAULT_DB_PASSWORD}"}, False),
+])
+def test_prod_needs_vault_addr_when_vault_is_used(extra, needs_vault):
+    found = _about(_findings({**_PROD, **extra}), "VIBE-91", "VAULT_ADDR")
+    assert bool(found) == needs_vault
+
+
 def test_scheme_of_names_the_scheme_a_value_starts_with():
     from somastack_deploy.config_contract.grammar.references import scheme_of
 
