@@ -10,7 +10,8 @@ Reference forms (the ``vals`` convention, issue 2):
   ``/``-separated path into the secret's data (``#/a/b`` → ``data["a"]["b"]``).
 - ``ref+awssecrets://NAME[?region=R]#/KEY``: AWS Secrets Manager ``GetSecretValue``
   (boto3 ``secretsmanager`` client); ``KEY`` is looked up in the ``SecretString`` parsed as JSON;
-  without ``#/KEY`` the whole ``SecretString`` is the value. ``?version_stage=AWSPREVIOUS`` (or
+  without ``#/KEY`` the whole ``SecretString`` (or a binary secret's ``SecretBinary`` decoded as
+  UTF-8) is the value. ``?version_stage=AWSPREVIOUS`` (or
   any staging label) reads that version (``VersionStage``).
 - ``ref+awsssm://PATH[?region=R][#/SUBPATH]``: AWS Systems Manager Parameter Store
   ``GetParameter`` with decryption (boto3 ``ssm`` client). As in ``vals``, the parameter name
@@ -318,6 +319,8 @@ def _read(ref: Reference, env: Mapping[str, str] | None, options: Mapping[str, A
         if not ref.key:
             if isinstance(data, (dict, list)):
                 return json.dumps(data)
+            if isinstance(data, bytes):  # SecretBinary: the bytes as text (vals does the same)
+                return data.decode("utf-8", errors="replace")
             return data if isinstance(data, str) else "" if data is None else str(data)
         if not isinstance(data, dict):
             raise BackendError(RULE_MISSING, f"{ref.describe()}: SecretString is not a JSON object, no key "

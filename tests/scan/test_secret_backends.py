@@ -255,6 +255,8 @@ def test_ssm_access_denied_and_unreachable():
         config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}))
     findings = check_references({"SOMA_API_TOKEN": "ref+awsssm://soma/x"}, ssm_client=closed)
     assert [f.rule for f in findings] == [RULE_UNREACHABLE]
+    assert findings[0].message.startswith("SOMA_API_TOKEN: ref+awsssm://soma/x: Parameter Store unreachable "
+                                          "(EndpointConnectionError, timeout 5 s)")
 
 
 @pytest.mark.parametrize("code, rule, text", [
