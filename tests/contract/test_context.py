@@ -101,3 +101,11 @@ def test_none_values_are_empty():
     ctx = build_context({"SOMA_MILVUS_HOST": None, "DEBUG": "false"})
     assert ctx.raw == {"SOMA_MILVUS_HOST": "", "DEBUG": "false"}
     assert not ctx.is_set("SOMA_MILVUS_HOST") and ctx.is_set("DEBUG") and not ctx.is_set("ALLOWED_HOSTS")
+
+
+def test_is_secret_reference_excludes_file_references_unless_allowed():
+    from somastack_deploy.config_contract.context import is_secret_reference
+
+    value = "file:///run/somastack/credentials.json#postgres.password"
+    assert not is_secret_reference(value) and is_secret_reference(value, allow_file=True)
+    assert is_secret_reference("ref+vault://secret/soma/db#/password") and not is_secret_reference("${X}hunter2")
