@@ -309,3 +309,29 @@ def test_vault_address_without_scheme_and_token_with_a_newline(monkeypatch):
     assert [(f.rule, f.message.split(" (issue")[0]) for f in findings] == [
         (RULE_UNREACHABLE, f"SOMA_DB_PASSWORD: ref+vault://secret/soma/db: Vault at {addr} request failed (InvalidHeader)")]
     assert all(PLANTED not in f.message for f in findings)
+
+
+@pytest.mark.parametrize("ref, service", [("ref+awssecrets://soma/x#/t", "Secrets Manager"),
+                                          ("ref+awsssm://soma/x", "Parameter Store")])
+def test_aws_silent_endpoint_times_out_once(no_aws_region, monkeypatch, ref, service):
+    """The client this module builds (no client passed in): the reference's region, the
+    ``timeout_s`` read timeout and one attempt, against a listener that accepts and never answers
+    (boto3's ``AWS_ENDPOINT_URL``): one finding within a few seconds, not boto3's 60 s x retries."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x" * 20)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+        start = time.monotonic()
+        findings = check_references({"SOMA_API_TOKEN": ref.replace("soma/x", "soma/x?region=eu-west-1", 1)},
+                                    timeout_s=1)
+        elapsed = time.monotonic() - start
+    assert [(f.rule, f.message.split(" (issue")[0]) for f in findings] == [
+        (RULE_UNREACHABLE, f"SOMA_API_TOKEN: {ref.split('#')[0]}: {service} unreachable (ReadTimeoutError, "
+                           "timeout 1 s)")]
+    assert elapsed < 8
+    # the region comes from the options when the reference has none
+    findings = check_references({"SOMA_API_TOKEN": ref}, aws_region="eu-west-1", timeout_s=0.5,
+                                vault_addr="unused")
+    assert [f.rule for f in findings] == [RULE_UNREACHABLE]
