@@ -109,3 +109,24 @@ def test_is_secret_reference_excludes_file_references_unless_allowed():
     value = "file:///run/somastack/credentials.json#postgres.password"
     assert not is_secret_reference(value) and is_secret_reference(value, allow_file=True)
     assert is_secret_reference("ref+vault://secret/soma/db#/password") and not is_secret_reference("${X}hunter2")
+
+
+def test_dimensions_fallbacks_and_invalid_values():
+    ctx = build_context({"SA01_DEPLOYMENT_MODE": "", "SOMASTACK_SOFTWARE_MODE": "Cluster", "SOMA_SAAS_MODE": "maybe",
+                         "SOMA_AGENT_MODE": "WHATEVER"})
+    d = ctx.dimensions
+    # empty = unset: the default DEV, not an invalid value evaluated as PROD
+    assert (d.environment, d.software_mode, d.saas_bridge, d.target) == ("DEV", "StandAlone", False, "LOCAL")
+    assert ctx.invalid == {"SOMASTACK_SOFTWARE_MODE", "SOMA_SAAS_MODE"} and not ctx.prod
+    assert ctx.runtime_mode is None and ctx.services == frozenset({"agent"}) and not ctx.services_given
+    spelling = ctx.spellings["SOMASTACK_SOFTWARE_MODE"][0]
+    assert (spelling.name, spelling.raw, spelling.deprecated) == ("SOMASTACK_SOFTWARE_MODE", "Cluster", False)
+
+
+def test_runtime_mode_services_and_bridge():
+    ctx = build_context({"SOMASTACK_SOFTWARE_MODE": "SomaStackClusterMode", "SOMA_AGENT_MODE": "TRAINING",
+                         "SOMA_SAAS_MODE": "true"})
+    assert ctx.runtime_mode == "TRAINING" and ctx.cluster and ctx.dimensions.saas_bridge is True
+    assert ctx.services == frozenset({"agent", "brain", "memory"}) and not ctx.services_given
+    given = build_context({"SOMASTACK_SOFTWARE_MODE": "SomaStackClusterMode"}, services=["memory"])
+    assert given.services == frozenset({"memory"}) and given.services_given is True
