@@ -48,7 +48,8 @@ def test_vault_settings_missing_and_unresolvable(no_vault_env):
     assert err.value.rule == RULE_UNCONFIGURED and "VAULT_ADDR" in str(err.value)
     with pytest.raises(BackendError) as err:
         sb._vault_settings({"VAULT_ADDR": "http://x:1"}, {})
-    assert err.value.rule == RULE_UNCONFIGURED and "VAULT_TOKEN" in str(err.value)
+    assert err.value.rule == RULE_UNCONFIGURED
+    assert str(err.value) == "no Vault token: set VAULT_TOKEN (env set or process) or vault_token"
     with pytest.raises(BackendError) as err:
         sb._vault_settings({"VAULT_ADDR": "http://x:1", "VAULT_TOKEN": "${SOMA_TEST_UNSET_VAR_9}"}, {})
     assert err.value.rule == RULE_UNCONFIGURED and "reference cannot be resolved" in str(err.value)
@@ -105,6 +106,11 @@ def test_parse_is_the_grammar_plus_the_backends_path_form():
     assert parse("ref+vault://secret/soma/db/#/k").path == "secret/soma/db"
     assert parse("ref+awsssm:///soma/db/?version=3#/sub").path == "soma/db"
     assert parse("ref+awssecrets://soma/db/").path == "soma/db/"  # a secret name is used as written
+    assert parse("ref+awsssm:///Xray/api_key").path == "Xray/api_key"  # only "/" is stripped
+    assert parse("ref+vault://secret/soma/TAX/#/k").path == "secret/soma/TAX"
+    with pytest.raises(BackendError) as err:
+        parse("ref+gcpsecrets://p#/k")
+    assert str(err.value) == "not a ref+vault://, ref+awssecrets:// or ref+awsssm:// reference"
     for text in grammar.BACKEND_SCHEMES:
         assert text in sb.SCHEMES
 
