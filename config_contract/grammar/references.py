@@ -46,6 +46,9 @@ from urllib.parse import parse_qs
 #: Every scheme :func:`parse_reference` knows, in the order of the table above.
 SCHEMES: tuple[str, ...] = ("vault", "awssecrets", "awsssm", "env", "pulumi", "file")
 
+#: How :mod:`..sources` writes a Pulumi ``{secure: …}`` value: this prefix and the config key.
+PULUMI_SECURE_PREFIX = "ref+pulumi-secure://"
+
 #: Schemes a secret backend resolves remotely (``--resolve-secrets``).
 BACKEND_SCHEMES: tuple[str, ...] = ("vault", "awssecrets", "awsssm")
 
@@ -56,12 +59,12 @@ _PATTERNS: dict[str, re.Pattern] = {
     "awssecrets": re.compile(r"ref\+awssecrets://(?P<path>[^\s#?/][^\s#?]*)" + _QUERY + f"(?:{_KEY})?"),
     "awsssm": re.compile(r"ref\+awsssm://(?P<path>[^\s#?]+)" + _QUERY + f"(?:{_KEY})?"),
     "env": re.compile(r"\$\{(?P<path>[A-Za-z_][A-Za-z0-9_]*)\}"),
-    "pulumi": re.compile(r"ref\+pulumi-secure://(?P<path>[^\s#?]+)"),
+    "pulumi": re.compile(r"ref\+pulumi-secure://(?P<path>[^\s#?]+)"),  # PULUMI_SECURE_PREFIX
     "file": re.compile(r"file://(?P<path>/[^\s#]+)#(?P<key>[^\s#]+)"),
 }
 _PREFIXES: tuple[tuple[str, str], ...] = (("ref+vault://", "vault"), ("ref+awssecrets://", "awssecrets"),
                                           ("ref+awsssm://", "awsssm"), ("${", "env"),
-                                          ("ref+pulumi-secure://", "pulumi"), ("file://", "file"))
+                                          (PULUMI_SECURE_PREFIX, "pulumi"), ("file://", "file"))
 #: Every scheme's full pattern as one regular expression source without named groups (for
 #: JSON Schema ``pattern`` clauses, ECMA-262 compatible): a whole value matches
 #: ``^(?:REFERENCE_PATTERN)$`` exactly when :func:`parse_reference` with ``allow_file=True``
@@ -90,7 +93,7 @@ class Reference:
             return "${%s}" % self.path
         if self.scheme == "file":
             return f"file://{self.path}#{'.'.join(self.key)}"
-        prefix = "ref+pulumi-secure://" if self.scheme == "pulumi" else f"ref+{self.scheme}://"
+        prefix = PULUMI_SECURE_PREFIX if self.scheme == "pulumi" else f"ref+{self.scheme}://"
         return prefix + self.path + ("#/" + "/".join(self.key) if self.key else "")
 
 
