@@ -214,7 +214,7 @@ def _boto_client(service: str, ref: Reference, options: Mapping[str, Any], timeo
     from botocore.config import Config
 
     region = ref.params.get("region") or options.get("aws_region")
-    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 1, "mode": "standard"})
+    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1, "mode": "standard"})
     return boto3.session.Session().client(service, region_name=region, config=config)
 
 
