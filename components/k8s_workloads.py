@@ -31,6 +31,13 @@ component, all through its provider:
   service in PROD), startup/readiness/liveness probes (``httpGet`` on the health path, else
   ``exec``), ``allowPrivilegeEscalation: false``; the pod template carries a
   ``somastack/config-hash`` annotation so that a changed ConfigMap rolls the pods;
+- every object carries ``pulumi.com/patchForce: "true"`` (:data:`PATCH_FORCE`; off with
+  ``patch_force=False``): the stack owns the fields it declares, so a field changed out of band
+  by another field manager (``kubectl edit``/``patch``, a client library) is taken back by the
+  next ``up`` — and shown by ``preview`` — instead of failing with a server-side apply conflict
+  (pulumi-kubernetes "Managing Resources with Server-Side Apply", "Handle field conflicts on
+  existing resources"; Kubernetes "Server-Side Apply", "Conflicts"). Fields the stack does not
+  declare (an HPA's ``replicas``, controllers' status) keep their managers;
 - a ClusterIP Service ``<key>`` (DNS ``<key>.<namespace>.svc.cluster.local``);
 - a PodDisruptionBudget (``maxUnavailable: 1``) for every Deployment and StatefulSet;
 - for the app services (``autoscaled``): a HorizontalPodAutoscaler (``autoscaling/v2``, CPU
@@ -67,6 +74,9 @@ SecretValues = Callable[[str, Mapping[str, pulumi.Input[str]], pulumi.Resource],
 PolicySink = Callable[[str, pulumi.Input[str], pulumi.Resource], None]
 
 VPA_API = "autoscaling.k8s.io/v1"
+#: Annotation by which the pulumi-kubernetes provider forces its server-side apply over field
+#: conflicts (takes the conflicting fields back from their other managers), per object.
+PATCH_FORCE = {"pulumi.com/patchForce": "true"}
 VPA_UPDATE_MODES = ("Off", "Initial", "Recreate", "Auto")
 
 
@@ -162,7 +172,9 @@ class KubernetesWorkloadsArgs:
     ``autoscaling``, ``ingress`` (None: no Ingress); ``node_port``: expose the public service as
     a NodePort (when there is no Ingress); ``autoscaled``: service keys that get an HPA;
     ``task_policy``: :data:`PolicySink` for services' IAM policies (None: a service with one
-    fails); ``prerequisites``: resources every object waits for (cluster add-ons)."""
+    fails); ``prerequisites``: resources every object waits for (cluster add-ons);
+    ``patch_force``: annotate every object with :data:`PATCH_FORCE` (the stack takes back fields
+    changed out of band; False: such a change makes ``up`` fail with an apply conflict)."""
 
     provider: k8s.Provider
     namespace: str
@@ -178,6 +190,7 @@ class KubernetesWorkloadsArgs:
     autoscaled: Sequence[str] = tuple(APP_PORTS)
     task_policy: PolicySink | None = None
     prerequisites: Sequence[pulumi.Resource] = ()
+    patch_force: bool = True
 
     def __post_init__(self) -> None:
         if not self.namespace or len(self.namespace) > 63:
@@ -295,10 +308,11 @@ class KubernetesWorkloads(pulumi.ComponentResource):
         self.workloads, self.jobs = {}, []
         self.ingress_host = args.ingress.host if args.ingress else None
         self.storage_class = args.storage.class_name
+        self._annotations = dict(PATCH_FORCE) if args.patch_force else {}
         base = list(args.prerequisites)
         if args.create_namespace:
             ns = k8s.core.v1.Namespace(
-                f"{name}-namespace", metadata={"name": args.namespace, "labels": {
+                f"{name}-namespace", metadata={"name": args.namespace, "annotations": self._annotations, "labels": {
                     "app.kubernetes.io/part-of": "somastack", **dict(args.labels)}},
                 opts=self._opts(base))
             self.namespace = ns.metadata.name
@@ -308,7 +322,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
         self._base = base
         if args.storage.create_gp3:
             sc = k8s.storage.v1.StorageClass(
-                f"{name}-gp3", metadata={"name": args.storage.class_name},
+                f"{name}-gp3", metadata={"name": args.storage.class_name, "annotations": self._annotations},
                 provisioner="ebs.csi.aws.com", volume_binding_mode="WaitForFirstConsumer",
                 reclaim_policy=args.storage.reclaim_policy, allow_volume_expansion=True,
                 parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
@@ -334,7 +348,8 @@ class KubernetesWorkloads(pulumi.ComponentResource):
         env_out = pulumi.Output.from_input(spec.env)
         labels = {"app.kubernetes.io/name": key, "app.kubernetes.io/part-of": "somastack"}
         gated_labels = gated(labels, env_out)
-        meta = lambda obj_name: {"name": obj_name, "namespace": self.namespace_name, "labels": gated_labels}  # noqa: E731
+        meta = lambda obj_name: {"name": obj_name, "namespace": self.namespace_name,  # noqa: E731
+                                  "labels": gated_labels, "annotations": self._annotations}
         base = [*self._base, *depends_on]
 
         refs: dict[str, pulumi.Input[str]] = dict(spec.secrets)
@@ -458,8 +473,8 @@ class KubernetesWorkloads(pulumi.ComponentResource):
             ing = a.ingress
             annotations = pulumi.Output.all(
                 pulumi.Output.from_input(ing.subnet_ids) if ing.subnet_ids is not None else None,
-                ing.security_group_id).apply(lambda v: ingress_annotations(
-                    ing, health_path=spec.health.path or "/", subnets=v[0], security_group=v[1]))
+                ing.security_group_id).apply(lambda v: {**self._annotations, **ingress_annotations(
+                    ing, health_path=spec.health.path or "/", subnets=v[0], security_group=v[1])})
             ing_spec: dict = {"ingressClassName": ing.class_name, "rules": [{"host": ing.host, "http": {"paths": [{
                 "path": "/", "pathType": "Prefix",
                 "backend": {"service": {"name": key, "port": {"number": spec.port}}}}]}}]}

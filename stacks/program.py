@@ -6,7 +6,9 @@
    the config contract (:func:`somastack_deploy.components.contract_gate.check_stack_config`) before any
    resource exists: a violation (e.g. VIBE-91, a localhost URL in PROD) aborts with the
    contract's message (:class:`somastack_deploy.components.contract_gate.ContractAbort`);
-2. reads the stack settings (:mod:`somastack_deploy.stacks.settings`);
+2. reads the stack settings (:mod:`somastack_deploy.stacks.settings`) and installs the strict
+   Kubernetes field check (:mod:`somastack_deploy.components.k8s_fields`: an object with a field
+   its Kubernetes type does not declare fails the run instead of the provider dropping it);
 3. dispatches on ``SA01_DEPLOYMENT_TARGET``: ``FARGATE`` → :mod:`somastack_deploy.stacks.fargate`, ``EKS`` →
    :mod:`somastack_deploy.stacks.eks` (provisions the cluster) or, when the stack setting
    ``somastack:kubernetes`` names a ``kubeconfig``, :mod:`somastack_deploy.stacks.kubernetes` (an
@@ -22,6 +24,7 @@ import importlib
 
 import pulumi
 
+from somastack_deploy.components import k8s_fields
 from somastack_deploy.components.contract_gate import ContractAbort, check_stack_config
 
 from .common import StackContext
@@ -58,6 +61,7 @@ def main() -> None:
                                f"(supported: {', '.join(sorted(TARGETS))})", path=f"Pulumi.{stack}.yaml",
                                variable="somastack:SA01_DEPLOYMENT_TARGET")
     settings = read_settings(stack, dims.environment)
+    k8s_fields.register()
     module_name = program_for(dims.target, settings)
     ctx = StackContext(stack=stack, dimensions=dims, contract_env=env, settings=settings)
     importlib.import_module(module_name).build(ctx)

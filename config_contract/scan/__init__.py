@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from ..findings import Finding
 
-__all__ = ["run_scan", "scan_tree", "ScanResult", "write_baseline", "EXCLUDED_DIRS", "RULE_META"]
+__all__ = ["run_scan", "scan_tree", "read_text", "ScanResult", "write_baseline", "EXCLUDED_DIRS", "RULE_META"]
 
 #: Metadata of the scan-only rule, in the shape of ``somastack_deploy.config_contract.rules.rule_meta()`` (VIBE-91
 #: and VIBE-164 are the contract's own rules).
@@ -96,14 +96,24 @@ def _display(path: str) -> str:
     return os.path.normpath(path).replace(os.sep, "/")
 
 
+def read_text(abs_path: str) -> str:
+    """The file's text as ``open(abs_path, encoding="utf-8").read()`` gives it (universal
+    newlines: ``\r\n`` and ``\r`` become ``\n``), read as bytes and decoded in one step.
+    Raises ``OSError`` or ``UnicodeDecodeError`` (binary files)."""
+    with open(abs_path, "rb") as fh:
+        text = fh.read().decode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
 def _scan_one(abs_path: str, rel_path: str) -> tuple[list, list, list]:
     """One file: (secret hits, fallback hits, unparsed). Read once; unreadable or non-UTF-8
     (binary) files give nothing, as in detect-secrets."""
     from . import fallbacks, literals
 
     try:
-        with open(abs_path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_text(abs_path)
     except (OSError, UnicodeDecodeError):
         return [], [], []
     secrets = literals.scan_text(text, rel_path)
@@ -130,11 +140,19 @@ def _scan_chunk(chunk: list[tuple[str, str]]) -> tuple[list, list, list]:
     return secrets, found, unparsed
 
 
-def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 64,
-              exclude: set[str] | None = None) -> ScanResult:
+#: Fewest files for which :func:`scan_tree` starts worker processes (below, forking costs
+#: more CPU than it saves wall time).
+PARALLEL_MIN_FILES = 2000
+#: Files :func:`scan_tree` scans in the parent before forking (to warm the per-line memories).
+WARM_FILES = 500
+
+
+def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 256,
+              exclude: set[str] | None = None, parallel_min_files: int = PARALLEL_MIN_FILES) -> ScanResult:
     """Scan every file under ``path`` (raw results, no baseline, no severity).
 
-    ``processes``: worker processes (default: CPUs; 1 = in this process). ``exclude``: absolute
+    ``processes``: worker processes (default: CPUs; 1 = in this process; trees of fewer than
+    ``parallel_min_files`` files are always scanned in this process). ``exclude``: absolute
     paths to skip (e.g. the baseline file). Raises :class:`InputError` when ``path`` does not
     exist.
     """
@@ -148,15 +166,21 @@ def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 64,
     processes = processes or os.cpu_count() or 1
     with literals.scan_settings():
         literals.prefilter()  # build once, before any fork
-        if processes <= 1 or len(files) < 2 * chunk_size:
+        if processes <= 1 or len(files) < max(parallel_min_files, 2):
             parts = [_scan_chunk(files)]
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
+            # The first files are scanned here: the per-line memories (prefilter candidates,
+            # plugin results) the workers inherit through fork are then warm, so lines every
+            # module repeats are judged once, not once per worker.
+            warm = min(WARM_FILES, len(files) // 4)
+            parts = [_scan_chunk(files[:warm])]
+            rest = files[warm:]
+            chunks = [rest[i:i + chunk_size] for i in range(0, len(rest), chunk_size)]
             with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork")) as pool:
-                parts = list(pool.map(_scan_chunk, chunks))
+                parts += pool.map(_scan_chunk, chunks)
     for secrets, found, unparsed in parts:
         result.secrets += secrets
         result.fallbacks += found

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -297,10 +298,16 @@ def needs_ast(source: str) -> bool:
         start = source.rfind("\n", 0, match.start()) + 1
         end = source.find("\n", match.end())
         end = len(source) if end == -1 else end
-        line = source[start:end]
-        if any(_line_needs_ast(line, m.start()) for m in _LOOPBACK_WORDS.finditer(line)):
+        if line_needs_ast(source[start:end]):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=8192)
+def line_needs_ast(line: str) -> bool:
+    """:func:`needs_ast` for one line (any of its loopback words); a pure function of the line,
+    memoised because code repeats lines (boilerplate, the same check in many modules)."""
+    return any(_line_needs_ast(line, m.start()) for m in _LOOPBACK_WORDS.finditer(line))
 
 
 def _line_needs_ast(line: str, column: int) -> bool:

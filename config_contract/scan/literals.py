@@ -145,9 +145,59 @@ def _filtered(required: tuple[str, ...], **kwargs) -> bool:
     return False
 
 
+#: Most (plugin, file kind, line) results :func:`_analyze` remembers (then it starts afresh).
+ANALYZE_CACHE_SIZE = 100_000
+
+
+def file_kind(filename: str) -> tuple:
+    """What the configured plugins read from a file name: detect-secrets' file type (the keyword
+    plugin's regexes) and whether it is a code file (the SomaStack assignment plugin's quoted-only
+    mode). Lines of two files of one kind give the same plugin results."""
+    from detect_secrets.util.filetype import determine_file_type
+
+    from .plugins import _CODE_EXTENSIONS
+
+    return determine_file_type(filename), filename.endswith(_CODE_EXTENSIONS)
+
+
 def _analyze(plugin, filename: str, line: str, line_number: int):
     """detect-secrets' ``_scan_line`` (a plugin's secrets on a line, minus those its secret
-    filters drop), calling ``analyze_line`` directly."""
+    filters drop), calling ``analyze_line`` directly. The secret filters read the secret, the
+    line and the plugin, never the file name, and the plugins only the file's kind
+    (:func:`file_kind`), so results are remembered per (plugin, kind, line) for the plugins of
+    detect-secrets and this package (others are run every time)."""
+    from detect_secrets.core.potential_secret import PotentialSecret
+
+    if not _reads_only_file_kind(plugin):
+        yield from _analyze_uncached(plugin, filename, line, line_number)
+        return
+    kinds = _prefilter_cache.setdefault("kinds", {})
+    kind = kinds.get(filename)
+    if kind is None:
+        if len(kinds) > 4096:
+            kinds.clear()
+        kind = kinds[filename] = file_kind(filename)
+    cache = _prefilter_cache.setdefault("analyze", {})
+    key = (id(plugin), kind, line)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= ANALYZE_CACHE_SIZE:
+            cache.clear()
+        found = cache[key] = tuple((s.type, s.secret_value)
+                                   for s in _analyze_uncached(plugin, filename, line, line_number))
+    for secret_type, value in found:
+        yield PotentialSecret(type=secret_type, filename=filename, secret=value, line_number=line_number)
+
+
+def _reads_only_file_kind(plugin) -> bool:
+    """Whether ``plugin`` is one of detect-secrets' own or a SomaStack plugin (they read only
+    the file's kind from its name; see :func:`_analyze`)."""
+    cls = type(plugin)
+    return (cls.__module__ or "").startswith("detect_secrets.plugins.") or cls.__name__ in SOMASTACK_PLUGINS
+
+
+def _analyze_uncached(plugin, filename: str, line: str, line_number: int):
+    """:func:`_analyze` without the memory."""
     try:
         secrets = plugin.analyze_line(filename=filename, line=line, line_number=line_number, context=None)
     except TypeError:  # a plugin whose analyze_line takes fewer arguments: inject as detect-secrets does
@@ -237,7 +287,7 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     # adding quotes: when no built-in plugin has a candidate in the raw text (entropy runs
     # counted without quotes), it cannot give them one. The SomaStack plugins saw the raw lines.
     if (file_type is FileType.OTHER and not any(hit.type not in SOMASTACK_TYPES for hit in hits)
-            and gates.eager_needed(text, builtin_plugins())):
+            and not eager_ini_fails(text) and gates.eager_needed(text, builtin_plugins())):
         eager = get_transformed_file(_NamedText(text, rel_path), use_eager_transformers=True)
         if eager:
             hits += _hits(eager, gates, rel_path)
@@ -245,6 +295,17 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
 
 
 _SECTION = re.compile(r"\[.+\]")
+#: A line configparser rejects (``ParsingError``): unindented, not blank, not a ``#``/``;``
+#: comment, not a ``[section]`` header, and without the ``=`` or ``:`` of ``key = value``.
+_NOT_INI_LINE = re.compile(r"^[^\s#;\[][^=:\n]*$", re.MULTILINE)
+
+
+def eager_ini_fails(text: str) -> bool:
+    """True when detect-secrets' eager ini transform (configparser over ``[global]`` + ``text``)
+    must fail, so yields nothing: a line that is neither blank, a comment, a continuation
+    (indented), a section header nor ``key = value`` / ``key: value`` (prose, a Dockerfile's
+    ``WORKDIR /app``) makes configparser raise ``ParsingError``. False means "maybe"."""
+    return _NOT_INI_LINE.search(text) is not None
 
 
 def _may_be_ini(text: str) -> bool:

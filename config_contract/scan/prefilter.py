@@ -199,6 +199,41 @@ HAND_GATES: dict[tuple[str, str], str] = {
 }
 
 
+#: Hand-derived necessary patterns for whole plugins, keyed by (plugin class, SHA-1 of its
+#: denylist patterns joined with ``|``): every line a denylist pattern matches also matches this,
+#: on raw lines and on detect-secrets' eager ini lines alike (it holds no quote, blank, ``=`` or
+#: ``:``, which is all the eager transform adds). Artifactory: ``(?:\s|=|:|"|^)AKC[a-zA-Z0-9]{10,}
+#: (?:\s|"|$)`` and ``…AP[\dABCDEF][a-zA-Z0-9]{8,}…`` without their boundary groups (its literal
+#: ``AP`` alone is in every ``GRAPH``/``MAPPING``). Tested in tests/scan/test_parity.py.
+HAND_CONFIRMS: dict[tuple[str, str], str] = {
+    ("ArtifactoryDetector", "e4706d78d3bbe2e47f6cbd403295a3bc724f3292"):
+        r"AKC[a-zA-Z0-9]{10}|AP[\dABCDEF][a-zA-Z0-9]{8}",
+}
+
+
+class AnyOf:
+    """Patterns of which a line must match one (a plugin's ``prefilter_parts``), searched like
+    one pattern: ``search(line)`` gives the first match or ``None``."""
+
+    def __init__(self, patterns):
+        self.patterns = tuple(patterns)
+
+    def search(self, line: str):
+        for pattern in self.patterns:
+            found = pattern.search(line)
+            if found is not None:
+                return found
+        return None
+
+
+def hand_confirm(plugin) -> re.Pattern | None:
+    """The :data:`HAND_CONFIRMS` pattern of ``plugin`` (``None`` when it has none, or when its
+    denylist is not the one the pattern was derived from)."""
+    source = "|".join(regex.pattern for regex in getattr(plugin, "denylist", ()))
+    key = (type(plugin).__name__, hashlib.sha1(source.encode("utf-8")).hexdigest())
+    return re.compile(HAND_CONFIRMS[key]) if key in HAND_CONFIRMS else None
+
+
 #: SHA-1 of detect-secrets 1.5.0's keyword ``DENYLIST`` joined with ``|``; with another denylist
 #: (or regexes) the keyword plugin is gated by its literals alone.
 KEYWORD_DENYLIST_SHA1 = "d3d04ce6f5cea00e2bfb2764c903b91f3a3b2f53"
@@ -249,6 +284,8 @@ class Prefilter:
         #: plugin index -> pattern a candidate line (found by literals) must also match
         self._confirm: dict[int, re.Pattern] = {}
         self.every_line = False
+        #: per mode (False: raw/transformed lines, True: eager ini judgement) entry -> plugins
+        self._line_cache: dict[bool, dict[str, frozenset[int]]] = {False: {}, True: {}}
         for index, plugin in enumerate(plugins):
             if isinstance(plugin, HighEntropyStringsPlugin):
                 run = "[%s]{%d,}" % (re.escape(plugin.charset), int(2 ** plugin.entropy_limit) + 1)
@@ -270,7 +307,10 @@ class Prefilter:
                 if confirm is not None:
                     self._confirm[index] = confirm
             elif isinstance(plugin, RegexBasedDetector):
-                confirm = getattr(plugin, "prefilter_pattern", None)
+                parts = getattr(plugin, "prefilter_parts", None)
+                confirm = AnyOf(parts) if parts else getattr(plugin, "prefilter_pattern", None)
+                if confirm is None:
+                    confirm = hand_confirm(plugin)
                 if confirm is not None:  # the plugin's own necessary pattern (tested with the plugin)
                     self._confirm[index] = confirm
                 for regex in plugin.denylist:
@@ -323,19 +363,17 @@ class Prefilter:
             self.gates.append(Gate(index, line_pattern=pattern, file_pattern=pattern))
 
     def _literals_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
-        lowered = text.casefold()
-        known: dict[Literal, bool] = {}
-
-        def present(item: Literal) -> bool:
-            if item not in known:
-                source, kind = item
-                known[item] = (source in lowered if kind is True else source in text if kind is False
-                               else self.runs[source].search(text) is not None)
-            return known[item]
-
-        return any(all(present(item) for item in sorted(alt, key=lambda it: it[1] is None))
-                   for gate in self.literal_gates if plugins is None or gate.plugin in plugins
-                   for alt in gate.requirement)
+        """Whether some alternative (of a gate of ``plugins``; default all) has all its literals
+        somewhere in ``text`` and its runs too."""
+        present = self._present(text, text.casefold())
+        for key in present:
+            for plugin, alt, needed in self._alternatives.get(key, ()):
+                if plugins is not None and plugin not in plugins:
+                    continue
+                if all(item in present for item in needed) and all(
+                        self.runs[source].search(text) for source, kind in alt if kind is None):
+                    return True
+        return False
 
     def file_may_match(self, text: str, plugins: set[int] | None = None, *, eager: bool = False) -> bool:
         """False when no plugin (of ``plugins``, indices; default all) can report anything in
@@ -378,7 +416,41 @@ class Prefilter:
         """``{1-based index into lines: {plugin indices}}`` for the lines a plugin could report.
         An entry may itself contain newlines (detect-secrets' YAML transform writes multi-line
         values into one entry); positions are mapped back by entry lengths. ``eager``: judge
-        raw lines for detect-secrets' eager ini transform (entropy runs as whole values)."""
+        raw lines for detect-secrets' eager ini transform (entropy runs as whole values).
+
+        Every gate is line-local (a literal, run or confirm pattern on one entry; a pattern
+        gate that cannot cross a newline, or whose match marks every entry it touches), so an
+        entry's plugins are a function of the entry alone: they are remembered per entry text
+        (:data:`LINE_CACHE_SIZE` entries per mode) and only entries not seen before are judged,
+        all at once."""
+        if self.every_line:
+            everything = set(range(len(self.plugins)))
+            return {number: everything for number in range(1, len(lines) + 1)}
+        cache = self._line_cache[eager]
+        out: dict[int, set[int]] = {}
+        novel: dict[str, list[int]] = {}
+        for number, line in enumerate(lines, start=1):
+            entry = line[:-1] if line.endswith("\n") else line
+            known = cache.get(entry)
+            if known is None:
+                novel.setdefault(entry, []).append(number)
+            elif known:
+                out[number] = set(known)
+        if novel:
+            if len(cache) + len(novel) > LINE_CACHE_SIZE:
+                cache.clear()
+            judged = list(novel)
+            found = self.judge(judged, eager=eager)
+            for index, entry in enumerate(judged, start=1):
+                plugins = frozenset(found.get(index, _EMPTY))
+                cache[entry] = plugins
+                if plugins:
+                    for number in novel[entry]:
+                        out[number] = set(plugins)
+        return out
+
+    def judge(self, lines: list[str], *, eager: bool = False) -> dict[int, set[int]]:
+        """:meth:`candidates` without the per-entry memory: every entry judged afresh."""
         if self.every_line:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
@@ -441,6 +513,8 @@ class Prefilter:
 
 
 _EMPTY: frozenset[int] = frozenset()
+#: Most entries :meth:`Prefilter.candidates` remembers per mode (then it starts afresh).
+LINE_CACHE_SIZE = 200_000
 _INDENTED = re.compile(r"^[ \t]+\S", re.MULTILINE)
 
 

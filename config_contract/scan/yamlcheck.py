@@ -64,6 +64,60 @@ def _pairs(root) -> list[str] | None:
     return out
 
 
+_KEY = r"[A-Za-z0-9_][A-Za-z0-9_./-]*"
+_QUOTED = r"\"[^\"\\\n]*\"|'[^'\n]*'"
+#: A plain scalar on one line: not starting with an indicator (YAML 1.1 §9.1.3), no ``: `` or
+#: trailing ``:`` (a nested mapping), no tab.
+_PLAIN = r"(?![-?:,\[\]{}#&*!|>'\"%@`])(?:[^:\n\t]|:(?=[^\s]))*(?<!:)"
+_FLOW_ITEM = r"(?:%s|(?![-?:,\[\]{}#&*!|>'\"%%@`])[^:,\[\]{}\n\t'\"]*?)" % _QUOTED
+#: One line of "simple" block YAML: indentation, ``- `` sequence marks, then ``KEY:`` with an
+#: optional value (a plain or quoted scalar on that line, or a flow sequence of such scalars
+#: without ``:``), or a sequence entry that is such a scalar.
+_SIMPLE_LINE = re.compile(
+    r"(?P<indent>[ ]*(?:-[ ]+)*)"
+    r"(?:(?P<key>%s):(?:[ ]+(?P<value>%s|(?P<plain>%s)|(?P<flow>\[[ ]*(?:%s(?:[ ]*,[ ]*%s)*)?[ ]*,?[ ]*\])))?"
+    r"|(?P<item>%s|%s))[ ]*" % (_KEY, _QUOTED, _PLAIN, _FLOW_ITEM, _FLOW_ITEM, _QUOTED, _PLAIN))
+
+
+def simple_pairs(text: str) -> list[str] | None:
+    """The ``KEY: "VALUE"`` lines of :func:`_pairs` for "simple" YAML, read line by line
+    without a YAML parser; ``None`` when ``text`` is not simple (then libyaml decides).
+
+    Simple: every line is blank or one :data:`_SIMPLE_LINE` (block mappings and sequences with
+    one-line plain or quoted scalars without escapes, flow sequences of such scalars), with no
+    ``#``, tab, document marker, directive, anchor, alias, tag, block scalar, flow mapping,
+    bare scalar line (``key:`` with its value on the next line) or multi-line scalar (a line
+    indented below a key that already has a value). Every scalar
+    value written after a key gives a line, whatever it resolves to (a number or boolean gives
+    one that detect-secrets would not write: more lines only make the check err towards the
+    exact path)."""
+    out: list[str] = []
+    previous_column, previous_valued = -1, False
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if "#" in line:  # a comment (the line grammar would take it into a plain scalar)
+            return None
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        column = len(match.group("indent"))
+        if match.group("item") is not None and "-" not in match.group("indent"):
+            return None  # a bare scalar line: the value of a key above, or a whole document
+        if previous_valued and column > previous_column:
+            return None  # could continue the previous plain scalar
+        key, value = match.group("key"), match.group("value")
+        previous_column, previous_valued = column, value is not None or match.group("item") is not None
+        if key is None or value is None or match.group("flow") is not None:
+            continue
+        if match.group("plain") is None:
+            value = value[1:-1]
+        else:
+            value = value.rstrip()
+        out.append(f'{key}: "{value.replace(chr(34), chr(92) + chr(34))}"')
+    return out
+
+
 def _any_secret(lines: list[str], gates, filename: str) -> bool:
     from detect_secrets.settings import get_plugins
 
@@ -95,7 +149,11 @@ def yaml_is_clean(text: str, filename: str, gates) -> bool:
     if _any_secret(raw_lines, gates, filename):
         return False
     # If detect-secrets' own parse or construction fails, it scans the raw lines: covered above.
-    # So only the composed node graph is needed here (no construction).
+    # So only the composed node graph is needed here (no construction); simple YAML is read
+    # line by line instead (:func:`simple_pairs`).
+    pairs = simple_pairs(text)
+    if pairs is not None:
+        return not _any_secret(pairs, gates, filename)
     loader = yaml.CSafeLoader(text) if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

@@ -16,6 +16,11 @@ Progress (the engine's own lines) goes to stderr; one summary line (or ``--forma
 stdout; secret values are never shown (``show_secrets`` off; Pulumi masks them as ``[secret]``).
 ``destroy`` needs ``--yes``.
 
+A failed run ends with one line ``somastack-deploy: OP STACK failed: <resource>: <its error>``
+taken from the engine's diagnostic events (:func:`diagnostic_error`), else from the CLI's output
+(:func:`error_line`). With ``--expect-no-changes`` the summary (with the changes) is printed as
+usual before the exit code says changes were found.
+
 Exit codes: 0 done (no changes, with ``--expect-no-changes``); 1 the engine failed (a resource
 error, the program failed, e.g. the config contract) or changes were found with
 ``--expect-no-changes``; 2 unusable input (no project, no stack file, no Pulumi CLI, no
@@ -25,7 +30,9 @@ passphrase, no such stack for refresh/destroy).
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -35,6 +42,9 @@ from somastack_deploy.project import add_cwd_option, find_project_dir
 
 OPERATIONS = ("up", "preview", "refresh", "destroy")
 _GENERIC = ("update failed", "preview failed", "refresh failed", "destroy failed", "an error occurred")
+#: A provider's wrapper line around its list of errors (``Preview failed: 1 error occurred:``).
+_WRAPPER = re.compile(r"^[A-Za-z ]+ failed: \d+ errors? occurred:$")
+MAX_LINE = 300
 
 
 def add_parser(parser, operation: str) -> None:
@@ -81,6 +91,46 @@ def error_line(exc: Exception) -> str:
     return _last_line(exc)
 
 
+def _one_line(message: str) -> str:
+    """``message`` (a diagnostic, possibly multi-line) as one line of at most :data:`MAX_LINE`
+    characters: a provider's ``… failed: N error(s) occurred:`` wrapper and list bullets dropped,
+    whitespace collapsed; a longer line keeps its head and its tail (where the specific cause
+    usually is) around ``…``."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    lines = [ln.removeprefix("* ").strip() for ln in lines if not _WRAPPER.match(ln)]
+    text = " ".join(" ".join(lines).split())
+    if len(text) <= MAX_LINE:
+        return text
+    head = MAX_LINE * 2 // 5
+    return f"{text[:head].rstrip()} … {text[-(MAX_LINE - head - 3):].lstrip()}"
+
+
+def diagnostic_error(diagnostics) -> str | None:
+    """The first specific error among the engine's diagnostic events (``DiagnosticEvent``s of
+    severity ``error``; the engine's own ``update failed``-style summaries skipped), as
+    ``"<resource name>: <message>"`` (or the message alone for the stack/program), one line
+    (:func:`_one_line`). ``None`` when there is none."""
+    for d in diagnostics:
+        if getattr(d, "severity", "") != "error":
+            continue
+        msg = (d.message or "").strip()
+        if not msg or msg.lower().rstrip(".") in _GENERIC:
+            continue
+        urn = d.urn or ""
+        name = urn.rsplit("::", 1)[-1] if urn and "pulumi:pulumi:Stack" not in urn else ""
+        line = _one_line(msg)
+        return f"{name}: {line}" if name else line
+    return None
+
+
+class _EngineHangup(logging.Filter):
+    """Drops the inline program's gRPC server errors logged when the engine has already ended
+    the run (its own diagnostics say why): ``Exception calling application`` records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith("Exception calling application")
+
+
 def _changes(summary: dict | None) -> dict[str, int]:
     return {op: int(n) for op, n in sorted((summary or {}).items()) if op != "same" and int(n)}
 
@@ -110,8 +160,18 @@ def run(args, operation: str) -> int:
         sys.stderr.write(line.rstrip("\n") + "\n")
         sys.stderr.flush()
 
-    common = {"on_output": progress, "color": "never"}
+    diagnostics: list = []
+
+    def on_event(event) -> None:
+        diag = getattr(event, "diagnostic_event", None)
+        if diag is not None and diag.severity == "error":
+            diagnostics.append(diag)
+
+    common = {"on_output": progress, "on_event": on_event, "color": "never"}
     expect = bool(getattr(args, "expect_no_changes", False))
+    hangup = _EngineHangup()
+    grpc_log = logging.getLogger("grpc._server")
+    grpc_log.addFilter(hangup)
     try:
         if operation == "up":
             result = stack.up(show_secrets=False, refresh=args.refresh or None, **common)
@@ -126,8 +186,11 @@ def run(args, operation: str) -> int:
             result = stack.destroy(show_secrets=False, **common)
             changes = _changes(result.summary.resource_changes)
     except auto.errors.CommandError as exc:
-        sys.stderr.write(f"somastack-deploy: {operation} {args.stack} failed: {error_line(exc)}\n")
+        reason = diagnostic_error(diagnostics) or error_line(exc)
+        sys.stderr.write(f"somastack-deploy: {operation} {args.stack} failed: {reason}\n")
         return exitcodes.FINDINGS
+    finally:
+        grpc_log.removeFilter(hangup)
     doc = {"operation": operation, "stack": args.stack, "result": "succeeded", "changes": changes}
     if args.format == "json":
         sys.stdout.write(json.dumps(doc, sort_keys=True) + "\n")

@@ -82,3 +82,32 @@ def test_stack_setting_error_is_one_line(project, tmp_path):
     assert proc.returncode == 1 and proc.stderr.strip().endswith(
         "Pulumi.k8s-dev.yaml: somastack:kubernetes: kubeconfig: must be an absolute path")
     assert env["PULUMI_CONFIG_PASSPHRASE"] not in proc.stderr + proc.stdout and proc.stdout == ""
+
+
+def test_failure_line_is_the_resources_own_error():
+    """The provider's multi-line error (as the engine reported it for an apply conflict) becomes
+    one line naming the resource and keeping the specific cause at its end."""
+    from pulumi.automation.events import DiagnosticEvent
+
+    from somastack_deploy.commands.stack_ops import MAX_LINE, diagnostic_error
+
+    urn = "urn:pulumi:k8s-dev::somastack::somastack:k8s:Workloads$kubernetes:apps/v1:Deployment::k8s-keycloak-deployment"
+    conflict = ('Preview failed: 1 error occurred:\n\t* the Kubernetes API server reported that "ns/keycloak" failed to '
+                "fully initialize or become live: Server-Side Apply field conflict detected. See https://www.pulumi.com/"
+                "registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/#handle-field-"
+                'conflicts-on-existing-resources for troubleshooting help.\nThe resource managed by field manager '
+                '"pulumi-kubernetes-57bd014b" had an apply conflict: Apply failed with 1 conflict: conflict with '
+                '"OpenAPI-Generator" using apps/v1: .spec.replicas\n\n')
+    events = [DiagnosticEvent(message="using pulumi-resource-kubernetes from $PATH\n", color="never", severity="warning"),
+              DiagnosticEvent(message=conflict, color="never", severity="error", urn=urn),
+              DiagnosticEvent(message="preview failed\n", color="never", severity="error")]
+    line = diagnostic_error(events)
+    assert line.startswith('k8s-keycloak-deployment: the Kubernetes API server reported that "ns/keycloak" failed')
+    assert line.endswith('conflict with "OpenAPI-Generator" using apps/v1: .spec.replicas')
+    assert "\n" not in line and len(line) <= MAX_LINE + len("k8s-keycloak-deployment: ") and " … " in line
+    # only the engine's summary: no specific error
+    assert diagnostic_error(events[2:]) is None and diagnostic_error([]) is None
+    # a program error on the stack: the message alone
+    stack = DiagnosticEvent(message="config contract violated: X\n", color="never", severity="error",
+                            urn="urn:pulumi:k8s-dev::somastack::pulumi:pulumi:Stack::somastack-k8s-dev")
+    assert diagnostic_error([stack]) == "config contract violated: X"

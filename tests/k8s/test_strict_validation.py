@@ -1,6 +1,14 @@
-"""Server-side validation is on: with the provider settings of the SomaStack stacks
-(``enableServerSideApply``), a manifest with a mistyped field or an invalid quantity fails
-``up`` against the real API server, the way it would fail on EKS (mocks accept anything).
+"""A manifest with a mistyped field or an invalid quantity fails ``up`` against the real API
+server with the settings of the SomaStack stacks (mocks accept anything):
+
+- an invalid quantity: the provider's server-side apply (``enableServerSideApply``) is rejected
+  by the kube-apiserver, as on EKS;
+- an unknown field: the pulumi-kubernetes provider's ``Check`` would drop it silently (it
+  normalizes built-in kinds through their Go types), so it never reaches the server's strict
+  validation; the stack program's strict field check
+  (:mod:`somastack_deploy.components.k8s_fields`, registered like ``stacks/program.py`` does)
+  rejects it before. ``test_the_provider_alone_drops_an_unknown_field`` proves why it is needed.
+
 A well-formed control object in the same program is created, so the failure is the field's."""
 
 from __future__ import annotations
@@ -13,10 +21,15 @@ import pytest
 pytestmark = pytest.mark.services("kubernetes")
 
 
-def _program(kubeconfig: str, namespace: str, container_extra: dict):
+def _program(kubeconfig: str, namespace: str, container_extra: dict, strict: bool = True):
     def program():
         import pulumi
         import pulumi_kubernetes as k8s
+
+        from somastack_deploy.components import k8s_fields
+
+        if strict:
+            k8s_fields.register()
 
         provider = k8s.Provider("k8s", kubeconfig=kubeconfig, enable_server_side_apply=True)
         ns = k8s.core.v1.Namespace("ns", metadata={"name": namespace}, opts=pulumi.ResourceOptions(provider=provider))
@@ -31,10 +44,7 @@ def _program(kubeconfig: str, namespace: str, container_extra: dict):
 
 
 @pytest.mark.parametrize("extra,needle", [
-    pytest.param({"imagePullPolicyy": "Always"}, "imagePullPolicyy", marks=pytest.mark.xfail(
-        reason="known failure, first run 2026-11-29: through the pulumi-kubernetes provider an unknown container "
-               "field is not rejected (the API server rejects it with fieldValidation=Strict, "
-               "tests/harness_k8s and tests/k8s/test_manifests_server_side.py); issue 8 open", strict=False)),
+    ({"imagePullPolicyy": "Always"}, "unknown field spec.template.spec.containers[0].imagePullPolicyy"),
     ({"resources": {"requests": {"cpu": "4 vCPU"}}}, "quantities must match the regular expression"),
 ])
 def test_malformed_manifest_fails_up(cluster, pulumi_bin, tmp_path, kube, extra, needle):
@@ -59,3 +69,36 @@ def test_malformed_manifest_fails_up(cluster, pulumi_bin, tmp_path, kube, extra,
     finally:
         stack.destroy(color="never")
         stack.workspace.remove_stack("strict", force=True)
+
+
+def test_the_provider_alone_drops_an_unknown_field(cluster, pulumi_bin, tmp_path, kube):
+    """Without the strict field check the same program succeeds and the field is gone: the
+    provider's ``Check`` returns inputs without it (the engine's checked inputs), nothing is
+    rejected — the reason the stack program registers the check."""
+    import json
+
+    from kubernetes import client
+
+    from somastack_deploy.checks.drift.engine import open_stack
+
+    namespace = f"sv-{uuid.uuid4().hex[:8]}"
+    state = tmp_path / "state"
+    state.mkdir()
+    env = {"PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(12), "PULUMI_HOME": str(tmp_path / "home")}
+    stack = open_stack(_program(cluster, namespace, {"imagePullPolicyy": "Always"}, strict=False), "loose",
+                       state.as_uri(), project_name="strict", create=True, env=env)
+    checked = []
+
+    def on_event(ev):
+        pre = ev.resource_pre_event
+        if pre is not None and pre.metadata.type == "kubernetes:apps/v1:Deployment" and pre.metadata.new:
+            checked.append(json.dumps(pre.metadata.new.inputs))
+
+    try:
+        stack.up(color="never", on_event=on_event)
+        (container,) = client.AppsV1Api(kube).read_namespaced_deployment("bad", namespace).spec.template.spec.containers
+        assert container.image == "registry.invalid/x:1" and container.image_pull_policy == "IfNotPresent"  # default
+        assert checked and all("imagePullPolicyy" not in c and "registry.invalid/x:1" in c for c in checked)
+    finally:
+        stack.destroy(color="never")
+        stack.workspace.remove_stack("loose", force=True)

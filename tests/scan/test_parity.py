@@ -69,7 +69,7 @@ def test_no_finding_lost_against_detect_secrets_cli(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("utf-8"))
     (tmp_path / "src" / "latin1.py").write_bytes('password = "caf\xe9-Xq9vLm2p"\n'.encode("latin-1"))
-    result = scan_tree(root, processes=2, chunk_size=16)
+    result = scan_tree(root, processes=2, chunk_size=16, parallel_min_files=0)
     ours = {"secrets": [h.__dict__ for h in result.secrets], "fallbacks": result.fallbacks}
     cli = _cli(root)
     cmp = bench.compare(root, ours, cli)
@@ -152,5 +152,28 @@ def test_prefilter_selects_every_line_a_pattern_matches(index, name, regex):
         if not regex.search(line):
             return  # newline removal changed the sample
         assert index in gates.candidates([line]).get(1, set()), (name, line)
+        # detect-secrets' eager ini transform turns the raw line KEY=VALUE into KEY = "VALUE";
+        # the eager judgement of the raw line must give the plugin whatever that line gives it
+        value = line.strip()
+        if value and not set(value) & set("\"'=:%;#[") and regex.search(f'KEY = "{value}"'):
+            assert index in gates.candidates([f"KEY={value}"], eager=True).get(1, set()), (name, value)
 
     check()
+
+
+def test_hand_confirms_match_the_installed_plugins():
+    """Each hand-derived plugin pattern is in use (its plugin's denylist is the one it was
+    derived from), and an Artifactory literal without its key shape is no candidate."""
+    from detect_secrets.settings import get_plugins
+
+    from somastack_deploy.config_contract.scan.prefilter import HAND_CONFIRMS, hand_confirm
+
+    with literals.scan_settings():
+        plugins = {type(p).__name__: (i, p) for i, p in enumerate(get_plugins())}
+        gates = literals.prefilter()
+    for name, _ in HAND_CONFIRMS:
+        index, plugin = plugins[name]
+        assert hand_confirm(plugin) is not None and index in gates._confirm, name
+    index = plugins["ArtifactoryDetector"][0]
+    assert index not in gates.candidates(["SOMA_GRAPH_QUEUE=http://svc.internal:8080"]).get(1, set())
+    assert index in gates.candidates(["token AKCp8jQ3xH2vN9zK4 end"]).get(1, set())

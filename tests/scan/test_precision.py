@@ -122,8 +122,10 @@ def test_assignment_plugin_prefilter_pattern_covers_every_reported_line():
     for line in lines:
         assert list(plugin.analyze_string(line)), line
         assert plugin.prefilter_pattern.search(line), line
+        assert any(part.search(line) for part in plugin.prefilter_parts), line
     for line in ["def memory_token_store(request):", "set the password in Vault."]:
         assert not plugin.prefilter_pattern.search(line)
+        assert not any(part.search(line) for part in plugin.prefilter_parts), line
 
 
 # ---------------------------------------------------------------- VIBE-91 in source

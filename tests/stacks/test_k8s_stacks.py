@@ -277,3 +277,19 @@ def test_dispatch_selects_the_kubeconfig_program():
     assert program_for("EKS", SimpleNamespace(kubernetes={})) == "somastack_deploy.stacks.eks"
     assert program_for("EKS", SimpleNamespace(kubernetes={"kubeconfig": "/k"})) == "somastack_deploy.stacks.kubernetes"
     assert program_for("FARGATE", SimpleNamespace(kubernetes={"kubeconfig": "/k"})) == "somastack_deploy.stacks.fargate"
+
+
+def test_every_workload_object_carries_patch_force(dev_plan, eks_plan):
+    """The stack owns the fields it declares: every object of the Workloads component is
+    annotated so that ``up`` forces its server-side apply over fields changed out of band."""
+    from somastack_deploy.components.k8s_workloads import PATCH_FORCE
+
+    for plan in (dev_plan, eks_plan):
+        objs = [r for r in plan.resources if r.custom and r.type.startswith("kubernetes:")
+                and "somastack:k8s:Workloads" in r.urn]
+        assert len(objs) > 40
+        for r in objs:
+            assert (r.props["metadata"].get("annotations") or {}).items() >= PATCH_FORCE.items(), r.urn
+        ingress = [r for r in objs if r.type == "kubernetes:networking.k8s.io/v1:Ingress"]
+        for r in ingress:  # merged with the load balancer controller's annotations, not replacing them
+            assert "alb.ingress.kubernetes.io/listen-ports" in r.props["metadata"]["annotations"]
