@@ -10,7 +10,8 @@ Reference forms (the ``vals`` convention, issue 2):
   ``/``-separated path into the secret's data (``#/a/b`` → ``data["a"]["b"]``).
 - ``ref+awssecrets://NAME[?region=R]#/KEY``: AWS Secrets Manager ``GetSecretValue``
   (boto3 ``secretsmanager`` client); ``KEY`` is looked up in the ``SecretString`` parsed as JSON;
-  without ``#/KEY`` the whole ``SecretString`` is the value. ``?version_stage=AWSPREVIOUS`` (or
+  without ``#/KEY`` the whole ``SecretString`` (or a binary secret's ``SecretBinary`` decoded as
+  UTF-8) is the value. ``?version_stage=AWSPREVIOUS`` (or
   any staging label) reads that version (``VersionStage``).
 - ``ref+awsssm://PATH[?region=R][#/SUBPATH]``: AWS Systems Manager Parameter Store
   ``GetParameter`` with decryption (boto3 ``ssm`` client). As in ``vals``, the parameter name
@@ -36,11 +37,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Callable, Mapping
-from urllib.parse import parse_qs
 
 from .findings import Finding
+from .grammar.references import BACKEND_SCHEMES, Reference, parse_reference, scheme_of
 from .references import ReferenceError_
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -76,49 +77,36 @@ class BackendError(ReferenceError_):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class Reference:
-    """A parsed reference: ``scheme`` (``vault`` | ``awssecrets`` | ``awsssm``), ``path`` (Vault
-    ``MOUNT/PATH``, the AWS secret name/ARN, or the SSM parameter path without its leading ``/``),
-    ``key`` (tuple of path parts, may be empty), ``params`` (query parameters such as ``region``)."""
+#: The reference schemes this module resolves (``ref+<scheme>://``): the grammar's backend schemes.
+SCHEMES = BACKEND_SCHEMES
 
-    scheme: str
-    path: str
-    key: tuple[str, ...]
-    params: dict[str, str]
-
-    def describe(self) -> str:
-        """The reference without any value: ``ref+vault://secret/soma/db#/password``."""
-        key = "#/" + "/".join(self.key) if self.key else ""
-        return f"ref+{self.scheme}://{self.path}{key}"
-
-
-#: The reference schemes this module resolves (``ref+<scheme>://``).
-SCHEMES = ("vault", "awssecrets", "awsssm")
-PREFIXES = tuple(f"ref+{s}://" for s in SCHEMES)
+#: The shape each scheme must have, for the ``SECRET-REF-INVALID`` message.
+_SHAPES = {"vault": "ref+vault://MOUNT/PATH#/KEY", "awssecrets": "ref+awssecrets://NAME[#/KEY]",
+           "awsssm": "ref+awsssm://PATH[#/SUBPATH]"}
 
 
 def parse(ref: str) -> Reference:
-    """Parse a ``ref+vault://`` / ``ref+awssecrets://`` / ``ref+awsssm://`` reference; raises
-    :class:`BackendError` (``SECRET-REF-INVALID``) when it is malformed."""
-    for scheme in SCHEMES:
-        prefix = f"ref+{scheme}://"
-        if ref.startswith(prefix):
-            body, _, fragment = ref[len(prefix):].partition("#")
-            body, _, query = body.partition("?")
-            params = {k: v[-1] for k, v in parse_qs(query).items()}
-            key = tuple(part for part in fragment.split("/") if part)
-            if scheme == "awsssm":
-                path = body.strip("/")
-                if not path or any(c.isspace() for c in ref) or "//" in path:
-                    raise BackendError(RULE_INVALID, f"{prefix}{body}: malformed reference (expected {prefix}PATH)")
-                return Reference(scheme, path, key, params)
-            if not body or body.startswith("/") or any(c.isspace() for c in ref):
-                raise BackendError(RULE_INVALID, f"{prefix}{body}: malformed reference (expected {prefix}PATH#/KEY)")
-            if scheme == "vault" and (not key or "/" not in body.strip("/")):
-                raise BackendError(RULE_INVALID, f"{prefix}{body}: a Vault reference needs MOUNT/PATH and #/KEY")
-            return Reference(scheme, body.strip("/") if scheme == "vault" else body, key, params)
-    raise BackendError(RULE_INVALID, "not a ref+vault://, ref+awssecrets:// or ref+awsssm:// reference")
+    """The :class:`~somastack_deploy.config_contract.grammar.references.Reference` of a
+    ``ref+vault://`` / ``ref+awssecrets://`` / ``ref+awsssm://`` reference, parsed by the one
+    reference grammar (:func:`~somastack_deploy.config_contract.grammar.references.parse_reference`),
+    with the path in the form the backends read: a Vault path without a trailing ``/`` (it must
+    be ``MOUNT/PATH`` and name a ``#/KEY``), an SSM path without its leading and trailing ``/``.
+
+    Raises :class:`BackendError` (``SECRET-REF-INVALID``) when ``ref`` is not a backend
+    reference or is malformed; the message names the scheme and the expected shape, never the
+    value."""
+    scheme = scheme_of(ref)
+    if scheme not in SCHEMES:
+        raise BackendError(RULE_INVALID, "not a ref+vault://, ref+awssecrets:// or ref+awsssm:// reference")
+    parsed = parse_reference(ref)
+    if parsed is None:
+        raise BackendError(RULE_INVALID, f"malformed ref+{scheme}:// reference (expected {_SHAPES[scheme]})")
+    path = parsed.path.strip("/")
+    if scheme == "vault" and (not parsed.key or "/" not in path):
+        raise BackendError(RULE_INVALID, f"ref+vault://{path}: a Vault reference needs MOUNT/PATH and #/KEY")
+    if scheme == "awsssm" and (not path or "//" in path):
+        raise BackendError(RULE_INVALID, f"malformed ref+awsssm:// reference (expected {_SHAPES[scheme]})")
+    return replace(parsed, path=path) if scheme != "awssecrets" else parsed
 
 
 def _lookup(data: Any, ref: Reference) -> str:
@@ -141,7 +129,7 @@ def _vault_settings(env: Mapping[str, str] | None, options: Mapping[str, Any]) -
     token = options.get("vault_token")
     if token is None and env and env.get("VAULT_TOKEN"):
         token = env["VAULT_TOKEN"]
-        if token.startswith(("${", "file://")):
+        if scheme_of(token) in ("env", "file"):
             try:
                 token = references.resolve(token)
             except (ReferenceError_, ValueError) as err:
@@ -226,7 +214,7 @@ def _boto_client(service: str, ref: Reference, options: Mapping[str, Any], timeo
     from botocore.config import Config
 
     region = ref.params.get("region") or options.get("aws_region")
-    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 1, "mode": "standard"})
+    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1, "mode": "standard"})
     return boto3.session.Session().client(service, region_name=region, config=config)
 
 
@@ -331,6 +319,8 @@ def _read(ref: Reference, env: Mapping[str, str] | None, options: Mapping[str, A
         if not ref.key:
             if isinstance(data, (dict, list)):
                 return json.dumps(data)
+            if isinstance(data, bytes):  # SecretBinary: the bytes as text (vals does the same)
+                return data.decode("utf-8", errors="replace")
             return data if isinstance(data, str) else "" if data is None else str(data)
         if not isinstance(data, dict):
             raise BackendError(RULE_MISSING, f"{ref.describe()}: SecretString is not a JSON object, no key "
@@ -366,7 +356,7 @@ def check_references(env: Mapping[str, str], **options: Any) -> list[Finding]:
     findings: list[Finding] = []
     for name in sorted(env):
         value = (env[name] or "").strip()
-        if not value.startswith(PREFIXES):
+        if scheme_of(value) not in SCHEMES:
             continue
         try:
             _read(parse(value), env, options, cache)

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .errors import InputError
+from .grammar.references import PULUMI_SECURE_PREFIX
 
 #: Value standing in for a Pulumi ``{secure: …}`` config value (a reference, not a literal).
-PULUMI_SECURE = "ref+pulumi-secure://"
+PULUMI_SECURE = PULUMI_SECURE_PREFIX  # the reference grammar's spelling (grammar.references)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _NEWLINE = re.compile(r"\r\n|\n|\r")

@@ -23,7 +23,8 @@
 # never run a mutant. So the script stages the real files in their import layout
 # (somastack_deploy/<folder>/...), copied fresh from this checkout, and mutmut mutates those:
 # every mutant is a mutant of the file in this repository, imported under its real name.
-# CPU-heavy: run it on the modules you changed.
+# CPU-heavy: run it on the modules you changed. Tests that need live services (OpenBao,
+# LocalStack): run the survivors again with scripts/mutation_live.py (a pytest plug-in, one session).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -32,7 +32,8 @@ reference here; :func:`is_unbraced_reference` recognises it so that callers can 
 
 API (stable, used by the rules, the scan, topology, policies, plan redaction and the secret
 backends): :class:`Reference`, :func:`parse_reference`, :func:`is_reference`,
-:func:`is_unbraced_reference`, :data:`SCHEMES`, :data:`REFERENCE_PATTERN`.
+:func:`is_unbraced_reference`, :func:`scheme_of`, :data:`SCHEMES`, :data:`BACKEND_SCHEMES`,
+:data:`REFERENCE_PATTERN`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ from urllib.parse import parse_qs
 #: Every scheme :func:`parse_reference` knows, in the order of the table above.
 SCHEMES: tuple[str, ...] = ("vault", "awssecrets", "awsssm", "env", "pulumi", "file")
 
+#: How :mod:`..sources` writes a Pulumi ``{secure: …}`` value: this prefix and the config key.
+PULUMI_SECURE_PREFIX = "ref+pulumi-secure://"
+
 #: Schemes a secret backend resolves remotely (``--resolve-secrets``).
 BACKEND_SCHEMES: tuple[str, ...] = ("vault", "awssecrets", "awsssm")
 
@@ -55,12 +59,12 @@ _PATTERNS: dict[str, re.Pattern] = {
     "awssecrets": re.compile(r"ref\+awssecrets://(?P<path>[^\s#?/][^\s#?]*)" + _QUERY + f"(?:{_KEY})?"),
     "awsssm": re.compile(r"ref\+awsssm://(?P<path>[^\s#?]+)" + _QUERY + f"(?:{_KEY})?"),
     "env": re.compile(r"\$\{(?P<path>[A-Za-z_][A-Za-z0-9_]*)\}"),
-    "pulumi": re.compile(r"ref\+pulumi-secure://(?P<path>[^\s#?]+)"),
+    "pulumi": re.compile(r"ref\+pulumi-secure://(?P<path>[^\s#?]+)"),  # PULUMI_SECURE_PREFIX
     "file": re.compile(r"file://(?P<path>/[^\s#]+)#(?P<key>[^\s#]+)"),
 }
 _PREFIXES: tuple[tuple[str, str], ...] = (("ref+vault://", "vault"), ("ref+awssecrets://", "awssecrets"),
                                           ("ref+awsssm://", "awsssm"), ("${", "env"),
-                                          ("ref+pulumi-secure://", "pulumi"), ("file://", "file"))
+                                          (PULUMI_SECURE_PREFIX, "pulumi"), ("file://", "file"))
 #: Every scheme's full pattern as one regular expression source without named groups (for
 #: JSON Schema ``pattern`` clauses, ECMA-262 compatible): a whole value matches
 #: ``^(?:REFERENCE_PATTERN)$`` exactly when :func:`parse_reference` with ``allow_file=True``
@@ -89,17 +93,27 @@ class Reference:
             return "${%s}" % self.path
         if self.scheme == "file":
             return f"file://{self.path}#{'.'.join(self.key)}"
-        prefix = "ref+pulumi-secure://" if self.scheme == "pulumi" else f"ref+{self.scheme}://"
+        prefix = PULUMI_SECURE_PREFIX if self.scheme == "pulumi" else f"ref+{self.scheme}://"
         return prefix + self.path + ("#/" + "/".join(self.key) if self.key else "")
+
+
+def scheme_of(value: object) -> str | None:
+    """The scheme whose opening ``value`` starts with (``ref+vault://`` → ``"vault"``, ``${`` →
+    ``"env"``, ``file://`` → ``"file"``), whether or not the rest is well formed; ``None`` for a
+    value that does not even start like a reference (or a non-string). For callers that must
+    tell "a malformed reference of scheme X" from "not a reference at all" (the secret backends'
+    ``SECRET-REF-INVALID``, error messages that name the scheme but not the value). Never
+    raises."""
+    if not isinstance(value, str):
+        return None
+    return next((s for prefix, s in _PREFIXES if value.startswith(prefix)), None)
 
 
 def parse_reference(value: object, *, allow_file: bool = False) -> Reference | None:
     """The :class:`Reference` ``value`` is, or ``None`` when it is not one (a literal, a
     malformed reference, a reference with anything around it, a non-string, ``file://`` without
     ``allow_file``). Never raises."""
-    if not isinstance(value, str):
-        return None
-    scheme = next((s for prefix, s in _PREFIXES if value.startswith(prefix)), None)
+    scheme = scheme_of(value)
     if scheme is None or (scheme == "file" and not allow_file):
         return None
     match = _PATTERNS[scheme].fullmatch(value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..catalog import by_name
 from ..context import Context, port_of_url
+from ..grammar.hosts import is_local_host
 from ..model import parse_bool
 from .base import Rule
 
@@ -124,7 +125,12 @@ class SfmTokenRule(Rule):
                               "(seed 000 §5.3)")
 
 
-_LOCAL_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "*")
+def _admits_this_machine(entry: str) -> bool:
+    """An ``ALLOWED_HOSTS`` entry (Django's setting; a leading ``.`` also admits every subdomain)
+    that lets requests for this machine in: ``*``, or a host that the host grammar calls
+    loopback or unspecified (``localhost``, ``.localhost``, ``127.0.0.1``, ``[::1]``, ``0.0.0.0``, …;
+    :func:`somastack_deploy.config_contract.grammar.hosts.is_local_host`)."""
+    return entry == "*" or is_local_host(entry[1:] if entry.startswith(".") else entry)
 
 
 class ProdDjangoRule(Rule):
@@ -140,8 +146,7 @@ class ProdDjangoRule(Rule):
             yield ctx.finding(self, "DEBUG", "DEBUG is true in PROD: must be false (seed 001 §6, seed 000 §5.1)")
         if ctx.get("ALLOWED_HOSTS") is not None:
             hosts = [h.strip().lower() for h in ctx.get("ALLOWED_HOSTS").split(",")]
-            bad = [h for h in hosts if h in _LOCAL_ALLOWED_HOSTS or h.startswith("127.") or h.endswith(".localhost")
-                   or h.startswith(".localhost")]
+            bad = [h for h in hosts if _admits_this_machine(h)]
             if bad:
                 yield ctx.finding(self, "ALLOWED_HOSTS", f"ALLOWED_HOSTS contains {bad[0]} in PROD: limit it to your "
                                   "domains (seed 001 §6)")

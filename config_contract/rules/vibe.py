@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..catalog import by_name, is_secret_name, lookup
 from ..context import Context, hosts_of, is_local_host, is_secret_reference, is_unbraced_reference
-from ..grammar.references import is_reference
+from ..grammar.references import is_reference, scheme_of
 from ..grammar.secrets import url_password
 from .base import Rule
 
@@ -48,7 +48,7 @@ _SERVICE_LABEL = {"postgres": "database", "redis": "Redis", "kafka": "Kafka", "m
 def _vault_on(ctx: Context) -> bool:
     from ..model import parse_bool
 
-    if any(v.startswith("ref+vault://") for v in ctx.raw.values()):
+    if any(scheme_of(v) == "vault" for v in ctx.raw.values()):
         return True
     try:
         return parse_bool(ctx.get("SOMA_VAULT_ENABLED") or "false")

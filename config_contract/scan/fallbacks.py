@@ -32,7 +32,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ..grammar.hosts import classify_host, hosts_in, is_local_value
+from ..grammar.hosts import LOCAL_HOST_HINT, classify_host, hosts_in, is_local_value
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,9 @@ def scan_source(source: str, path: str) -> list[FallbackHit]:
     return sorted(set(visitor.hits), key=lambda h: (h.line, h.variable or ""))
 
 
-_LOOPBACK_WORDS = re.compile(r"localhost|127\.|::1|0\.0\.0\.0|0:0:0:0", re.IGNORECASE)
+#: Text that may name this machine (the host grammar's screen; a line without a match holds no
+#: loopback or unspecified host).
+_LOOPBACK_WORDS = LOCAL_HOST_HINT
 
 
 def scan_python_text(source: str, rel_path: str) -> list[FallbackHit]:

@@ -7,7 +7,8 @@ A records) and an ECS service in the private subnets (no public IP), attached to
 target group when the spec is ``public``, with ``wait_for_steady_state`` so dependents wait.
 
 Secrets (ECS docs "Pass Secrets Manager secrets through Amazon ECS environment variables"):
-each reference ``ref+awssecrets://NAME_OR_ARN#/KEY`` becomes a task definition ``secrets``
+each reference ``ref+awssecrets://NAME_OR_ARN#/KEY`` (the one reference grammar,
+:mod:`somastack_deploy.config_contract.grammar.references`) becomes a task definition ``secrets``
 entry ``{"name": VAR, "valueFrom": "<secret ARN>:KEY::"}``; a secret never goes to
 ``environment``. Other reference kinds (``ref+vault://``, ``${VAR}``) cannot be resolved by
 ECS and are rejected.
@@ -41,7 +42,8 @@ import pulumi
 import pulumi_aws as aws
 
 from somastack_deploy.components.file_system import FileSystem, client_policy
-from somastack_deploy.components.spec import DeployedService, HealthCheck, OneOffTask, ServiceSpec, gated, parse_aws_secret_ref
+from somastack_deploy.components.spec import DeployedService, HealthCheck, OneOffTask, ServiceSpec, gated
+from somastack_deploy.config_contract.grammar.references import parse_reference, scheme_of
 
 #: ECS allows a health check start period of at most 300 s.
 _MAX_START_PERIOD = 300
@@ -76,17 +78,23 @@ class SecretSource:
     without the 6-character random suffix Secrets Manager appends to every secret ARN),
     ``False`` when the reference carried a full ARN, which is used as is. The flag is set where
     the ARN is built (:func:`secret_source`), never re-guessed from the ARN's text.
+    ``version_stage``: the staging label to read (``AWSPREVIOUS``; ``None``: ECS reads
+    ``AWSCURRENT``).
     """
 
     arn: str
     key: str | None
     partial: bool
+    version_stage: str | None = None
 
     @property
     def value_from(self) -> str:
-        """ECS ``valueFrom``: ``<ARN>[:KEY::]`` (ECS docs "Pass Secrets Manager secrets through
-        Amazon ECS environment variables": ``arn:…:secret:NAME:json-key:version-stage:version-id``)."""
-        return f"{self.arn}:{self.key}::" if self.key else self.arn
+        """ECS ``valueFrom``: ``<ARN>[:KEY:STAGE:]`` (ECS docs "Pass Secrets Manager secrets
+        through Amazon ECS environment variables":
+        ``arn:…:secret:NAME:json-key:version-stage:version-id``, empty fields for the defaults)."""
+        if not self.key and not self.version_stage:
+            return self.arn
+        return f"{self.arn}:{self.key or ''}:{self.version_stage or ''}:"
 
     @property
     def policy_resource(self) -> str:
@@ -96,24 +104,46 @@ class SecretSource:
         return f"{self.arn}-??????" if self.partial else self.arn
 
 
+def _not_readable_by_ecs(ref: str) -> str:
+    """What ``ref`` is, for the error message, without its value: the scheme it starts with."""
+    scheme = scheme_of(ref)
+    if scheme == "awssecrets":
+        return "a malformed ref+awssecrets:// reference"
+    if scheme == "env":
+        return "${VAR}"
+    if scheme == "pulumi":
+        return "a Pulumi secret (ref+pulumi-secure://…)"
+    return f"{scheme}://…" if scheme == "file" else f"ref+{scheme}://…" if scheme else "a literal value"
+
+
 def secret_source(ref: str, *, partition: str, region: str, account_id: str) -> SecretSource:
-    """The :class:`SecretSource` of a ``ref+awssecrets://NAME_OR_ARN[#/KEY]`` reference.
+    """The :class:`SecretSource` of a ``ref+awssecrets://NAME_OR_ARN[?region=R&version_stage=S][#/KEY]``
+    reference (parsed by the one reference grammar,
+    :func:`somastack_deploy.config_contract.grammar.references.parse_reference`).
 
     A name becomes the partial ARN ``arn:<partition>:secretsmanager:<region>:<account>:secret:<name>``
-    (``partial=True``); an ARN (``arn:…``) is kept as given (``partial=False``). Raises
-    ``ValueError`` for any other reference kind (naming the scheme only, never the value)."""
-    try:
-        name, key = parse_aws_secret_ref(ref)
-    except ValueError:
-        scheme = ref.split("://", 1)[0] if "://" in ref else ref[:2]
-        raise ValueError(f"ECS can only read Secrets Manager references (ref+awssecrets://…), not {scheme}…") from None
-    if name.startswith("arn:"):
-        return SecretSource(arn=name, key=key, partial=False)
-    return SecretSource(arn=f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}", key=key, partial=True)
+    (``partial=True``; ``?region=`` names another region than the stack's); an ARN (``arn:…``) is
+    kept as given (``partial=False``). ``#/KEY`` is the JSON key (ECS reads one top-level key).
+    Raises ``ValueError`` for any other reference kind, a malformed reference or a nested key
+    (naming the scheme only, never the value)."""
+    parsed = parse_reference(ref)
+    if parsed is None or parsed.scheme != "awssecrets":
+        raise ValueError(f"ECS can only read Secrets Manager references (ref+awssecrets://…), not "
+                         f"{_not_readable_by_ecs(ref)}")
+    if len(parsed.key) > 1:
+        raise ValueError("ECS reads a top-level JSON key of a secret (ref+awssecrets://NAME#/KEY), not a nested "
+                         "one (#/a/b)")
+    key = parsed.key[0] if parsed.key else None
+    stage = parsed.params.get("version_stage") or None
+    if parsed.path.startswith("arn:"):
+        return SecretSource(arn=parsed.path, key=key, partial=False, version_stage=stage)
+    where = parsed.params.get("region") or region
+    return SecretSource(arn=f"arn:{partition}:secretsmanager:{where}:{account_id}:secret:{parsed.path}", key=key,
+                        partial=True, version_stage=stage)
 
 
 def value_from(ref: str, *, partition: str, region: str, account_id: str) -> str:
-    """ECS ``valueFrom`` for a ``ref+awssecrets://`` reference: ``<ARN>[:KEY::]``
+    """ECS ``valueFrom`` for a ``ref+awssecrets://`` reference: ``<ARN>[:KEY:STAGE:]``
     (:attr:`SecretSource.value_from` of :func:`secret_source`; same errors)."""
     return secret_source(ref, partition=partition, region=region, account_id=account_id).value_from
 

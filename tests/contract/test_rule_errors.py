@@ -75,5 +75,8 @@ def test_error_text_masks_longer_values_first_and_keeps_exactly_200():
 
     ctx = build_context({"A": "abc", "B": "abcdef"})
     assert base.error_text(KeyError("abcdef"), ctx) == "KeyError: '***'"  # not '***def'
+    # by length, not by text: "zzz-token" sorts after "hunter2-zzz-token" but must be masked after it
+    ctx = build_context({"A": "zzz-token", "B": "hunter2-zzz-token"})
+    assert base.error_text(ValueError("bad hunter2-zzz-token"), ctx) == "ValueError: bad ***"  # not 'hunter2-***'
     exact = "RuntimeError: " + "q" * (base.MAX_ERROR_TEXT - len("RuntimeError: "))
     assert base.error_text(RuntimeError(exact[len("RuntimeError: "):]), ctx) == exact

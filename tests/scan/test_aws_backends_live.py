@@ -65,6 +65,11 @@ def test_json_secret_key_nested_key_and_whole_secret(aws):
     assert _resolve(f"ref+awssecrets://{p}/plain", sm, ssm) == PLANTED
     arn = sm.describe_secret(SecretId=f"{p}/db")["ARN"]  # a full ARN, as AWS returns it
     assert _resolve(f"ref+awssecrets://{arn}#/password", sm, ssm) == PLANTED
+    # a binary secret: its bytes as text; a key into it is a finding
+    sm.create_secret(Name=f"{p}/binary", SecretBinary=PLANTED.encode("utf-8"))
+    assert _resolve(f"ref+awssecrets://{p}/binary", sm, ssm) == PLANTED
+    findings = check_references({"SOMA_API_TOKEN": f"ref+awssecrets://{p}/binary#/k"}, secretsmanager_client=sm)
+    assert [f.rule for f in findings] == [RULE_MISSING] and PLANTED not in findings[0].message
 
 
 def test_version_stages(aws):
@@ -88,7 +93,9 @@ def test_missing_secret_missing_key_and_plain_secret_with_key_are_findings_witho
     assert sorted((f.rule, f.variable) for f in findings) == [
         (RULE_MISSING, "SOMA_API_TOKEN"), (RULE_MISSING, "SOMA_DB_USER_PASSWORD"), (RULE_MISSING, "SOMA_MEMORY_API_TOKEN")]
     by_var = {f.variable: f.message for f in findings}
-    assert "no such secret" in by_var["SOMA_API_TOKEN"] and "no key nope" in by_var["SOMA_DB_USER_PASSWORD"]
+    assert by_var["SOMA_API_TOKEN"].startswith(f"SOMA_API_TOKEN: ref+awssecrets://{p}/gone: no such secret in "
+                                               "Secrets Manager (")
+    assert "no key nope" in by_var["SOMA_DB_USER_PASSWORD"]
     assert "not a JSON object" in by_var["SOMA_MEMORY_API_TOKEN"]
     assert all(PLANTED not in f.message for f in findings)
 

@@ -11,8 +11,9 @@ import uuid
 import pytest
 
 from somastack_deploy.config_contract import secret_backends as sb
-from somastack_deploy.config_contract.secret_backends import (RULE_MISSING, RULE_UNCONFIGURED, BackendError, Reference,
-                                                              parse)
+from somastack_deploy.config_contract.grammar import references as grammar
+from somastack_deploy.config_contract.secret_backends import (RULE_INVALID, RULE_MISSING, RULE_UNCONFIGURED, BackendError,
+                                                              Reference, parse)
 
 PLANTED = "planted-" + uuid.uuid4().hex
 
@@ -47,7 +48,8 @@ def test_vault_settings_missing_and_unresolvable(no_vault_env):
     assert err.value.rule == RULE_UNCONFIGURED and "VAULT_ADDR" in str(err.value)
     with pytest.raises(BackendError) as err:
         sb._vault_settings({"VAULT_ADDR": "http://x:1"}, {})
-    assert err.value.rule == RULE_UNCONFIGURED and "VAULT_TOKEN" in str(err.value)
+    assert err.value.rule == RULE_UNCONFIGURED
+    assert str(err.value) == "no Vault token: set VAULT_TOKEN (env set or process) or vault_token"
     with pytest.raises(BackendError) as err:
         sb._vault_settings({"VAULT_ADDR": "http://x:1", "VAULT_TOKEN": "${SOMA_TEST_UNSET_VAR_9}"}, {})
     assert err.value.rule == RULE_UNCONFIGURED and "reference cannot be resolved" in str(err.value)
@@ -93,6 +95,26 @@ def test_vault_path_drops_a_data_segment():
     assert sb._vault_path(parse("ref+vault://secret/soma/data/x#/k")) == ("secret", "soma/data/x")
 
 
+def test_parse_is_the_grammar_plus_the_backends_path_form():
+    """One owner of the reference grammar: the resolver's parse is the grammar's Reference, with
+    the path as the backends read it (no trailing "/" on Vault paths, no "/" around SSM paths)."""
+    assert Reference is grammar.Reference
+    for text in ("ref+vault://secret/soma/db#/password", "ref+awssecrets://soma/db?region=eu-west-1#/k",
+                 "ref+awsssm://soma/db", "ref+awsssm:///soma/db/?version=3#/sub"):
+        ref, base = parse(text), grammar.parse_reference(text)
+        assert (ref.scheme, ref.key, dict(ref.params), ref.text) == (base.scheme, base.key, dict(base.params), text)
+    assert parse("ref+vault://secret/soma/db/#/k").path == "secret/soma/db"
+    assert parse("ref+awsssm:///soma/db/?version=3#/sub").path == "soma/db"
+    assert parse("ref+awssecrets://soma/db/").path == "soma/db/"  # a secret name is used as written
+    assert parse("ref+awsssm:///Xray/api_key").path == "Xray/api_key"  # only "/" is stripped
+    assert parse("ref+vault://secret/soma/TAX/#/k").path == "secret/soma/TAX"
+    with pytest.raises(BackendError) as err:
+        parse("ref+gcpsecrets://p#/k")
+    assert str(err.value) == "not a ref+vault://, ref+awssecrets:// or ref+awsssm:// reference"
+    for text in grammar.BACKEND_SCHEMES:
+        assert text in sb.SCHEMES
+
+
 def test_parse_details():
     ref = parse("ref+vault://secret/soma/db/#//pass//word/")
     assert (ref.path, ref.key) == ("secret/soma/db", ("pass", "word"))
@@ -100,12 +122,19 @@ def test_parse_details():
     assert (ref.path, ref.key, ref.params) == ("arn:aws:secretsmanager:r:1:secret:x-AbCdEf", ("k",),
                                                {"version_stage": "AWSPREVIOUS", "region": "r"})
     assert parse("ref+awssecrets://x?region=a&region=b").params == {"region": "b"}
-    for bad, text in (("ref+awssecrets:///x", "malformed reference (expected ref+awssecrets://PATH#/KEY)"),
-                      ("ref+vault://secret/x", "a Vault reference needs MOUNT/PATH and #/KEY"),
+    for bad, text in (("ref+awssecrets:///x", "malformed ref+awssecrets:// reference (expected ref+awssecrets://NAME[#/KEY])"),
+                      ("ref+vault://secret/x", "malformed ref+vault:// reference (expected ref+vault://MOUNT/PATH#/KEY)"),
+                      ("ref+vault://secret#/k", "ref+vault://secret: a Vault reference needs MOUNT/PATH and #/KEY"),
+                      ("ref+vault://secret/x/#/", "ref+vault://secret/x: a Vault reference needs MOUNT/PATH and #/KEY"),
+                      ("ref+awsssm:///", "malformed ref+awsssm:// reference (expected ref+awsssm://PATH[#/SUBPATH])"),
+                      ("ref+awsssm://soma//db", "malformed ref+awsssm:// reference"),
+                      ("ref+awsssm://soma/db#/a#b", "malformed ref+awsssm:// reference"),
+                      ("ref+pulumi-secure://somastack:dbPassword", "not a ref+vault://"),
+                      ("${SOMA_DB_PASSWORD}", "not a ref+vault://"),
                       ("nope", "not a ref+vault://, ref+awssecrets:// or ref+awsssm:// reference")):
         with pytest.raises(BackendError) as err:
             parse(bad)
-        assert text in str(err.value)
+        assert text in str(err.value) and err.value.rule == RULE_INVALID
 
 
 def test_check_references_finding_shape_and_only_backend_values(no_vault_env):
@@ -131,4 +160,4 @@ def test_rule_meta_names_every_rule_once():
     assert ids == ["SECRET-REF-MISSING", "SECRET-REF-DENIED", "SECRET-REF-UNREACHABLE", "SECRET-REF-UNCONFIGURED",
                    "SECRET-REF-INVALID"]
     assert all(m["severity"] == "error" and m["description"] and m["name"] for m in sb.RULE_META)
-    assert sb.PREFIXES == ("ref+vault://", "ref+awssecrets://", "ref+awsssm://")
+    assert sb.SCHEMES == ("vault", "awssecrets", "awsssm")
