@@ -16,14 +16,14 @@ secret into a plain environment variable.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import pulumi
 
-_AWS_REF = re.compile(r"^ref\+awssecrets://(?P<name>[^#\s]+?)(?:#/?(?P<key>[^\s]*))?$")
+from somastack_deploy.config_contract.grammar.references import parse_reference
+
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,14 +182,22 @@ class ServiceRuntime(Protocol):
 
 
 def parse_aws_secret_ref(ref: str) -> tuple[str, str | None]:
-    """Split ``ref+awssecrets://NAME_OR_ARN#/KEY`` into ``(name_or_arn, key or None)``.
+    """Split ``ref+awssecrets://NAME_OR_ARN#/KEY`` into ``(name_or_arn, key or None)``, parsed by
+    the one reference grammar (:func:`...config_contract.grammar.references.parse_reference`).
 
-    Raises ``ValueError`` (naming the scheme, not the value) when ``ref`` is not of that form.
+    Raises ``ValueError`` (naming the scheme, not the value) when ``ref`` is not of that form,
+    when its key is nested (``#/a/b``: the JSON secret is read one level deep) or when it carries
+    a query (``?region=``/``?version_stage=``: these components read the stack's region and
+    ``AWSCURRENT``).
     """
-    match = _AWS_REF.match(ref or "")
-    if not match:
+    parsed = parse_reference(ref)
+    if parsed is None or parsed.scheme != "awssecrets":
         raise ValueError("not a ref+awssecrets:// reference")
-    return match.group("name"), (match.group("key") or None)
+    if len(parsed.key) > 1:
+        raise ValueError("ref+awssecrets://: a nested key (#/a/b) is not supported here")
+    if parsed.params:
+        raise ValueError("ref+awssecrets://: a query (?region=, ?version_stage=) is not supported here")
+    return parsed.path, (parsed.key[0] if parsed.key else None)
 
 
 def aws_secret_ref(name_or_arn: str, key: str | None = None) -> str:

@@ -24,7 +24,7 @@ def elbv2_client(region: str, timeout_s: float):
     from botocore.config import Config
 
     return boto3.client("elbv2", region_name=region, config=Config(connect_timeout=timeout_s, read_timeout=timeout_s,
-                                                                   retries={"max_attempts": 1}))
+                                                                   retries={"total_max_attempts": 1}))
 
 
 def target_health(client, arn: str) -> str:

@@ -146,3 +146,32 @@ def test_catalog_stack_provided_flags_match_what_the_stack_renders():
         rendered |= {lookup(n).name for n in (*env, *secrets) if lookup(n) is not None}
     from_config = {lookup(n).name for n in contract} | {"SPICEDB_API_KEY"}
     assert rendered - from_config == stack_provided_names()
+
+
+@pytest.mark.parametrize(("ref", "expected"), [
+    ("ref+awssecrets://soma/redis#/auth_token", ("soma/redis", "auth_token")),
+    ("ref+awssecrets://soma/redis#auth_token", ("soma/redis", "auth_token")),
+    ("ref+awssecrets://soma/redis", ("soma/redis", None)),
+    ("ref+awssecrets://arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf#/password",
+     ("arn:aws:secretsmanager:us-east-1:1:secret:rds!db-x-AbCdEf", "password")),
+])
+def test_parse_aws_secret_ref_reads_name_and_key_by_the_one_grammar(ref, expected):
+    from somastack_deploy.components.spec import aws_secret_ref, parse_aws_secret_ref
+
+    assert parse_aws_secret_ref(ref) == expected
+    assert parse_aws_secret_ref(aws_secret_ref(*expected)) == expected  # round trip
+
+
+@pytest.mark.parametrize(("ref", "says"), [
+    ("ref+vault://secret/soma/redis#/auth_token", "not a ref+awssecrets://"),
+    ("plain-hunter2-value", "not a ref+awssecrets://"),
+    ("ref+awssecrets://soma/redis#/auth_token trailing", "not a ref+awssecrets://"),
+    ("ref+awssecrets://soma/redis#/a/b", "nested key"),
+    ("ref+awssecrets://soma/redis?region=eu-west-1#/auth_token", "query"),
+])
+def test_parse_aws_secret_ref_refuses_other_shapes_without_the_value(ref, says):
+    from somastack_deploy.components.spec import parse_aws_secret_ref
+
+    with pytest.raises(ValueError) as err:
+        parse_aws_secret_ref(ref)
+    assert says in str(err.value) and "hunter2" not in str(err.value) and "soma/redis" not in str(err.value)
