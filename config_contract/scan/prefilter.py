@@ -326,9 +326,6 @@ class Prefilter:
         self.folded = sorted(text for text, kind in literals if kind is True)
         self.exact = sorted(text for text, kind in literals if kind is False)
         self.runs = {text: re.compile(text) for text, kind in literals if kind is None}
-        # search short case-folded literals first; each literal lists the shorter folded ones
-        # inside it (if one of those is absent, so is this one)
-        order = sorted([(t, True) for t in self.folded] + [(t, False) for t in self.exact], key=lambda x: len(x[0]))
         # each alternative filed under its longest literal, with the literals it needs
         self._alternatives: dict[Literal, list[tuple[int, frozenset, tuple]]] = {}
         for gate in self.literal_gates:
@@ -336,21 +333,46 @@ class Prefilter:
                 needed = tuple(item for item in alt if item[1] is not None)
                 key = max(needed, key=lambda item: len(item[0]))
                 self._alternatives.setdefault(key, []).append((gate.plugin, alt, needed))
-        self._search_order = [(t, icase, frozenset(f for f in self.folded if f != t and f in t.casefold()))
-                              for t, icase in order]
+        self._automaton, self._exact_automaton = _automata(self.folded, self.exact)
+
+    def _occurrences(self, text: str, lowered: str, starts: list[int], lower_starts: list[int],
+                     aligned: bool) -> dict[Literal, set[int]]:
+        """``{literal: {1-based entry numbers}}`` of every literal occurring in ``text`` (entries
+        start at ``starts``), from one Aho-Corasick pass over ``lowered`` (its case-folded form,
+        entries at ``lower_starts``). Exact literals are found there by their case-folded form
+        and confirmed in ``text`` at the same position when ``aligned`` (folding kept every
+        character's position: same length); otherwise by a second pass over ``text``."""
+        found: dict[Literal, set[int]] = {}
+        bisect_right = bisect.bisect_right
+        for end, items in self._automaton.iter(lowered):
+            for item, size in items:
+                if item[1]:
+                    number = bisect_right(lower_starts, end - size + 1)
+                elif aligned and text.startswith(item[0], end - size + 1):
+                    number = bisect_right(starts, end - size + 1)
+                else:
+                    continue
+                where = found.get(item)
+                if where is None:
+                    found[item] = {number}
+                else:
+                    where.add(number)
+        if not aligned:
+            for end, (item, size) in self._exact_automaton.iter(text):
+                found.setdefault(item, set()).add(bisect_right(starts, end - size + 1))
+        return found
 
     def _present(self, text: str, lowered: str) -> set[Literal]:
-        """The literals that occur in ``text``; a literal is not searched when a shorter literal
-        it contains (case-folded) is already known to be absent."""
-        absent: set[str] = set()
+        """The literals that occur in ``text`` (``lowered``: its ``casefold()``), from one
+        Aho-Corasick pass (see :meth:`_occurrences`)."""
+        aligned = len(text) == len(lowered)
         present: set[Literal] = set()
-        for literal, icase, subs in self._search_order:
-            if subs and not absent.isdisjoint(subs):
-                continue
-            if literal in (lowered if icase else text):
-                present.add((literal, icase))
-            elif icase:
-                absent.add(literal)
+        for end, items in self._automaton.iter(lowered):
+            for item, size in items:
+                if item[1] or (aligned and text.startswith(item[0], end - size + 1)):
+                    present.add(item)
+        if not aligned:
+            present.update(item for _, (item, _) in self._exact_automaton.iter(text))
         return present
 
     def _add(self, index: int, regex: re.Pattern) -> None:
@@ -466,30 +488,20 @@ class Prefilter:
                 for number in range(first, last + 1):
                     out.setdefault(number, set()).add(gate.plugin)
         lowered = text.casefold()
-        if len(lowered) == len(text):
+        aligned = len(lowered) == len(text)
+        if aligned:
             lower_starts = starts
         else:  # case folding changed some lengths (rare Unicode): map by the folded entries
             lowered_entries = [entry.casefold() for entry in entries]
             lowered = "\n".join(lowered_entries)
             lower_starts = _starts(lowered_entries)
-        # 1. which literals occur in the file at all (C-speed ``in``), 2. the alternatives whose
-        # literals all occur, 3. line numbers only for the literals those alternatives need.
-        present = self._present(text, lowered)
-        live = [(plugin, alt) for key in present for plugin, alt, needed in self._alternatives.get(key, ())
-                if all(item in present for item in needed)]
+        # one Aho-Corasick pass gives every literal's entries; then the alternatives whose
+        # literals all occur somewhere, and per alternative the entries that have all of them.
+        occurrences = self._occurrences(text, lowered, starts, lower_starts, aligned)
+        live = [(plugin, alt) for key in occurrences for plugin, alt, needed in self._alternatives.get(key, ())
+                if all(item in occurrences for item in needed)]
         if not live:
             return out
-        occurrences: dict[Literal, set[int]] = {}
-        for item in {item for _, alt in live for item in alt if item[1] is not None}:
-            literal, icase = item
-            haystack, line_starts = (lowered, lower_starts) if icase else (text, starts)
-            found = occurrences[item] = set()
-            pos = haystack.find(literal)
-            while pos != -1:
-                number = bisect.bisect_right(line_starts, pos)
-                found.add(number)
-                end = line_starts[number] if number < len(line_starts) else len(haystack)
-                pos = haystack.find(literal, max(pos + 1, end))  # rest of this line is known
         for plugin, alt in live:
             numbers = None
             for item in alt:
@@ -516,6 +528,43 @@ _EMPTY: frozenset[int] = frozenset()
 #: Most entries :meth:`Prefilter.candidates` remembers per mode (then it starts afresh).
 LINE_CACHE_SIZE = 200_000
 _INDENTED = re.compile(r"^[ \t]+\S", re.MULTILINE)
+
+
+def _automata(folded: list[str], exact: list[str]):
+    """Two ``ahocorasick.Automaton``: every literal by its case-folded form (searched in
+    case-folded text; exact ones are confirmed in the original), and the exact literals alone
+    (searched in the original text when folding moved positions). Values are tuples of
+    ``(Literal, length)``: an exact literal may fold to a case-insensitive one's text."""
+    import ahocorasick
+
+    keyed: dict[str, list] = {}
+    for text in folded:
+        keyed.setdefault(text, []).append(((text, True), len(text)))
+    for text in exact:
+        keyed.setdefault(text.casefold(), []).append(((text, False), len(text)))
+    automaton = ahocorasick.Automaton()
+    for key, items in keyed.items():
+        automaton.add_word(key, tuple(items))
+    exact_automaton = ahocorasick.Automaton()
+    for text in exact:
+        exact_automaton.add_word(text, ((text, False), len(text)))
+    for built in (automaton, exact_automaton):
+        if len(built):
+            built.make_automaton()
+    return _Search(automaton), _Search(exact_automaton)
+
+
+class _Search:
+    """An automaton's ``iter`` (nothing when it holds no word: pyahocorasick refuses that)."""
+
+    __slots__ = ("iter",)
+
+    def __init__(self, automaton):
+        self.iter = automaton.iter if len(automaton) else _nothing
+
+
+def _nothing(text: str) -> tuple:
+    return ()
 
 
 def _starts(entries: list[str]) -> list[int]:
