@@ -4,9 +4,9 @@ A plugin reports a secret on a line only where one of its patterns matches that 
 pattern the prefilter derives, from the pattern's own parse tree (``re._parser``), what every
 match must contain: alternatives, each a set of literals that all occur in the match
 (``api_?key|password`` → ``{api, key}`` or ``{password}``; AWS keys → ``AKIA``/``ASIA``/…),
-refined by long character-class runs (``[a-z0-9]{32}``). Literals are found with ``in`` /
-``str.find`` over the text (case-insensitive ones over its ``casefold()``), runs are checked
-only on lines that have the literals; that is far cheaper than running the patterns. A pattern
+refined by long character-class runs (``[a-z0-9]{32}``). All literals are found in one
+Aho-Corasick pass (pyahocorasick) over the text's ``casefold()`` (exact literals confirmed in
+the original text), runs are checked only on lines that have the literals; that is far cheaper than running the patterns. A pattern
 without selective literals is searched itself (or, for three known detect-secrets patterns, a
 hand-derived part of it: :data:`HAND_GATES`). The entropy plugins need a quoted run of at least
 ``floor(2**limit)+1`` characters of their charset (a string of n characters carries at most
