@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import operator
 import re
 from dataclasses import dataclass
 
@@ -449,15 +450,15 @@ class Prefilter:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
         cache = self._line_cache[eager]
-        out: dict[int, set[int]] = {}
+        entries = list(map(_WITHOUT_NEWLINE, lines))
+        known = list(map(cache.get, entries))  # lookups at C speed; most lines are known
+        out: dict[int, set[int]] = {number: set(plugins) for number, plugins in enumerate(known, start=1) if plugins}
+        if None not in known:
+            return out
         novel: dict[str, list[int]] = {}
-        for number, line in enumerate(lines, start=1):
-            entry = line[:-1] if line.endswith("\n") else line
-            known = cache.get(entry)
-            if known is None:
+        for number, (entry, plugins) in enumerate(zip(entries, known), start=1):
+            if plugins is None:
                 novel.setdefault(entry, []).append(number)
-            elif known:
-                out[number] = set(known)
         if novel:
             if len(cache) + len(novel) > LINE_CACHE_SIZE:
                 cache.clear()
@@ -476,7 +477,7 @@ class Prefilter:
         if self.every_line:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
-        entries = [line[:-1] if line.endswith("\n") else line for line in lines]
+        entries = list(map(_WITHOUT_NEWLINE, lines))
         out: dict[int, set[int]] = {}
         text = "\n".join(entries)
         starts = _starts(entries)
@@ -525,6 +526,8 @@ class Prefilter:
 
 
 _EMPTY: frozenset[int] = frozenset()
+#: An entry of a line (its one trailing newline removed).
+_WITHOUT_NEWLINE = operator.methodcaller("removesuffix", "\n")
 #: Most entries :meth:`Prefilter.candidates` remembers per mode (then it starts afresh).
 LINE_CACHE_SIZE = 200_000
 _INDENTED = re.compile(r"^[ \t]+\S", re.MULTILINE)
