@@ -6,9 +6,9 @@ match must contain: alternatives, each a set of literals that all occur in the m
 (``api_?key|password`` → ``{api, key}`` or ``{password}``; AWS keys → ``AKIA``/``ASIA``/…),
 refined by long character-class runs (``[a-z0-9]{32}``). All literals are found in one
 Aho-Corasick pass (pyahocorasick) over the text's ``casefold()`` (exact literals confirmed in
-the original text), runs are checked only on lines that have the literals; that is far cheaper than running the patterns. A pattern
-without selective literals is searched itself (or, for three known detect-secrets patterns, a
-hand-derived part of it: :data:`HAND_GATES`). The entropy plugins need a quoted run of at least
+the original text), runs are checked only on lines that have the literals; that is far
+cheaper than running the patterns. A pattern without selective literals is searched itself
+(or, for three known detect-secrets patterns, a hand-derived part of it: :data:`HAND_GATES`). The entropy plugins need a quoted run of at least
 ``floor(2**limit)+1`` characters of their charset (a string of n characters carries at most
 log2(n) bits of Shannon entropy); on raw file text the run is searched in the form the YAML or
 ini transformers would quote. A plugin may declare its own necessary pattern (``prefilter_pattern``: every line it can
@@ -452,7 +452,8 @@ class Prefilter:
         cache = self._line_cache[eager]
         entries = list(map(_WITHOUT_NEWLINE, lines))
         known = list(map(cache.get, entries))  # lookups at C speed; most lines are known
-        out: dict[int, set[int]] = {number: set(plugins) for number, plugins in enumerate(known, start=1) if plugins}
+        out: dict[int, set[int]] = {number: set(plugins)
+                                    for number, plugins in enumerate(known, start=1) if plugins}
         if None not in known:
             return out
         novel: dict[str, list[int]] = {}
