@@ -6,14 +6,15 @@ match must contain: alternatives, each a set of literals that all occur in the m
 (``api_?key|password`` → ``{api, key}`` or ``{password}``; AWS keys → ``AKIA``/``ASIA``/…),
 refined by long character-class runs (``[a-z0-9]{32}``). All literals are found in one
 Aho-Corasick pass (pyahocorasick) over the text's ``casefold()`` (exact literals confirmed in
-the original text), runs are checked only on lines that have the literals; that is far
-cheaper than running the patterns. A pattern without selective literals is searched itself
-(or, for three known detect-secrets patterns, a hand-derived part of it: :data:`HAND_GATES`).
-The entropy plugins need a quoted run of at least ``floor(2**limit)+1`` characters of their
-charset (a string of n characters carries at most log2(n) bits of Shannon entropy); on raw file text the run is searched in the form the YAML or
-ini transformers would quote. A plugin may declare its own necessary pattern (``prefilter_pattern``: every line it can
-report matches it), searched only on the lines that have its literals; the SomaStack
-assignment plugin does, as its literals ``token``/``password`` are everywhere in code. A plugin of any other kind gets every line.
+the original text), runs are checked only on lines that have the literals; that is far cheaper
+than running the patterns. A pattern without selective literals is searched itself (or, for
+three known detect-secrets patterns, a hand-derived part of it: :data:`HAND_GATES`). The entropy
+plugins need a quoted run of at least ``floor(2**limit)+1`` characters of their charset (a
+string of n characters carries at most log2(n) bits of Shannon entropy); on raw file text the
+run is searched in the form the YAML or ini transformers would quote. A plugin may declare its
+own necessary pattern (``prefilter_pattern``: every line it can report matches it), searched
+only on the lines that have its literals; the SomaStack assignment plugin does, as its literals
+``token``/``password`` are everywhere in code. A plugin of any other kind gets every line.
 
 The result is a superset of what the plugins can report (a false candidate only costs time):
 dropping parts of a regex only widens what it matches, and literals and runs are taken from
