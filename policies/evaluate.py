@@ -1,9 +1,10 @@
 """Run the registered rules offline over captured resources.
 
 Accepted resources (any mix): :class:`somastack_deploy.policies.registry.ResourceInput`;
-``somastack_deploy.plan.runner.CapturedResource`` (its unmasked ``props`` are used; an
-explicit provider's inputs are looked up among the same resources by the provider reference
-``URN::ID``); or a mapping ``{"type": ..., "name": ..., "props": {...}, "urn"?: ...}``.
+``somastack_deploy.plan.runner.CapturedResource`` or an object with its attributes ``type``,
+``name``, ``urn``, ``id``, ``props``, ``provider`` (its unmasked ``props`` are used; an explicit
+provider's inputs are looked up among the same resources by the provider reference ``URN::ID``,
+or by the URN alone when the ID differs); or a mapping ``{"type": ..., "name": ..., "props": {...}, "urn"?: ...}``.
 
 - :func:`check` → one :class:`CheckResult` per (applicable rule, resource), PASSED/FAILED/
   UNKNOWN, in resource order then rule registration order.
@@ -21,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import rules as _rules  # noqa: F401  (registers the rules)
-from .registry import REGISTRY, CheckResult, ResourceInput, Violation, run_rule
+from .registry import CheckResult, ResourceInput, Violation, run_rule
+from .rules import REGISTRY
 
 
 def _provider_index(items: list[Any]) -> dict[str, Mapping[str, Any]]:
@@ -34,8 +35,7 @@ def _provider_index(items: list[Any]) -> dict[str, Mapping[str, Any]]:
         if isinstance(item, Mapping):
             urn, rid, props = item.get("urn", ""), item.get("id", ""), item.get("props") or {}
         else:
-            urn, rid = getattr(item, "urn", ""), getattr(item, "id", "") or ""
-            props = getattr(item, "props", None) or {}
+            urn, rid, props = item.urn, item.id or "", item.props or {}
         index[f"{urn}::{rid}"] = props
         index[urn] = props
     return index
@@ -51,9 +51,8 @@ def to_input(item: Any, providers: Mapping[str, Mapping[str, Any]] | None = None
         return ResourceInput(type=item["type"], name=item.get("name", ""), props=item.get("props") or {},
                              urn=item.get("urn", ""),
                              provider_props=item.get("provider_props") or providers.get(ref) or providers.get(ref.rsplit("::", 1)[0]))
-    ref = getattr(item, "provider", None) or ""
-    return ResourceInput(type=item.type, name=item.name, props=getattr(item, "props", None) or {},
-                         urn=getattr(item, "urn", ""),
+    ref = item.provider or ""
+    return ResourceInput(type=item.type, name=item.name, props=item.props or {}, urn=item.urn,
                          provider_props=providers.get(ref) or providers.get(ref.rsplit("::", 1)[0]))
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from . import rules as _rules  # noqa: F401  (registers the rules)
-from .registry import REGISTRY, ResourceInput, Rule, run_rule
+from .registry import ResourceInput, Rule, run_rule
+from .rules import REGISTRY
 
 PACK_NAME = "somastack-policies"
 

@@ -1,12 +1,18 @@
-"""Rule registry, resource view and result types (Checkov style).
+"""Rule base class, registry, resource view and result types (Checkov style).
 
-A rule is a small pure function ``check(res: ResourceInput) -> list[str]`` (failure
-messages; empty = PASSED) wrapped in a :class:`Rule` with metadata. A check raises
-:class:`Unknown` when it cannot decide (a value unknown at preview, an unparsable document).
-Any other exception is a bug or an input the rule was not written for: the result is ERROR
-(Checkov's fourth state), carrying the exception type and its one-line text with every
-property value of the resource masked, and an ERROR blocks like a mandatory violation —
-a rule that crashed has not checked anything.
+A rule is a small class (one per rule) deriving from :class:`Rule`: class attributes give its
+stable kebab-case ``name`` (the id), ``description``, enforcement ``level``, ``category``,
+``resource_types`` and ``source``; :meth:`Rule.check` is the pure validator
+``check(res: ResourceInput) -> list[str]`` (failure messages; empty = PASSED). Each module of
+:mod:`somastack_deploy.policies.rules` lists its rule classes in ``RULES``; the package builds
+the one :class:`Registry` from those lists (nothing registers itself at import, and no check is
+wrapped in a decorator).
+
+A check raises :class:`Unknown` when it cannot decide (a value unknown at preview, an
+unparsable document). Any other exception is a bug or an input the rule was not written for:
+the result is ERROR (Checkov's fourth state), carrying the exception type and its one-line text
+with every property value of the resource masked, and an ERROR blocks like a mandatory
+violation — a rule that crashed has not checked anything.
 Messages name properties and variables, never values (a secret must not leak into a report).
 
 Enforcement levels are Pulumi CrossGuard's: ``mandatory`` (blocks ``pulumi up``; exit 1 in
@@ -15,12 +21,15 @@ Enforcement levels are Pulumi CrossGuard's: ``mandatory`` (blocks ``pulumi up``;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 Level = Literal["mandatory", "advisory", "disabled"]
 Status = Literal["PASSED", "FAILED", "UNKNOWN", "ERROR"]
+#: Rule categories (Checkov's check categories, kebab-case).
+Category = Literal["secrets", "encryption", "networking", "backup-and-recovery", "logging", "convention"]
+CATEGORIES: tuple[str, ...] = ("secrets", "encryption", "networking", "backup-and-recovery", "logging", "convention")
 
 #: Longest exception text kept in an ERROR result (characters, after masking).
 MAX_ERROR_TEXT = 200
@@ -96,25 +105,30 @@ def _norm_tag(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "").replace(":", "")
 
 
-Check = Callable[[ResourceInput], list[str]]
-
-
-@dataclass(frozen=True)
 class Rule:
-    """One policy rule.
+    """Base class of every policy rule (one small class per rule, Checkov style).
 
-    ``name``: stable kebab-case id (CrossGuard policy name, SARIF ruleId); ``description``:
-    one sentence; ``level``: enforcement level; ``resource_types``: type tokens it applies to;
-    ``source``: where the rule comes from (seed section and/or AWS/Pulumi doc); ``check``:
-    the pure validator.
+    Class attributes: ``name``: stable kebab-case id (CrossGuard policy name, SARIF ruleId);
+    ``description``: one sentence; ``level``: enforcement level; ``category``: one of
+    :data:`CATEGORIES`; ``resource_types``: type tokens it applies to (``aws:*`` = every type of
+    the package); ``source``: where the rule comes from (seed section and/or AWS/Pulumi doc).
+    :meth:`check` is the pure validator. Rules hold no state; instances are compared by identity.
     """
 
-    name: str
-    description: str
-    level: Level
-    resource_types: tuple[str, ...]
-    source: str
-    check: Check = field(compare=False, repr=False)
+    name: ClassVar[str]
+    description: ClassVar[str]
+    level: ClassVar[Level] = "mandatory"
+    category: ClassVar[Category]
+    resource_types: ClassVar[tuple[str, ...]]
+    source: ClassVar[str]
+
+    def check(self, res: ResourceInput) -> list[str]:  # pragma: no cover - interface
+        """Failure messages for ``res`` (empty list: PASSED). Raises :class:`Unknown` (cannot
+        decide) or :class:`NotApplicable` (outside the rule's scope after all)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.name}>"
 
 
 @dataclass(frozen=True)
@@ -151,23 +165,42 @@ class Violation:
 
 
 class Registry:
-    """Rules keyed by resource type token; iteration order is registration order."""
+    """Rule instances keyed by resource type token; iteration order is the order added.
+    ``Registry(rules)`` adds each of ``rules`` (see :meth:`add`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self._rules: dict[str, Rule] = {}
         self._by_type: dict[str, list[Rule]] = {}
+        for r in rules:
+            self.add(r)
 
     def add(self, rule: Rule) -> Rule:
-        """Register ``rule``. Raises ``ValueError`` on a duplicate or non-kebab-case name."""
+        """Register ``rule`` and return it. Raises ``ValueError`` on a duplicate or non-kebab-case
+        name, an unknown level or category, or no resource types."""
         import re
 
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name):
             raise ValueError(f"rule name {rule.name!r} is not kebab-case")
         if rule.name in self._rules:
             raise ValueError(f"duplicate rule {rule.name!r}")
+        if rule.level not in ("mandatory", "advisory", "disabled"):
+            raise ValueError(f"rule {rule.name!r}: unknown level {rule.level!r}")
+        if rule.category not in CATEGORIES:
+            raise ValueError(f"rule {rule.name!r}: unknown category {rule.category!r}")
+        if not rule.resource_types or isinstance(rule.resource_types, str):
+            raise ValueError(f"rule {rule.name!r}: resource_types must be a non-empty tuple of type tokens")
         self._rules[rule.name] = rule
         for token in rule.resource_types:
             self._by_type.setdefault(token, []).append(rule)
+        return rule
+
+    def remove(self, name: str) -> Rule:
+        """Unregister and return the rule ``name``; ``KeyError`` when there is none."""
+        rule = self._rules.pop(name)
+        for token in rule.resource_types:
+            self._by_type[token].remove(rule)
+            if not self._by_type[token]:
+                del self._by_type[token]
         return rule
 
     def for_type(self, token: str) -> list[Rule]:
@@ -188,21 +221,6 @@ class Registry:
     def types(self) -> set[str]:
         """Every resource type token some rule applies to."""
         return set(self._by_type)
-
-
-REGISTRY = Registry()
-
-
-def rule(name: str, *, description: str, level: Level, resource_types: tuple[str, ...] | list[str],
-         source: str) -> Callable[[Check], Check]:
-    """Decorator registering a check function as a :class:`Rule` in :data:`REGISTRY`."""
-
-    def wrap(fn: Check) -> Check:
-        REGISTRY.add(Rule(name=name, description=description, level=level,
-                          resource_types=tuple(resource_types), source=source, check=fn))
-        return fn
-
-    return wrap
 
 
 def _string_leaves(node: Any, out: set[str]) -> None:

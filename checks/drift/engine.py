@@ -11,7 +11,10 @@ op), ``change`` =
 ``changed``, ``expected`` = the value in the state, ``actual`` = the value read live; a resource
 the refresh would ``delete`` (gone out of band: op ``delete`` or live outputs absent) yields one item with ``change`` = ``missing``
 and an empty ``field``. Secret outputs are never shown (``show_secrets=False``; a value the
-engine masks as ``[secret]`` is reported with ``secret=True`` and no values).
+engine masks as ``[secret]`` is reported with ``secret=True`` and no values; a step the engine
+marks ``update`` whose only difference is hidden in masked secrets — both states show the same
+mask — yields one such item per masked secret path, so a secret changed out of band is not
+lost).
 
 Programs run as Automation API *inline* programs (the CLI connects back to this process with
 ``--client``), because the Python language host ``pulumi-language-python`` cannot be built here
@@ -75,6 +78,28 @@ def diff_paths(old, new, prefix: str = "") -> list[str]:
             out += diff_paths(o, n, f"{prefix}[{i}]")
         return out
     return [] if old == new else [prefix]
+
+
+#: How the engine shows a secret value when secrets are not shown: an object whose signature
+#: key holds the secret signature (Pulumi's property-value wire format, ``pulumi.runtime.rpc``
+#: ``_special_sig_key`` / ``_special_secret_sig``), its ``ciphertext`` replaced by ``[secret]``.
+_SIG_KEY, _SECRET_SIG, MASKED = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270", "[secret]"
+
+
+def secret_paths(values, prefix: str = "") -> list[str]:
+    """Property paths (``a.b``, ``a[0]``) of the masked secret values in ``values`` (an
+    object in the engine's event form, see :data:`MASKED`), sorted; a masked value is not
+    descended into."""
+    if values == MASKED or (isinstance(values, Mapping) and values.get(_SIG_KEY) == _SECRET_SIG):
+        return [prefix] if prefix else []
+    out: list[str] = []
+    if isinstance(values, Mapping):
+        for key in sorted(values):
+            out += secret_paths(values[key], f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(values, list):
+        for i, v in enumerate(values):
+            out += secret_paths(v, f"{prefix}[{i}]")
+    return out
 
 
 def _short(value) -> str | None:
@@ -215,10 +240,13 @@ def engine_drift(program, stack_name: str, backend_url: str | None, *, project_n
             return
         old = (md.old.outputs if md.old else None) or {}
         new = (md.new.outputs if md.new else None) or {}
-        paths = sorted(md.detailed_diff or {}) or sorted(md.diffs or []) or diff_paths(old, new)
+        paths = [p for p in sorted(md.detailed_diff or {}) or sorted(md.diffs or []) or diff_paths(old, new)
+                 if p.split(".", 1)[0] not in INTERNAL_KEYS]
+        if not paths and op == "update":
+            # The engine read a change it does not show: a secret output is masked the same way
+            # in both states (show_secrets=False), so only its path can be reported.
+            paths = secret_paths({k: v for k, v in new.items() if k not in INTERNAL_KEYS})
         for path in paths:
-            if path.split(".", 1)[0] in INTERNAL_KEYS:
-                continue
             e, a = _get_path(old, path), _get_path(new, path)
             secret = "[secret]" in f"{e}{a}"
             items.append(DriftItem("infra", "pulumi", obj, path, CHANGED, None if secret else _short(e),

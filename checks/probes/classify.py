@@ -4,7 +4,8 @@ Categories (:mod:`somastack_deploy.checks.probes.base`): refused, timed out, aut
 protocol error, error. The client libraries' own exception types are matched by name so that
 this module imports none of them (psycopg ``OperationalError``, redis ``AuthenticationError``,
 grpc ``RpcError`` with ``StatusCode.UNAUTHENTICATED``, hvac ``Forbidden``, httpx
-``ConnectError``/``TimeoutException``, confluent-kafka ``KafkaException``).
+``ConnectError``/``TimeoutException``, confluent-kafka ``KafkaException``, botocore ``ClientError`` and
+its modeled subclasses).
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ def _chain(exc: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
+def _is_aws_client_error(e: BaseException) -> bool:
+    """botocore's ``ClientError`` or one of its modeled subclasses, which carry the service's
+    own error name as class name (STS ``ExpiredTokenException``, Secrets Manager
+    ``ResourceNotFoundException``: ``botocore.errorfactory``), with the parsed ``response``."""
+    return isinstance(getattr(e, "response", None), dict) and any(
+        c.__name__ == "ClientError" and c.__module__ == "botocore.exceptions" for c in type(e).__mro__)
+
+
 def classify(exc: BaseException) -> tuple[str, str]:
     """Return ``(category, detail)`` for ``exc``; ``detail`` is one line (≤ 200 chars).
 
@@ -73,7 +82,7 @@ def classify(exc: BaseException) -> tuple[str, str]:
                 return (REFUSED if "refused" in details.lower() or "failed to connect" in details.lower()
                         else ERROR), f"gRPC {name}: {details}"
             return PROTOCOL, f"gRPC {name}: {details}"
-        if type(e).__name__ == "ClientError" and isinstance(getattr(e, "response", None), dict):  # botocore
+        if _is_aws_client_error(e):
             err = e.response.get("Error", {})
             code = str(err.get("Code", ""))
             http = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

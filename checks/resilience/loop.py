@@ -123,7 +123,7 @@ class _Progress:
 
     STEPS = ("down", "confirm down", "up", "healthy", "ledger")
 
-    def __init__(self, enabled: bool, cycles: int):
+    def __init__(self, enabled: bool):
         self.p = None
         if enabled:
             from rich.console import Console
@@ -216,7 +216,7 @@ def run_cycles(topology: Topology, cycler: Cycler, *, cycles: int = 10, hard: bo
     run_id = L.new_run_id()
     rep.ledger, rep.durability, rep.setup_failures = write_ledger(topology, services, run_id, probe_timeout_s)
     cycling = not rep.setup_failures  # a ledger entry that could not be written: no cycles
-    bar = _Progress(progress and cycling, cycles)
+    bar = _Progress(progress and cycling)
     try:
         for n in range(1, cycles + 1 if cycling else 1):
             bar.cycle(n, cycles)
@@ -325,8 +325,8 @@ def _cycle_steps(c, topology, cycler, rep, run_id, t0, *, hard, deadline_s, prob
     for i, entry in enumerate(rep.ledger):
         store = L.STORES[entry.service]
         verdict, detail = L.verdict(store, ctxs[entry.service], entry)
-        durable = rep.durability.get(entry.service, {}).get("durable")
-        note = rep.durability.get(entry.service, {}).get("note", "")
+        # every entry's service has its durability: write_ledger reads it before the write
+        durable, note = rep.durability[entry.service]["durable"], rep.durability[entry.service]["note"]
         if verdict in (L.VERDICT_MISSING, L.VERDICT_CHANGED) and durable is False:
             c.data[entry.service] = {"verdict": LOST_NOT_DURABLE, "detail": f"{detail}; {note}"}
             if entry.service not in L.EPHEMERAL_BY_DESIGN:

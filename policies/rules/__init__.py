@@ -1,12 +1,26 @@
-"""The rules, one module per area; importing this package registers them all in
-:data:`somastack_deploy.policies.registry.REGISTRY`, in the order below (the order of reports)."""
+"""The rules, one module per area, and the one :data:`REGISTRY` built from them.
 
-from . import secrets  # noqa: F401  isort: skip
-from . import database  # noqa: F401  isort: skip
-from . import exposure  # noqa: F401  isort: skip
-from . import loadbalancer  # noqa: F401  isort: skip
-from . import cache  # noqa: F401  isort: skip
-from . import kafka  # noqa: F401  isort: skip
-from . import logs  # noqa: F401  isort: skip
-from . import state  # noqa: F401  isort: skip
-from . import tags  # noqa: F401  isort: skip
+Each module lists its rule classes (subclasses of
+:class:`somastack_deploy.policies.registry.Rule`) in ``RULES``; :data:`REGISTRY` holds one
+instance of each, in the order of :data:`MODULES` then ``RULES`` (the order of reports). Rule
+modules register nothing themselves: importing one has no side effect.
+"""
+
+from __future__ import annotations
+
+from ..registry import Registry, Rule
+from . import cache, database, exposure, kafka, loadbalancer, logs, secrets, state, tags
+
+#: The rule modules, in report order.
+MODULES = (secrets, database, exposure, loadbalancer, cache, kafka, logs, state, tags)
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """A fresh instance of every rule class of :data:`MODULES`, in report order."""
+    return tuple(cls() for module in MODULES for cls in module.RULES)
+
+
+#: Every rule, keyed by resource type token (see :class:`somastack_deploy.policies.registry.Registry`).
+REGISTRY = Registry(all_rules())
+
+__all__ = ["MODULES", "REGISTRY", "all_rules"]

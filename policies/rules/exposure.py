@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry import NotApplicable, ResourceInput, rule
+from ..registry import NotApplicable, ResourceInput, Rule
 from ._env import truthy
 
 #: Datastore ports (seed 001 §1.1; MSK listener ports per Amazon MSK "Port information").
@@ -60,62 +60,71 @@ def _open_cidrs(rule_props: dict, v4: str, v6: str) -> bool:
     return any(c in _OPEN for c in cidrs)
 
 
-@rule("no-public-datastore",
-      description="No publicly reachable database, cache or broker.",
-      level="mandatory",
-      resource_types=(RDS_INSTANCE, RDS_CLUSTER_INSTANCE, MSK_CLUSTER, SECURITY_GROUP, SECURITY_GROUP_RULE,
-                      INGRESS_RULE, K8S_SERVICE, DOCKER_CONTAINER),
-      source="issue 3 Network; seed 001 §1.1; AWS RDS 'DB instance in a VPC'; Amazon MSK 'Public access'")
-def no_public_datastore(res: ResourceInput) -> list[str]:
-    """See the module doc. Messages name the property and the exposed service/port."""
-    p = res.props
-    if res.type in (RDS_INSTANCE, RDS_CLUSTER_INSTANCE):
-        return ["publiclyAccessible is true"] if truthy(p.get("publiclyAccessible")) else []
-    if res.type == MSK_CLUSTER:
-        access = res.get("brokerNodeGroupInfo", "connectivityInfo", "publicAccess", "type", default="DISABLED")
-        return [] if str(access).upper() == "DISABLED" else [f"public access is {access} (brokerNodeGroupInfo.connectivityInfo.publicAccess)"]
-    if res.type == SECURITY_GROUP:
-        out = []
-        for i, ing in enumerate(p.get("ingress") or []):
-            if _open_cidrs(ing, "cidrBlocks", "ipv6CidrBlocks"):
-                exposed = _exposed_ports(ing.get("protocol"), ing.get("fromPort"), ing.get("toPort"))
-                if exposed:
-                    out.append(f"ingress[{i}] from the internet reaches {', '.join(exposed)}")
-        return out
-    if res.type == SECURITY_GROUP_RULE:
-        if str(p.get("type")) != "ingress" or not _open_cidrs(p, "cidrBlocks", "ipv6CidrBlocks"):
-            return []
-        exposed = _exposed_ports(p.get("protocol"), p.get("fromPort"), p.get("toPort"))
-        return [f"ingress from the internet reaches {', '.join(exposed)}"] if exposed else []
-    if res.type == INGRESS_RULE:
-        if p.get("cidrIpv4") not in _OPEN and p.get("cidrIpv6") not in _OPEN:
-            return []
-        exposed = _exposed_ports(p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"))
-        return [f"ingress from the internet reaches {', '.join(exposed)}"] if exposed else []
-    if res.type == K8S_SERVICE:
-        if res.get("spec", "type") != "LoadBalancer":
-            return []
-        ann = res.get("metadata", "annotations", default={}) or {}
-        if str(ann.get("service.beta.kubernetes.io/aws-load-balancer-scheme", "")).lower() == "internal" or \
-                truthy(ann.get("service.beta.kubernetes.io/aws-load-balancer-internal")):
-            return []
-        out = []
-        for port in res.get("spec", "ports", default=[]) or []:
-            for key in ("port", "targetPort"):
-                val = port.get(key)
-                if isinstance(val, float) and val.is_integer():  # numbers arrive as floats over gRPC
-                    val = int(val)
-                if isinstance(val, int) and val in DATASTORE_PORTS:
-                    out.append(f"internet-facing LoadBalancer Service exposes {DATASTORE_PORTS[val]} {val}")
-                    break
-        return out
-    if res.type == DOCKER_CONTAINER:
-        out = []
-        for port in p.get("ports") or []:
-            internal = port.get("internal")
-            internal = int(internal) if isinstance(internal, (int, float)) else None
-            ip = str(port.get("ip") or "0.0.0.0")
-            if internal in DATASTORE_PORTS and not ip.startswith(_LOOPBACK):
-                out.append(f"{DATASTORE_PORTS[internal]} {internal} is published on {ip} (bind it to 127.0.0.1)")
-        return out
-    raise NotApplicable()
+class NoPublicDatastore(Rule):
+    """``no-public-datastore``: No publicly reachable database, cache or broker."""
+
+    name = "no-public-datastore"
+    description = "No publicly reachable database, cache or broker."
+    level = "mandatory"
+    category = "networking"
+    resource_types = (RDS_INSTANCE, RDS_CLUSTER_INSTANCE, MSK_CLUSTER, SECURITY_GROUP, SECURITY_GROUP_RULE,
+                      INGRESS_RULE, K8S_SERVICE, DOCKER_CONTAINER)
+    source = "issue 3 Network; seed 001 §1.1; AWS RDS 'DB instance in a VPC'; Amazon MSK 'Public access'"
+
+    def check(self, res: ResourceInput) -> list[str]:
+        """See the module doc. Messages name the property and the exposed service/port."""
+        p = res.props
+        if res.type in (RDS_INSTANCE, RDS_CLUSTER_INSTANCE):
+            return ["publiclyAccessible is true"] if truthy(p.get("publiclyAccessible")) else []
+        if res.type == MSK_CLUSTER:
+            access = res.get("brokerNodeGroupInfo", "connectivityInfo", "publicAccess", "type", default="DISABLED")
+            return [] if str(access).upper() == "DISABLED" else [f"public access is {access} (brokerNodeGroupInfo.connectivityInfo.publicAccess)"]
+        if res.type == SECURITY_GROUP:
+            out = []
+            for i, ing in enumerate(p.get("ingress") or []):
+                if _open_cidrs(ing, "cidrBlocks", "ipv6CidrBlocks"):
+                    exposed = _exposed_ports(ing.get("protocol"), ing.get("fromPort"), ing.get("toPort"))
+                    if exposed:
+                        out.append(f"ingress[{i}] from the internet reaches {', '.join(exposed)}")
+            return out
+        if res.type == SECURITY_GROUP_RULE:
+            if str(p.get("type")) != "ingress" or not _open_cidrs(p, "cidrBlocks", "ipv6CidrBlocks"):
+                return []
+            exposed = _exposed_ports(p.get("protocol"), p.get("fromPort"), p.get("toPort"))
+            return [f"ingress from the internet reaches {', '.join(exposed)}"] if exposed else []
+        if res.type == INGRESS_RULE:
+            if p.get("cidrIpv4") not in _OPEN and p.get("cidrIpv6") not in _OPEN:
+                return []
+            exposed = _exposed_ports(p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"))
+            return [f"ingress from the internet reaches {', '.join(exposed)}"] if exposed else []
+        if res.type == K8S_SERVICE:
+            if res.get("spec", "type") != "LoadBalancer":
+                return []
+            ann = res.get("metadata", "annotations", default={}) or {}
+            if str(ann.get("service.beta.kubernetes.io/aws-load-balancer-scheme", "")).lower() == "internal" or \
+                    truthy(ann.get("service.beta.kubernetes.io/aws-load-balancer-internal")):
+                return []
+            out = []
+            for port in res.get("spec", "ports", default=[]) or []:
+                for key in ("port", "targetPort"):
+                    val = port.get(key)
+                    if isinstance(val, float) and val.is_integer():  # numbers arrive as floats over gRPC
+                        val = int(val)
+                    if isinstance(val, int) and val in DATASTORE_PORTS:
+                        out.append(f"internet-facing LoadBalancer Service exposes {DATASTORE_PORTS[val]} {val}")
+                        break
+            return out
+        if res.type == DOCKER_CONTAINER:
+            out = []
+            for port in p.get("ports") or []:
+                internal = port.get("internal")
+                internal = int(internal) if isinstance(internal, (int, float)) else None
+                ip = str(port.get("ip") or "0.0.0.0")
+                if internal in DATASTORE_PORTS and not ip.startswith(_LOOPBACK):
+                    out.append(f"{DATASTORE_PORTS[internal]} {internal} is published on {ip} (bind it to 127.0.0.1)")
+            return out
+        raise NotApplicable()
+
+
+#: This module's rules, in report order.
+RULES: tuple[type[Rule], ...] = (NoPublicDatastore,)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry import NotApplicable, ResourceInput, Unknown, rule
+from ..registry import NotApplicable, ResourceInput, Rule, Unknown
 from ..secretscan import secret_reason
 from ._env import ecs_container_definitions
 
@@ -71,29 +71,46 @@ def _docker(res: ResourceInput) -> list[str]:
     return out
 
 
-@rule("no-plaintext-secret-in-container-env",
-      description="No plaintext secret in a container environment (ECS task definition, Kubernetes workload, Docker container).",
-      level="mandatory",
-      resource_types=(ECS_TASK_DEFINITION, DOCKER_CONTAINER, *K8S_POD_SPEC),
-      source="seed 000 §4 Rule 164; seed 001 §3.2; AWS ECS 'Pass sensitive data to a container'")
-def no_plaintext_secret_in_container_env(res: ResourceInput) -> list[str]:
-    """Flags an environment variable whose name is a secret (contract catalog) or whose value is
-    shaped like one (:func:`somastack_deploy.policies.secretscan.secret_reason`)."""
-    if res.type == ECS_TASK_DEFINITION:
-        return _ecs(res)
-    if res.type == DOCKER_CONTAINER:
-        return _docker(res)
-    if res.type in K8S_POD_SPEC:
-        return _k8s(res)
-    raise NotApplicable()
+class NoPlaintextSecretInContainerEnv(Rule):
+    """``no-plaintext-secret-in-container-env``: No plaintext secret in a container environment (ECS task
+    definition, Kubernetes workload, Docker container)."""
+
+    name = "no-plaintext-secret-in-container-env"
+    description = "No plaintext secret in a container environment (ECS task definition, Kubernetes workload, Docker container)."
+    level = "mandatory"
+    category = "secrets"
+    resource_types = (ECS_TASK_DEFINITION, DOCKER_CONTAINER, *K8S_POD_SPEC)
+    source = "seed 000 §4 Rule 164; seed 001 §3.2; AWS ECS 'Pass sensitive data to a container'"
+
+    def check(self, res: ResourceInput) -> list[str]:
+        """Flags an environment variable whose name is a secret (contract catalog) or whose value is
+        shaped like one (:func:`somastack_deploy.policies.secretscan.secret_reason`)."""
+        if res.type == ECS_TASK_DEFINITION:
+            return _ecs(res)
+        if res.type == DOCKER_CONTAINER:
+            return _docker(res)
+        if res.type in K8S_POD_SPEC:
+            return _k8s(res)
+        raise NotApplicable()
 
 
-@rule("no-secret-in-configmap",
-      description="No secret in a Kubernetes ConfigMap (ConfigMaps are not encrypted; use a Secret).",
-      level="mandatory", resource_types=(K8S_CONFIGMAP,),
-      source="seed 000 §4 Rule 164; Kubernetes docs 'ConfigMaps' (not for confidential data)")
-def no_secret_in_configmap(res: ResourceInput) -> list[str]:
-    """Flags ConfigMap ``data`` keys that are secret names or hold secret-shaped values."""
-    data: dict[str, Any] = res.props.get("data") or {}
-    return [f"key {reason}; use a Secret" for key, value in sorted(data.items())
-            if (reason := secret_reason(str(key), value))]
+class NoSecretInConfigmap(Rule):
+    """``no-secret-in-configmap``: No secret in a Kubernetes ConfigMap (ConfigMaps are not encrypted; use a
+    Secret)."""
+
+    name = "no-secret-in-configmap"
+    description = "No secret in a Kubernetes ConfigMap (ConfigMaps are not encrypted; use a Secret)."
+    level = "mandatory"
+    category = "secrets"
+    resource_types = (K8S_CONFIGMAP,)
+    source = "seed 000 §4 Rule 164; Kubernetes docs 'ConfigMaps' (not for confidential data)"
+
+    def check(self, res: ResourceInput) -> list[str]:
+        """Flags ConfigMap ``data`` keys that are secret names or hold secret-shaped values."""
+        data: dict[str, Any] = res.props.get("data") or {}
+        return [f"key {reason}; use a Secret" for key, value in sorted(data.items())
+                if (reason := secret_reason(str(key), value))]
+
+
+#: This module's rules, in report order.
+RULES: tuple[type[Rule], ...] = (NoPlaintextSecretInContainerEnv, NoSecretInConfigmap)

@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..registry import NotApplicable, ResourceInput, Unknown, rule
+from ..registry import NotApplicable, ResourceInput, Rule, Unknown
 from ._env import ecs_container_definitions
 from .secrets import DOCKER_CONTAINER, ECS_TASK_DEFINITION, K8S_POD_SPEC
 
@@ -307,20 +307,31 @@ def k8s_containers(res: ResourceInput) -> list[Container]:
     return out
 
 
-@rule("stateful-data-durable",
-      description="A container of a stateful engine keeps its data directory on a durable volume or in a managed store.",
-      level="mandatory", resource_types=(ECS_TASK_DEFINITION, DOCKER_CONTAINER, K8S_DEPLOYMENT, K8S_STATEFULSET),
-      source="issue 12; seed 001 §3.2-§3.3 ('persistent volume strategy for storage'); Amazon ECS 'Use Amazon EFS "
-             "volumes'; Kubernetes 'Persistent Volumes'; Milvus 'Configure etcd'")
-def stateful_data_durable(res: ResourceInput) -> list[str]:
-    """One message per (container, data directory) of a known stateful engine that is not on a
-    durable volume (see the module docstring), naming the service (container) and the path."""
-    if res.type == ECS_TASK_DEFINITION:
-        containers = ecs_containers(res)
-    elif res.type == DOCKER_CONTAINER:
-        containers = docker_containers(res)
-    elif res.type in (K8S_DEPLOYMENT, K8S_STATEFULSET):
-        containers = k8s_containers(res)
-    else:
-        raise NotApplicable()
-    return [msg for c in containers for msg in findings(c)]
+class StatefulDataDurable(Rule):
+    """``stateful-data-durable``: A container of a stateful engine keeps its data directory on a durable
+    volume or in a managed store."""
+
+    name = "stateful-data-durable"
+    description = "A container of a stateful engine keeps its data directory on a durable volume or in a managed store."
+    level = "mandatory"
+    category = "backup-and-recovery"
+    resource_types = (ECS_TASK_DEFINITION, DOCKER_CONTAINER, K8S_DEPLOYMENT, K8S_STATEFULSET)
+    source = ("issue 12; seed 001 §3.2-§3.3 ('persistent volume strategy for storage'); Amazon ECS 'Use Amazon EFS "
+              "volumes'; Kubernetes 'Persistent Volumes'; Milvus 'Configure etcd'")
+
+    def check(self, res: ResourceInput) -> list[str]:
+        """One message per (container, data directory) of a known stateful engine that is not on a
+        durable volume (see the module docstring), naming the service (container) and the path."""
+        if res.type == ECS_TASK_DEFINITION:
+            containers = ecs_containers(res)
+        elif res.type == DOCKER_CONTAINER:
+            containers = docker_containers(res)
+        elif res.type in (K8S_DEPLOYMENT, K8S_STATEFULSET):
+            containers = k8s_containers(res)
+        else:
+            raise NotApplicable()
+        return [msg for c in containers for msg in findings(c)]
+
+
+#: This module's rules, in report order.
+RULES: tuple[type[Rule], ...] = (StatefulDataDurable,)

@@ -197,3 +197,104 @@ def test_grpc_errors_without_a_readable_code_or_details():
 def test_a_code_method_outside_grpc_is_not_taken_for_a_status():
     err = _grpc_like(lambda self: 5, module="somewhere.else")
     assert classify(err) == (ERROR, "RpcLike: rpc failed")
+
+
+def _boto_client(service: str):
+    """A real botocore client (no request is sent): its ``exceptions`` are the modeled error
+    classes botocore raises (``botocore.errorfactory``)."""
+    import boto3
+
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
+                        aws_secret_access_key="not-a-secret")
+
+
+def test_modeled_aws_errors_are_classified_by_their_code():
+    """botocore raises a service's modeled errors as subclasses of ClientError named after the
+    error (STS ExpiredTokenException, Secrets Manager ResourceNotFoundException)."""
+    sts, sm = _boto_client("sts"), _boto_client("secretsmanager")
+    expired = sts.exceptions.ExpiredTokenException(
+        {"Error": {"Code": "ExpiredTokenException", "Message": "The security token included in the request is expired"},
+         "ResponseMetadata": {"HTTPStatusCode": 400}}, "GetCallerIdentity")
+    assert type(expired).__name__ == "ExpiredTokenException" and isinstance(expired, ClientError)
+    assert classify(expired) == (AUTH, "AWS ExpiredTokenException")
+    gone = sm.exceptions.ResourceNotFoundException(
+        {"Error": {"Code": "ResourceNotFoundException", "Message": "Secrets Manager can't find the specified secret."},
+         "ResponseMetadata": {"HTTPStatusCode": 400}}, "GetSecretValue")
+    assert classify(gone) == (ERROR, "AWS ResourceNotFoundException: Secrets Manager can't find the specified secret.")
+
+
+def test_a_response_dict_outside_botocore_is_not_an_aws_error():
+    class ClientError(Exception):  # another library's ClientError, e.g. an HTTP client's
+        response = {"Error": {"Code": "AccessDenied"}}
+
+    assert classify(ClientError("upstream said no")) == (ERROR, "ClientError: upstream said no")
+
+    class Rejected(Exception):
+        response = {"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    assert classify(Rejected("request rejected")) == (ERROR, "Rejected: request rejected")
+
+
+@pytest.mark.parametrize("response,category,detail", [
+    ({"Error": {"Code": "ServiceUnavailable"}}, ERROR, "AWS ServiceUnavailable:"),
+    ({"Error": {"Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, ERROR, "AWS : slow down"),
+    ({"ResponseMetadata": {"HTTPStatusCode": 403}}, AUTH, "AWS "),
+    ({}, ERROR, "AWS :"),
+])
+def test_partial_aws_error_responses_never_crash(response, category, detail):
+    """A ClientError raised by hand (user code, a plug-in) may carry only part of botocore's
+    parsed response: still one category and one line, never a traceback."""
+    assert classify(ClientError(response, "GetSecretValue")) == (category, detail)
+
+
+def test_typed_matches_of_other_clients():
+    import psycopg
+    import redis.exceptions
+
+    # Redis < 6 answering AUTH with a user name: no auth keyword in the text
+    assert classify(redis.exceptions.AuthenticationWrongNumberOfArgsError(
+        "wrong number of arguments for 'auth' command")) == (
+        AUTH, "AuthenticationWrongNumberOfArgsError: wrong number of arguments for 'auth' command")
+    # PostgreSQL SQLSTATE 42501 for a role that does not own the ledger table
+    assert classify(psycopg.errors.InsufficientPrivilege("must be owner of table somastack_ledger")) == (
+        AUTH, "InsufficientPrivilege: must be owner of table somastack_ledger")
+
+
+@pytest.mark.parametrize("name", ["ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
+                                  "TimeoutException"])
+def test_httpx_timeouts_name_only_the_httpx_error(name):
+    """httpx raises its timeout ``from`` httpcore's of the same name (``map_httpcore_exceptions``):
+    the detail is the httpx error alone."""
+    import httpcore
+
+    err = _chained(getattr(httpcore, name)("timed out"), getattr(httpx, name)("timed out"))
+    assert type(err.__cause__).__module__.startswith("httpcore")
+    assert classify(err) == (TIMED_OUT, f"{name}: timed out")
+
+
+def test_a_real_httpx_read_timeout_on_loopback():
+    """A server that accepts and never answers: httpx's own ReadTimeout chain."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        port = srv.getsockname()[1]
+        with pytest.raises(httpx.ReadTimeout) as err:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=httpx.Timeout(5.0, read=0.2))
+    assert err.value.__cause__ is not None
+    assert classify(err.value) == (TIMED_OUT, "ReadTimeout: timed out")
+
+
+def test_a_keyword_past_the_first_200_characters_is_found():
+    """psycopg lists every connection attempt; the reason may come after 200 characters."""
+    import psycopg
+
+    attempts = [("db-primary.internal", "connection failed: connection to server at \"10.0.0.7\", port 5432 failed: "
+                                        "FATAL:  password authentication failed for user \"soma\""),
+                ("db-replica.internal", "connection failed: connection to server at \"10.0.0.8\", port 5432 failed: "
+                                        "server closed the connection unexpectedly")]
+    text = "\n".join([attempts[-1][1], "Multiple connection attempts failed. All failures were:"]
+                     + [f"- host: {h!r}, port: '5432', hostaddr: None: {m}" for h, m in attempts])
+    low = " ".join(f"OperationalError: {text}".lower().split())  # what the keyword stage reads
+    assert low.index("server closed") < 200 < low.index("password authentication failed") < 400 - 30
+    category, detail = classify(psycopg.OperationalError(text))
+    assert category == AUTH and len(detail) == 200 and detail.startswith("OperationalError: connection failed: ")

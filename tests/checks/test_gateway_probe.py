@@ -82,5 +82,6 @@ def test_wait_retries_until_healthy():
         import threading
 
         threading.Timer(0.4, lambda: setattr(s, "body", {"status": "healthy", "mode": "STANDALONE"})).start()
-        rep = runner.run(topology_with(_agent(s.port)), timeout_s=1.0, wait_s=5.0, services=["agent"])
-    assert rep.healthy and rep.attempts > 1 and rep.wall_ms < 3000
+        rep = runner.run(topology_with(_agent(s.port)), timeout_s=1.0, wait_s=60.0, services=["agent"])
+    # behaviour, not speed: it retried, and it returned once healthy instead of waiting out wait_s
+    assert rep.healthy and rep.attempts > 1 and rep.wall_ms < 60_000 / 2

@@ -6,12 +6,15 @@ the test can wipe, corrupt or make unreadable between cycles. The ledger store f
 (:class:`TargetStore`, a :class:`ledger.Store`) and the readiness probe read that target, so
 the loop's own code — probes runner, ledger verdicts, data-loss accounting, timings, report —
 runs unchanged. Verdicts covered: INTACT, CHANGED, MISSING, UNREADABLE, LOST (no durable
-storage) with and without "ephemeral by design", and every cycle failure the loop names.
+storage) with and without "ephemeral by design", every cycle failure the loop names, and the
+removal of the ledger entries at the end (removed, kept, left with the reason).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import threading
 import time
 
 import pytest
@@ -59,6 +62,11 @@ class Target(Cycler):
         self.read_error: Exception | None = None
         self.write_error: Exception | None = None
         self.is_down_error: Exception | None = None
+        self.delete_error: Exception | None = None
+        self.up_return_delay_s = 0.0  # bring_up() returns this long after the service answers
+        self.script: list[str] = []  # what the next probes see while up: "ok", "refuse", "hang"
+        self.hang_s = 2.0
+        self.up_threads: list[tuple[str, bool]] = []  # (name, daemon) of the thread calling bring_up
         self.up_delay_s = 0.0
         self.cycle = 0
 
@@ -78,6 +86,8 @@ class Target(Cycler):
 
     def bring_up(self) -> None:
         self.calls.append("up")
+        me = threading.current_thread()
+        self.up_threads.append((me.name, me.daemon))
         if self.up_delay_s:
             time.sleep(self.up_delay_s)
         if self.up_raises:
@@ -88,34 +98,54 @@ class Target(Cycler):
             self.up = True
         if self.on_up:
             self.on_up(self, self.cycle)
+        if self.up_return_delay_s:
+            time.sleep(self.up_return_delay_s)
 
     def describe(self) -> str:
         return "fake target"
 
 
 class TargetStore(L.Store):
-    """The ledger store of the fake target: entries on its disk."""
+    """The ledger store of the fake target: entries on its disk. Like the real stores it
+    "connects" through the context it is given (the service's endpoint, the probe timeout);
+    ``connections`` records ``(operation, stack, service key, host:port, timeout_s)``."""
 
     service = KEY
 
-    def __init__(self, target: Target, durable: bool | None = True, note: str = "fake disk"):
-        self.t, self.durable, self.note = target, durable, note
+    def __init__(self, target: Target, durable: bool | None = True, note: str = "fake disk", service: str = KEY):
+        self.t, self.durable, self.note, self.service = target, durable, note, service
         self.writes = 0
+        self.payloads: list[bytes] = []
+        self.connections: list[tuple] = []
+
+    def _connect(self, op, ctx):
+        e = ctx.endpoint("tcp")
+        self.connections.append((op, ctx.topology.stack, ctx.service_key, f"{e.host}:{e.port}", ctx.timeout_s))
 
     def write(self, ctx, run_id, payload):
+        self._connect("write", ctx)
         if self.t.write_error:
             raise self.t.write_error
         self.writes += 1
-        key = f"{run_id}-{self.writes}"
+        self.payloads.append(payload)
+        key = f"{run_id}-{self.writes}" if self.service == KEY else f"{self.service}:{run_id}-{self.writes}"
         self.t.disk[key] = payload
         return L.LedgerEntry(self.service, f"fake key {key}", L.sha256(payload), {"key": key})
 
     def read(self, ctx, entry):
+        self._connect("read", ctx)
         if self.t.read_error:
             raise self.t.read_error
         return self.t.disk.get(entry.ref["key"])
 
+    def delete(self, ctx, entry):
+        self._connect("delete", ctx)
+        if self.t.delete_error:
+            raise self.t.delete_error
+        self.t.disk.pop(entry.ref["key"], None)
+
     def durability(self, ctx):
+        self._connect("durability", ctx)
         return L.Durability(self.durable, self.note)
 
 
@@ -125,6 +155,13 @@ def target(monkeypatch):
     t = Target()
 
     def probe(ctx):
+        if t.up and t.script:
+            action = t.script.pop(0)
+            if action == "hang":
+                time.sleep(t.hang_s)
+            elif action == "refuse":
+                raise ConnectionRefusedError(111, "Connection refused")
+            return "answering"
         if t.up or t.answers_when_down:
             return "answering"
         raise ConnectionRefusedError(111, "Connection refused")
@@ -219,7 +256,9 @@ def test_lost_without_durable_storage_is_named_and_the_entry_rewritten(target, m
     assert L.STORES[KEY].writes == 3
     run_id = first.split("-")[0]
     assert len(run_id) == 24 and second.startswith(run_id + "-") and rep.ledger[0].ref["key"].startswith(run_id + "-")
-    assert all(p.startswith(f"somastack-ledger {run_id} {KEY} ".encode()) for p in target.disk.values())
+    payloads = L.STORES[KEY].payloads
+    assert len(payloads) == 3 and len(set(payloads)) == 3
+    assert all(p.startswith(f"somastack-ledger {run_id} {KEY} ".encode()) for p in payloads)
     assert not rep.passed
 
 
@@ -390,6 +429,7 @@ def test_run_ids_payloads_and_dump():
     assert a != b and len(a) == 24 and int(a, 16) >= 0
     p1, p2 = L.new_payload(a, "redis"), L.new_payload(a, "redis")
     assert p1 != p2 and p1.startswith(f"somastack-ledger {a} redis ".encode()) and len(p1.split()) == 4
+    assert len(p1.split()[3]) == 32 and int(p1.split()[3], 16) >= 0  # 128 random bits, hex
     entry = L.LedgerEntry("redis", "key k", L.sha256(p1), {"key": "k"})
     assert json.loads(L.dump([entry])) == [{"service": "redis", "location": "key k", "sha256": L.sha256(p1),
                                             "ref": {"key": "k"}}]
@@ -427,10 +467,14 @@ def test_progress_bar_on_stderr(target, capsys):
     rep = loop.run_cycles(_topology(), target, cycles=2, cycle_deadline_s=3.0, probe_timeout_s=1.0, progress=True)
     err = capsys.readouterr().err
     assert rep.passed and "cycle 1/2" in err and "cycle 2/2" in err and "ledger" in err
+    # one line per cycle: what, the bar, the last step, the time it took
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(re.fullmatch(rf"cycle {n}/2 ━+ ledger \d+:\d\d:\d\d", line)
+                                   for n, line in zip((1, 2), lines)), lines
 
 
 def test_progress_steps_in_order():
-    bar = loop._Progress(False, 3)
+    bar = loop._Progress(False)
     bar.cycle(1, 3)
     bar.step("down")
     bar.stop()
@@ -463,7 +507,7 @@ def test_report_json_keys_and_rounding():
 
 
 def test_progress_advances_one_step_per_completed_step():
-    bar = loop._Progress(True, 1)
+    bar = loop._Progress(True)
     try:
         bar.cycle(1, 1)
         bar.step("down")
@@ -473,7 +517,7 @@ def test_progress_advances_one_step_per_completed_step():
         assert task.completed == 2 and task.total == len(loop._Progress.STEPS) and task.fields["step"] == "ledger"
     finally:
         bar.stop()
-    off = loop._Progress(False, 1)
+    off = loop._Progress(False)
     off.task = 0  # no bar: steps are no-ops even with a task id
     off.step("down")
     off.cycle(1, 1)
@@ -553,3 +597,251 @@ def test_confirm_down_bounds_a_hanging_probe(target, monkeypatch):
     rep = loop.run_cycles(_topology(), target, cycles=1, cycle_deadline_s=10.0, probe_timeout_s=0.5, progress=False)
     (c,) = rep.cycles
     assert c.failures == [] and c.down_s < 3.0
+
+
+# --------------------------------------------------------------------------- ledger cleanup
+def test_ledger_entries_are_removed_at_the_end(target):
+    rep = _run(target, cycles=2)
+    assert rep.passed and target.disk == {}
+    assert rep.ledger_cleanup == {"kept": False, "removed": [rep.ledger[0].location], "left": []}
+    assert rep.to_json()["ledger_cleanup"] == rep.ledger_cleanup
+
+
+def test_keep_ledger_leaves_the_entries(target):
+    rep = _run(target, cycles=1, keep_ledger=True)
+    assert rep.passed and rep.ledger_cleanup == {"kept": True, "removed": [], "left": []}
+    assert list(target.disk) == [rep.ledger[0].ref["key"]]
+
+
+def test_the_rewritten_entry_is_the_one_removed(target, monkeypatch):
+    monkeypatch.setitem(L.STORES, KEY, TargetStore(target, durable=False, note="AOF off, RDB off"))
+    target.on_down = lambda t, cycle: t.disk.clear()
+    rep = _run(target, cycles=1)
+    assert target.disk == {} and rep.ledger_cleanup["removed"] == [rep.ledger[0].location]
+    assert rep.ledger[0].ref["key"].endswith("-2")  # the entry written again after the loss
+
+
+def test_an_entry_that_cannot_be_removed_is_listed_with_the_reason(target):
+    def break_deletes(t, cycle):
+        t.delete_error = ConnectionRefusedError(111, "Connection refused")
+
+    target.on_up = break_deletes
+    rep = _run(target, cycles=1)
+    (entry,) = rep.ledger
+    assert rep.passed  # the cycles themselves passed
+    assert rep.ledger_cleanup == {"kept": False, "removed": [], "left": [
+        {"service": KEY, "location": entry.location, "reason": "refused: [Errno 111] Connection refused"}]}
+    assert list(target.disk) == [entry.ref["key"]]
+
+
+def test_entries_are_removed_after_a_cycle_failure_too(target):
+    target.fail_up = "brain: no start"
+    rep = _run(target, cycles=1, deadline=1.0)
+    assert not rep.passed and rep.ledger_cleanup["removed"] == [rep.ledger[0].location]
+
+
+def test_remove_ledger_goes_on_after_a_failure(target):
+    topo = _topology()
+    store = L.STORES[KEY]
+    a, b = store.write(_ctx(), "run", b"a"), store.write(_ctx(), "run", b"b")
+    gone = L.LedgerEntry("milvus", "collection somastack_ledger id=1", "00", {"id": 1})  # not in the topology
+    out = loop.remove_ledger(topo, [a, gone, b], 1.0)
+    assert out["kept"] is False and out["removed"] == [a.location, b.location] and target.disk == {}
+    assert out["left"] == [{"service": "milvus", "location": gone.location, "reason": "error: KeyError: 'milvus'"}]
+    with pytest.raises(NotImplementedError):
+        L.Store().delete(_ctx(), a)
+
+
+def test_a_ledger_write_failure_is_removed_from_the_services_written(target, other_probe, monkeypatch):
+    """Entries already written when a later service's write fails are removed again."""
+    class Failing(TargetStore):
+        service = OTHER
+
+        def write(self, ctx, run_id, payload):
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setitem(L.STORES, OTHER, Failing(target))
+    rep = loop.run_cycles(_topology(other=True), target, cycles=2, cycle_deadline_s=3.0, probe_timeout_s=1.0,
+                          progress=False)
+    assert rep.cycles == [] and target.calls == [] and not rep.passed
+    assert rep.setup_failures == [f"{OTHER}: cannot write the ledger entry: refused: [Errno 111] Connection refused"]
+    assert [e.service for e in rep.ledger] == [KEY] and target.disk == {}
+    assert rep.ledger_cleanup["removed"] == [rep.ledger[0].location]
+
+
+# --------------------------------------------------------------------------- contexts and payloads
+def test_every_store_call_gets_its_service_context_with_the_probe_timeout(target):
+    rep = loop.run_cycles(_topology(), target, cycles=2, cycle_deadline_s=3.0, probe_timeout_s=0.75, progress=False)
+    assert rep.passed
+    conns = L.STORES[KEY].connections
+    assert [c[0] for c in conns] == ["durability", "write", "read", "read", "delete"]
+    assert set(c[1:] for c in conns) == {("pure", KEY, "127.0.0.1:9", 0.75)}
+
+
+def test_the_rewrite_after_a_loss_uses_the_service_context_and_a_fresh_payload(target, monkeypatch):
+    store = TargetStore(target, durable=False, note="AOF off, RDB off")
+    monkeypatch.setitem(L.STORES, KEY, store)
+    target.on_down = lambda t, cycle: t.disk.clear()
+    rep = _run(target, cycles=1)
+    assert [c[0] for c in store.connections] == ["durability", "write", "read", "write", "delete"]
+    assert set(c[1:] for c in store.connections) == {("pure", KEY, "127.0.0.1:9", 1.0)}
+    run_id = rep.ledger[0].ref["key"].split("-")[0]
+    assert [p.split()[:3] for p in store.payloads] == [[b"somastack-ledger", run_id.encode(), KEY.encode()]] * 2
+
+
+AGENT = "agent"  # a stateless service (no ledger store), sorted before the stateful ones
+
+
+def _three_services() -> Topology:
+    topo = _topology(other=True)
+    topo.services[AGENT] = Service(plane="control", engine="fake", endpoints=[
+        Endpoint(protocol="tcp", host="127.0.0.1", port=10)])
+    return topo
+
+
+@pytest.fixture
+def more_services(target, monkeypatch):
+    """AGENT and OTHER answer like the target; OTHER has a durable ledger store of its own."""
+    def probe(ctx):
+        if target.up:
+            return "answering"
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    for key in (AGENT, OTHER):
+        monkeypatch.setitem(probes_base.REGISTRY, key, [ProbeSpec(f"probe.test.{key}", key, f"{key} answers", probe)])
+    monkeypatch.setattr(probes_base, "_MODULES", {k: v for k, v in probes_base._MODULES.items()
+                                                  if k not in (KEY, OTHER, AGENT)})
+    monkeypatch.setitem(L.STORES, OTHER, TargetStore(target, service=OTHER, note="fake disk 2"))
+    return target
+
+
+def test_every_stateful_service_gets_an_entry_past_a_stateless_one(more_services):
+    rep = loop.run_cycles(_three_services(), more_services, cycles=1, cycle_deadline_s=3.0, probe_timeout_s=1.0,
+                          progress=False)
+    assert rep.services == [AGENT, KEY, OTHER] and rep.passed
+    assert [e.service for e in rep.ledger] == [KEY, OTHER]
+    assert rep.durability == {KEY: {"durable": True, "note": "fake disk"}, OTHER: {"durable": True,
+                                                                                   "note": "fake disk 2"}}
+    assert set(rep.cycles[0].data) == {KEY, OTHER}
+    assert L.STORES[OTHER].connections[0][1:] == ("pure", OTHER, "127.0.0.1:9", 1.0)
+
+
+def test_a_lost_entry_does_not_stop_the_check_of_the_next_service(more_services, monkeypatch):
+    monkeypatch.setitem(L.STORES, KEY, TargetStore(more_services, durable=False, note="AOF off, RDB off"))
+
+    def lose_brain(t, cycle):
+        for k in [k for k in t.disk if not k.startswith(OTHER + ":")]:
+            del t.disk[k]
+
+    more_services.on_down = lose_brain
+    rep = loop.run_cycles(_three_services(), more_services, cycles=1, cycle_deadline_s=3.0, probe_timeout_s=1.0,
+                          progress=False)
+    (c,) = rep.cycles
+    assert c.data[KEY]["verdict"] == loop.LOST_NOT_DURABLE
+    assert c.data[OTHER] == {"verdict": L.VERDICT_INTACT, "detail": rep.ledger[1].location}
+
+
+@pytest.fixture
+def other_down(monkeypatch):
+    """OTHER is in the topology but down, and not one of the cycled services."""
+    def probe(ctx):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setitem(probes_base.REGISTRY, OTHER, [ProbeSpec("probe.test.other_down", OTHER, "down", probe)])
+    monkeypatch.setattr(probes_base, "_MODULES", {k: v for k, v in probes_base._MODULES.items()
+                                                  if k not in (KEY, OTHER)})
+
+
+def test_a_down_service_outside_the_cycled_ones_does_not_count(target, other_down):
+    rep = loop.run_cycles(_topology(other=True), target, cycles=1, cycle_deadline_s=3.0, probe_timeout_s=1.0,
+                          services=[KEY], progress=False)
+    assert rep.setup_failures == [] and rep.cycles[0].failures == [] and rep.passed
+
+
+# --------------------------------------------------------------------------- probes during recovery
+def test_a_probe_failing_right_after_recovery_is_named(target):
+    target.on_down = lambda t, cycle: t.script.extend(["ok", "refuse"])
+    rep = _run(target, cycles=1)
+    (c,) = rep.cycles
+    assert c.healthy and c.failures == [f"probe after recovery: {KEY}: refused: [Errno 111] Connection refused"]
+    assert c.data[KEY]["verdict"] == L.VERDICT_INTACT and not c.passed
+
+
+def test_the_probe_after_recovery_is_bounded_by_the_probe_timeout(target):
+    target.on_down = lambda t, cycle: t.script.extend(["ok", "hang"])
+    rep = _run(target, cycles=1)
+    (c,) = rep.cycles
+    assert c.failures == [f"probe after recovery: {KEY}: timed out: no answer within 1s"]
+
+
+def test_recovery_probes_are_bounded_by_the_probe_timeout(target):
+    target.on_down = lambda t, cycle: t.script.extend(["hang"] * 4)
+    rep = loop.run_cycles(_topology(), target, cycles=1, cycle_deadline_s=1.5, probe_timeout_s=0.5, progress=False)
+    (c,) = rep.cycles
+    assert not c.healthy and c.failures == [f"not healthy within 1.5s: {KEY}: timed out: no answer within 0.5s"]
+
+
+def test_the_health_check_before_cycling_is_bounded_by_the_probe_timeout(target):
+    target.script = ["hang"] * 4
+    rep = loop.run_cycles(_topology(), target, cycles=1, cycle_deadline_s=1.0, probe_timeout_s=0.5, progress=False)
+    assert rep.cycles == [] and target.calls == []
+    assert rep.setup_failures == [f"not healthy before cycling: {KEY}: timed out: no answer within 0.5s"]
+
+
+def test_a_stack_still_starting_is_waited_for_before_cycling(target):
+    target.up = False
+    threading.Timer(0.3, lambda: setattr(target, "up", True)).start()
+    rep = loop.run_cycles(_topology(), target, cycles=1, cycle_deadline_s=5.0, probe_timeout_s=1.0, progress=False)
+    assert rep.setup_failures == [] and rep.passed
+
+
+# --------------------------------------------------------------------------- the bring-up thread
+def test_bring_up_runs_in_a_named_daemon_thread(target):
+    """A bring-up that never returns cannot keep the process alive at exit."""
+    rep = _run(target, cycles=2)
+    assert rep.passed and target.up_threads == [("bring-up-1", True), ("bring-up-2", True)]
+
+
+def test_a_slow_returning_bring_up_is_waited_for(target):
+    target.up_return_delay_s = 0.3
+    rep = _run(target, cycles=1, deadline=5.0)
+    (c,) = rep.cycles
+    assert c.passed and c.failures == [] and c.up_s >= 0.3
+
+
+def test_a_bring_up_that_does_not_return_is_cut_at_the_deadline(target):
+    target.up_return_delay_s = 3.0
+    rep = _run(target, cycles=1, deadline=1.0)
+    (c,) = rep.cycles
+    assert c.healthy and c.up_s is None and c.cycle_s < 2.5
+    assert c.failures == ["the target did not finish starting within 1s"] and not c.passed
+
+
+def test_stopping_the_wait_after_a_failed_bring_up_says_how_long_it_waited(target):
+    target.fail_up = "brain: no start"
+    rep = _run(target, cycles=1, deadline=3.0)
+    (c,) = rep.cycles
+    (stopped,) = [f for f in c.failures if f.startswith("stopped waiting for health ")]
+    waited = float(stopped.split()[4].rstrip("s"))
+    assert 0 <= waited < 3.0 and stopped.endswith("s after the start request: the bring-up failed")
+
+
+# --------------------------------------------------------------------------- defaults and wall time
+def test_defaults_run_ten_cycles_with_a_progress_bar(target, capsys):
+    rep = loop.run_cycles(_topology(), target, probe_timeout_s=1.0)
+    assert len(rep.cycles) == 10 and rep.passed  # seed 002 §5.3: 10 cycles
+    err = capsys.readouterr().err
+    assert "cycle 10/10" in err
+    assert 0 < rep.wall_s < 60 and rep.hard is False and rep.ledger_cleanup["kept"] is False
+
+
+def test_no_progress_bar_when_not_asked(target, capsys):
+    rep = _run(target, cycles=1)
+    assert rep.passed and capsys.readouterr().err == ""
+    assert 0 < rep.wall_s < 30
+
+
+def test_wall_time_of_a_run_that_never_cycled(target):
+    target.up = False
+    rep = loop.run_cycles(_topology(), target, cycles=1, cycle_deadline_s=0.3, probe_timeout_s=0.5, progress=False)
+    assert rep.setup_failures and 0 < rep.wall_s < 30

@@ -149,16 +149,18 @@ def test_a_rule_that_raises_exits_1_with_the_rule_id(fake_program, tmp_path, cap
 
     token = "aws:cloudwatch/logGroup:LogGroup"
 
-    def broken(res):
-        raise TypeError("can only concatenate str (not \"int\") to str")
+    class BrokenForTest(Rule):
+        name, description, level, category, resource_types, source = (
+            "broken-for-test", "d", "advisory", "logging", (token,), "test")
 
-    rule = REGISTRY.add(Rule(name="broken-for-test", description="d", level="advisory", resource_types=(token,),
-                             source="test", check=broken))
+        def check(self, res):
+            raise TypeError("can only concatenate str (not \"int\") to str")
+
+    REGISTRY.add(BrokenForTest())
     try:
         rc, out, err = _plan(capsys, "--stack", "fargate-dev", "--stack-file", _stack(tmp_path, "ok"), "--format", "json")
     finally:
-        REGISTRY._rules.pop(rule.name)
-        REGISTRY._by_type[token].remove(rule)
+        REGISTRY.remove("broken-for-test")
     assert rc == 1, err
     doc = json.loads(out)
     assert doc["policy"]["passed"] is False and doc["policy"]["violations"] == []

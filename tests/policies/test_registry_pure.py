@@ -10,14 +10,19 @@ import json
 
 import pytest
 
-from somastack_deploy.policies.registry import REGISTRY, CheckResult, Registry, ResourceInput, Rule, Violation, rule
+from somastack_deploy.policies import rules as rules_pkg
+from somastack_deploy.policies.registry import CATEGORIES, CheckResult, Registry, ResourceInput, Rule, Violation
 
 ev = importlib.import_module("somastack_deploy.policies.evaluate")  # the package re-exports a function of that name
 LOG = "aws:cloudwatch/logGroup:LogGroup"
 
 
-def _rule(name="r-one", level="mandatory", types=(LOG,), check=lambda res: []):
-    return Rule(name=name, description="d", level=level, resource_types=tuple(types), source="s", check=check)
+def _rule(name="r-one", level="mandatory", types=(LOG,), check=lambda res: [], category="logging"):
+    """A rule instance of a class made for the test; its check is ``check``."""
+    attrs = {"name": name, "description": "d", "level": level, "category": category,
+             "resource_types": types if isinstance(types, str) else tuple(types),
+             "source": "s", "check": lambda self, res: check(res)}
+    return type("RuleForTest", (Rule,), attrs)()
 
 
 def test_nested_get():
@@ -71,18 +76,39 @@ def test_registry_rules_names_and_wildcards():
     assert len(reg) == 3
 
 
-def test_rule_decorator_registers_and_returns_the_function():
-    def fn(res):
-        return []
+def test_registry_rejects_bad_metadata_and_removes_rules():
+    reg = Registry([_rule("a-rule"), _rule("b-rule", types=(LOG, "aws:*"))])
+    assert [r.name for r in reg] == ["a-rule", "b-rule"]
+    for bad, match in ((_rule("c-rule", level="blocking"), "unknown level 'blocking'"),
+                       (_rule("c-rule", category="misc"), "unknown category 'misc'"),
+                       (_rule("c-rule", types=()), "resource_types must be a non-empty tuple"),
+                       (_rule("c-rule", types=LOG), "resource_types must be a non-empty tuple")):
+        with pytest.raises(ValueError, match=match):
+            reg.add(bad)
+        assert "c-rule" not in [r.name for r in reg]
+    removed = reg.remove("b-rule")
+    assert removed.name == "b-rule" and [r.name for r in reg] == ["a-rule"] and len(reg) == 1
+    assert reg.for_type("aws:s3/bucket:Bucket") == [] and reg.types() == {LOG}
+    assert [r.name for r in reg.for_type(LOG)] == ["a-rule"]
+    with pytest.raises(KeyError):
+        reg.remove("b-rule")
+    assert reg.add(removed) is removed and [r.name for r in reg.for_type(LOG)] == ["a-rule", "b-rule"]
 
-    try:
-        assert rule("decorated-for-test", description="d", level="advisory", resource_types=[LOG], source="s")(fn) is fn
-        registered = REGISTRY["decorated-for-test"]
-        assert (registered.name, registered.check, registered.level, registered.resource_types, registered.description,
-                registered.source) == ("decorated-for-test", fn, "advisory", (LOG,), "d", "s")
-    finally:
-        REGISTRY._rules.pop("decorated-for-test", None)
-        REGISTRY._by_type[LOG] = [r for r in REGISTRY._by_type[LOG] if r.name != "decorated-for-test"]
+
+def test_the_registry_is_built_from_the_rule_classes_of_each_module():
+    """One instance per class listed in a module's ``RULES``, in module order; every rule has
+    its metadata, a category, a ``check`` of its own and no module registers itself."""
+    classes = [cls for module in rules_pkg.MODULES for cls in module.RULES]
+    assert [type(r) for r in rules_pkg.REGISTRY] == classes
+    assert [r.name for r in rules_pkg.all_rules()] == [r.name for r in rules_pkg.REGISTRY]
+    assert all(a is not b for a, b in zip(rules_pkg.all_rules(), rules_pkg.REGISTRY))
+    for r in rules_pkg.REGISTRY:
+        assert isinstance(r, Rule) and r.category in CATEGORIES and r.level == "mandatory"
+        assert r.description.endswith(".") and r.source and r.resource_types
+        assert type(r).check is not Rule.check and type(r).check.__doc__
+        assert repr(r) == f"<Rule {r.name}>"
+    assert {m.__name__.rsplit(".", 1)[-1] for m in rules_pkg.MODULES} == {
+        "secrets", "database", "exposure", "loadbalancer", "cache", "kafka", "logs", "state", "tags"}
 
 
 def test_violation_json_shape():
@@ -112,12 +138,49 @@ def test_to_input_from_mappings_objects_and_providers():
         type, name, urn, id, props, provider = "pulumi:providers:aws", "p", "urn:p2", "i2", {"k": "v"}, None
 
     class Res:
-        type, name, urn, props, provider = LOG, "o", "urn:o", None, "urn:p2::i2"
+        type, name, urn, id, props, provider = LOG, "o", "urn:o", None, None, "urn:p2::i2"
 
     index = ev._provider_index([Captured(), Res()])
     got = ev.to_input(Res(), index)
     assert (got.name, got.props, got.urn, got.provider_props) == ("o", {}, "urn:o", {"k": "v"})
     assert ev.to_input(Res()).provider_props is None
+
+
+PROVIDER_URN = "urn:pulumi:fargate-prod::somastack::pulumi:providers:aws::aws-eu-west-1"
+PROVIDER_ID = "8a2c1f7e-5b0d-4c39-9e61-3f1f0d2b7a44"
+
+
+def test_provider_lookup_with_real_urns():
+    """Provider references are ``URN::ID`` and URNs contain ``::`` themselves: the exact
+    reference first, else the URN without the last ``::ID`` (an ID that changed since)."""
+    from somastack_deploy.plan.runner import CapturedResource
+
+    def captured(typ, name, *, id=None, provider=None, props=None):
+        return CapturedResource(urn=f"urn:pulumi:fargate-prod::somastack::{typ}::{name}", type=typ, name=name,
+                                parent=None, parent_name=None, parent_type=None, custom=True, id=id,
+                                provider=provider, dependencies=(), inputs={}, outputs={}, props=props or {})
+
+    prov = captured("pulumi:providers:aws", "aws-eu-west-1", id=PROVIDER_ID,
+                    props={"region": "eu-west-1", "defaultTags": {"tags": {"Project": "somastack"}}})
+    assert prov.urn == PROVIDER_URN
+    exact = captured(LOG, "logs-a", provider=f"{PROVIDER_URN}::{PROVIDER_ID}", props={"retentionInDays": 30})
+    moved = captured(LOG, "logs-b", provider=f"{PROVIDER_URN}::04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+    other = captured(LOG, "logs-c", provider="urn:pulumi:fargate-prod::somastack::pulumi:providers:aws::other::x")
+    unknown_id = captured("pulumi:providers:aws", "aws-no-id", props={"region": "us-east-1"})
+    index = ev._provider_index([prov, exact, moved, other, unknown_id])
+    assert set(index) == {f"{PROVIDER_URN}::{PROVIDER_ID}", PROVIDER_URN, unknown_id.urn + "::", unknown_id.urn}
+    got = [ev.to_input(r, index) for r in (exact, moved, other)]
+    assert [(g.name, g.urn, g.props, g.tags) for g in got] == [
+        ("logs-a", exact.urn, {"retentionInDays": 30}, {"Project": "somastack"}),
+        ("logs-b", moved.urn, {}, {"Project": "somastack"}), ("logs-c", other.urn, {}, {})]
+    assert got[2].provider_props is None
+    as_dicts = [{"type": r.type, "name": r.name, "urn": r.urn, "id": r.id, "props": r.props, "provider": r.provider}
+                for r in (prov, exact, moved, other)]
+    dict_index = ev._provider_index(as_dicts)
+    assert dict_index == {k: v for k, v in index.items() if "no-id" not in k}
+    assert [ev.to_input(d, dict_index).provider_props for d in as_dicts[1:]] == [prov.props, prov.props, None]
+    assert ev.to_input(as_dicts[1]).provider_props is None  # no index: no provider
+    assert ev._provider_index([{"name": "untyped"}, {"type": None}]) == {}
 
 
 def test_check_selects_rules_skips_disabled_and_keeps_order(monkeypatch):

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from somastack_deploy.policies import REGISTRY, ResourceInput, Rule, check
+from somastack_deploy.policies import REGISTRY, CheckResult, ResourceInput, Rule, check
 from somastack_deploy.policies.evaluate import blocks, errors_of, mandatory, violations_of
 from somastack_deploy.policies.registry import MAX_ERROR_TEXT, NotApplicable, Unknown, error_text, run_rule
 
@@ -24,7 +24,10 @@ def _res(props: dict, provider_props=None) -> ResourceInput:
 
 
 def _rule(check_fn, level="mandatory", name="broken-rule") -> Rule:
-    return Rule(name=name, description="d", level=level, resource_types=(LOG_GROUP,), source="test", check=check_fn)
+    """A rule instance whose check is ``check_fn`` (a rule class made for the test)."""
+    attrs = {"name": name, "description": "d", "level": level, "category": "logging", "resource_types": (LOG_GROUP,),
+             "source": "test", "check": lambda self, res: check_fn(res)}
+    return type("BrokenForTest", (Rule,), attrs)()
 
 
 @contextlib.contextmanager
@@ -34,9 +37,7 @@ def registered(rule: Rule):
     try:
         yield rule
     finally:
-        REGISTRY._rules.pop(rule.name)
-        for token in rule.resource_types:
-            REGISTRY._by_type[token].remove(rule)
+        REGISTRY.remove(rule.name)
 
 
 def _raises(exc):
@@ -51,7 +52,7 @@ def test_any_exception_is_an_error_naming_rule_and_type(exc):
     result = run_rule(_rule(_raises(exc)), _res({"name": "x"}))
     assert result.status == "ERROR" and result.rule == "broken-rule" and result.level == "mandatory"
     assert result.messages == (f"{type(exc).__name__}: {str(exc).strip()}",)
-    assert (result.resource, result.resource_type) == ("logs", LOG_GROUP)
+    assert (result.resource, result.resource_type, result.urn) == ("logs", LOG_GROUP, "urn:pulumi:s::p::" + LOG_GROUP + "::logs")
 
 
 def test_error_text_is_one_line_with_every_property_value_masked():
@@ -68,7 +69,9 @@ def test_error_text_is_one_line_with_every_property_value_masked():
 
 
 def test_unknown_and_not_applicable_keep_their_meaning_and_interrupts_propagate():
-    assert run_rule(_rule(_raises(Unknown("value unknown at preview"))), _res({})).status == "UNKNOWN"
+    urn = "urn:pulumi:s::p::" + LOG_GROUP + "::logs"
+    assert run_rule(_rule(_raises(Unknown("value unknown at preview"))), _res({})) == CheckResult(
+        "broken-rule", "mandatory", "UNKNOWN", LOG_GROUP, "logs", urn, ("value unknown at preview",))
     assert run_rule(_rule(_raises(NotApplicable())), _res({})) is None
     with pytest.raises(KeyboardInterrupt):
         run_rule(_rule(_raises(KeyboardInterrupt())), _res({}))
@@ -76,7 +79,8 @@ def test_unknown_and_not_applicable_keep_their_meaning_and_interrupts_propagate(
     class UnknownValueError(Exception):  # CrossGuard's class is matched by name
         pass
 
-    assert run_rule(_rule(_raises(UnknownValueError())), _res({})).status == "UNKNOWN"
+    assert run_rule(_rule(_raises(UnknownValueError()), level="advisory"), _res({})) == CheckResult(
+        "broken-rule", "advisory", "UNKNOWN", LOG_GROUP, "logs", urn, ("a property is unknown until the resource is created",))
 
 
 @pytest.mark.parametrize("level", ["mandatory", "advisory"])
