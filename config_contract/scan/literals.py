@@ -9,8 +9,8 @@ same transformers (YAML, ini, eager ini), the same per-line filter order as
 ``detect_secrets.core.scan.scan_file``. What is faster:
 
 1. **Prefilter** (:mod:`somastack_deploy.config_contract.scan.prefilter`). For every plugin, the lines it could
-   possibly report are selected from necessary literals of its own patterns (``str.find`` over
-   the lower-cased text) or a search of the pattern itself; a file without any candidate is
+   possibly report are selected from necessary literals of its own patterns (one Aho-Corasick
+   pass over the case-folded text) or a search of the pattern itself; a file without any candidate is
    done after one read, and detect-secrets' per-line machinery runs only on candidate lines and
    only with the plugins that could report them (the code snippet given to the filters is still
    built from the whole file).

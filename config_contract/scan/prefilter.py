@@ -4,16 +4,17 @@ A plugin reports a secret on a line only where one of its patterns matches that 
 pattern the prefilter derives, from the pattern's own parse tree (``re._parser``), what every
 match must contain: alternatives, each a set of literals that all occur in the match
 (``api_?key|password`` → ``{api, key}`` or ``{password}``; AWS keys → ``AKIA``/``ASIA``/…),
-refined by long character-class runs (``[a-z0-9]{32}``). Literals are found with ``in`` /
-``str.find`` over the text (case-insensitive ones over its ``casefold()``), runs are checked
-only on lines that have the literals; that is far cheaper than running the patterns. A pattern
-without selective literals is searched itself (or, for three known detect-secrets patterns, a
-hand-derived part of it: :data:`HAND_GATES`). The entropy plugins need a quoted run of at least
-``floor(2**limit)+1`` characters of their charset (a string of n characters carries at most
-log2(n) bits of Shannon entropy); on raw file text the run is searched in the form the YAML or
-ini transformers would quote. A plugin may declare its own necessary pattern (``prefilter_pattern``: every line it can
-report matches it), searched only on the lines that have its literals; the SomaStack
-assignment plugin does, as its literals ``token``/``password`` are everywhere in code. A plugin of any other kind gets every line.
+refined by long character-class runs (``[a-z0-9]{32}``). All literals are found in one
+Aho-Corasick pass (pyahocorasick) over the text's ``casefold()`` (exact literals confirmed in
+the original text), runs are checked only on lines that have the literals; that is far cheaper
+than running the patterns. A pattern without selective literals is searched itself (or, for
+three known detect-secrets patterns, a hand-derived part of it: :data:`HAND_GATES`). The entropy
+plugins need a quoted run of at least ``floor(2**limit)+1`` characters of their charset (a
+string of n characters carries at most log2(n) bits of Shannon entropy); on raw file text the
+run is searched in the form the YAML or ini transformers would quote. A plugin may declare its
+own necessary pattern (``prefilter_pattern``: every line it can report matches it), searched
+only on the lines that have its literals; the SomaStack assignment plugin does, as its literals
+``token``/``password`` are everywhere in code. A plugin of any other kind gets every line.
 
 The result is a superset of what the plugins can report (a false candidate only costs time):
 dropping parts of a regex only widens what it matches, and literals and runs are taken from
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import operator
 import re
 from dataclasses import dataclass
 
@@ -326,9 +328,6 @@ class Prefilter:
         self.folded = sorted(text for text, kind in literals if kind is True)
         self.exact = sorted(text for text, kind in literals if kind is False)
         self.runs = {text: re.compile(text) for text, kind in literals if kind is None}
-        # search short case-folded literals first; each literal lists the shorter folded ones
-        # inside it (if one of those is absent, so is this one)
-        order = sorted([(t, True) for t in self.folded] + [(t, False) for t in self.exact], key=lambda x: len(x[0]))
         # each alternative filed under its longest literal, with the literals it needs
         self._alternatives: dict[Literal, list[tuple[int, frozenset, tuple]]] = {}
         for gate in self.literal_gates:
@@ -336,21 +335,46 @@ class Prefilter:
                 needed = tuple(item for item in alt if item[1] is not None)
                 key = max(needed, key=lambda item: len(item[0]))
                 self._alternatives.setdefault(key, []).append((gate.plugin, alt, needed))
-        self._search_order = [(t, icase, frozenset(f for f in self.folded if f != t and f in t.casefold()))
-                              for t, icase in order]
+        self._automaton, self._exact_automaton = _automata(self.folded, self.exact)
+
+    def _occurrences(self, text: str, lowered: str, starts: list[int], lower_starts: list[int],
+                     aligned: bool) -> dict[Literal, set[int]]:
+        """``{literal: {1-based entry numbers}}`` of every literal occurring in ``text`` (entries
+        start at ``starts``), from one Aho-Corasick pass over ``lowered`` (its case-folded form,
+        entries at ``lower_starts``). Exact literals are found there by their case-folded form
+        and confirmed in ``text`` at the same position when ``aligned`` (folding kept every
+        character's position: same length); otherwise by a second pass over ``text``."""
+        found: dict[Literal, set[int]] = {}
+        bisect_right = bisect.bisect_right
+        for end, items in self._automaton.iter(lowered):
+            for item, size in items:
+                if item[1]:
+                    number = bisect_right(lower_starts, end - size + 1)
+                elif aligned and text.startswith(item[0], end - size + 1):
+                    number = bisect_right(starts, end - size + 1)
+                else:
+                    continue
+                where = found.get(item)
+                if where is None:
+                    found[item] = {number}
+                else:
+                    where.add(number)
+        if not aligned:
+            for end, (item, size) in self._exact_automaton.iter(text):
+                found.setdefault(item, set()).add(bisect_right(starts, end - size + 1))
+        return found
 
     def _present(self, text: str, lowered: str) -> set[Literal]:
-        """The literals that occur in ``text``; a literal is not searched when a shorter literal
-        it contains (case-folded) is already known to be absent."""
-        absent: set[str] = set()
+        """The literals that occur in ``text`` (``lowered``: its ``casefold()``), from one
+        Aho-Corasick pass (see :meth:`_occurrences`)."""
+        aligned = len(text) == len(lowered)
         present: set[Literal] = set()
-        for literal, icase, subs in self._search_order:
-            if subs and not absent.isdisjoint(subs):
-                continue
-            if literal in (lowered if icase else text):
-                present.add((literal, icase))
-            elif icase:
-                absent.add(literal)
+        for end, items in self._automaton.iter(lowered):
+            for item, size in items:
+                if item[1] or (aligned and text.startswith(item[0], end - size + 1)):
+                    present.add(item)
+        if not aligned:
+            present.update(item for _, (item, _) in self._exact_automaton.iter(text))
         return present
 
     def _add(self, index: int, regex: re.Pattern) -> None:
@@ -427,15 +451,16 @@ class Prefilter:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
         cache = self._line_cache[eager]
-        out: dict[int, set[int]] = {}
+        entries = list(map(_WITHOUT_NEWLINE, lines))
+        known = list(map(cache.get, entries))  # lookups at C speed; most lines are known
+        out: dict[int, set[int]] = {number: set(plugins)
+                                    for number, plugins in enumerate(known, start=1) if plugins}
+        if None not in known:
+            return out
         novel: dict[str, list[int]] = {}
-        for number, line in enumerate(lines, start=1):
-            entry = line[:-1] if line.endswith("\n") else line
-            known = cache.get(entry)
-            if known is None:
+        for number, (entry, plugins) in enumerate(zip(entries, known), start=1):
+            if plugins is None:
                 novel.setdefault(entry, []).append(number)
-            elif known:
-                out[number] = set(known)
         if novel:
             if len(cache) + len(novel) > LINE_CACHE_SIZE:
                 cache.clear()
@@ -454,7 +479,7 @@ class Prefilter:
         if self.every_line:
             everything = set(range(len(self.plugins)))
             return {number: everything for number in range(1, len(lines) + 1)}
-        entries = [line[:-1] if line.endswith("\n") else line for line in lines]
+        entries = list(map(_WITHOUT_NEWLINE, lines))
         out: dict[int, set[int]] = {}
         text = "\n".join(entries)
         starts = _starts(entries)
@@ -466,30 +491,20 @@ class Prefilter:
                 for number in range(first, last + 1):
                     out.setdefault(number, set()).add(gate.plugin)
         lowered = text.casefold()
-        if len(lowered) == len(text):
+        aligned = len(lowered) == len(text)
+        if aligned:
             lower_starts = starts
         else:  # case folding changed some lengths (rare Unicode): map by the folded entries
             lowered_entries = [entry.casefold() for entry in entries]
             lowered = "\n".join(lowered_entries)
             lower_starts = _starts(lowered_entries)
-        # 1. which literals occur in the file at all (C-speed ``in``), 2. the alternatives whose
-        # literals all occur, 3. line numbers only for the literals those alternatives need.
-        present = self._present(text, lowered)
-        live = [(plugin, alt) for key in present for plugin, alt, needed in self._alternatives.get(key, ())
-                if all(item in present for item in needed)]
+        # one Aho-Corasick pass gives every literal's entries; then the alternatives whose
+        # literals all occur somewhere, and per alternative the entries that have all of them.
+        occurrences = self._occurrences(text, lowered, starts, lower_starts, aligned)
+        live = [(plugin, alt) for key in occurrences for plugin, alt, needed in self._alternatives.get(key, ())
+                if all(item in occurrences for item in needed)]
         if not live:
             return out
-        occurrences: dict[Literal, set[int]] = {}
-        for item in {item for _, alt in live for item in alt if item[1] is not None}:
-            literal, icase = item
-            haystack, line_starts = (lowered, lower_starts) if icase else (text, starts)
-            found = occurrences[item] = set()
-            pos = haystack.find(literal)
-            while pos != -1:
-                number = bisect.bisect_right(line_starts, pos)
-                found.add(number)
-                end = line_starts[number] if number < len(line_starts) else len(haystack)
-                pos = haystack.find(literal, max(pos + 1, end))  # rest of this line is known
         for plugin, alt in live:
             numbers = None
             for item in alt:
@@ -513,9 +528,48 @@ class Prefilter:
 
 
 _EMPTY: frozenset[int] = frozenset()
+#: An entry of a line (its one trailing newline removed).
+_WITHOUT_NEWLINE = operator.methodcaller("removesuffix", "\n")
 #: Most entries :meth:`Prefilter.candidates` remembers per mode (then it starts afresh).
 LINE_CACHE_SIZE = 200_000
 _INDENTED = re.compile(r"^[ \t]+\S", re.MULTILINE)
+
+
+def _automata(folded: list[str], exact: list[str]):
+    """Two ``ahocorasick.Automaton``: every literal by its case-folded form (searched in
+    case-folded text; exact ones are confirmed in the original), and the exact literals alone
+    (searched in the original text when folding moved positions). Values are tuples of
+    ``(Literal, length)``: an exact literal may fold to a case-insensitive one's text."""
+    import ahocorasick
+
+    keyed: dict[str, list] = {}
+    for text in folded:
+        keyed.setdefault(text, []).append(((text, True), len(text)))
+    for text in exact:
+        keyed.setdefault(text.casefold(), []).append(((text, False), len(text)))
+    automaton = ahocorasick.Automaton()
+    for key, items in keyed.items():
+        automaton.add_word(key, tuple(items))
+    exact_automaton = ahocorasick.Automaton()
+    for text in exact:
+        exact_automaton.add_word(text, ((text, False), len(text)))
+    for built in (automaton, exact_automaton):
+        if len(built):
+            built.make_automaton()
+    return _Search(automaton), _Search(exact_automaton)
+
+
+class _Search:
+    """An automaton's ``iter`` (nothing when it holds no word: pyahocorasick refuses that)."""
+
+    __slots__ = ("iter",)
+
+    def __init__(self, automaton):
+        self.iter = automaton.iter if len(automaton) else _nothing
+
+
+def _nothing(text: str) -> tuple:
+    return ()
 
 
 def _starts(entries: list[str]) -> list[int]:

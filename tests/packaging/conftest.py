@@ -3,7 +3,7 @@ installed non-editable, as a user gets it.
 
 - ``wheel``: ``pip wheel --no-deps`` of a clean copy of the checkout (no ``build/`` left over,
   nothing written into the checkout), built once per session.
-- ``base_env``: a fresh venv with ``pip install WHEEL`` (the base install; its four runtime
+- ``base_env``: a fresh venv with ``pip install WHEEL`` (the base install; its five runtime
   dependencies come from the package index through pip's cache).
 - ``full_env``: a fresh venv with the wheel installed ``--no-deps``; the extras' packages are
   the ones this test run itself uses (the dev venv's site-packages appended to ``sys.path`` by a
