@@ -109,6 +109,10 @@ class Keycloak(ServiceSpec):
             str(self.home(ctx) / "bin" / "kc.sh"), "start", "--optimized",
             "--http-enabled=true", f"--http-host={ctx.host}", f"--http-port={self.ports(ctx)['http']}",
             "--hostname-strict=false",
+            # Keycloak 26.7 reads the cache mode at start too: without this it runs clustered
+            # Infinispan (JGroups JDBC_PING, TCP on a non-loopback address and FD_SOCK2 on *:57801)
+            # although the build was --cache=local
+            "--cache=local",
             f"--db-url=jdbc:h2:file:{data / 'h2' / 'keycloakdb'};NON_KEYWORDS=VALUE",
             f"-Djava.io.tmpdir={data / 'tmp'}",
             f"-Dquarkus.transaction-manager.object-store.directory={data / 'transaction-logs'}",

@@ -68,3 +68,21 @@ def test_keycloak_credentials_stay_out_of_outputs(topology, harness):
     texts = [harness.topology_path.read_text(), harness.ctx.log_path("keycloak").read_text(), cmdlines]
     for value in secrets:
         assert all(value not in text for text in texts)
+
+
+@pytest.mark.services("keycloak")
+def test_keycloak_listens_on_loopback_only_and_runs_no_cluster(topology, harness):
+    """A single harness node: local caches, so no JGroups transport on the machine's network
+    address and no failure-detection socket on every interface (Keycloak 26.7 runs clustered
+    Infinispan unless ``--cache=local`` is given at start too)."""
+    import ipaddress
+
+    pid = harness.status()["keycloak"].pid
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    listening = [c.laddr for p in procs for c in p.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+    assert listening, "keycloak listens on nothing"
+    for addr in listening:
+        ip = ipaddress.ip_address(addr.ip)
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        assert ip.is_loopback, f"keycloak listens on {addr.ip}:{addr.port}"
+    assert "JGroups" not in harness.ctx.log_path("keycloak").read_text()
