@@ -242,13 +242,8 @@ def _aws_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> 
             err = BackendError(RULE_DENIED, f"{where}: access denied by Secrets Manager ({code})")
         else:
             err = BackendError(RULE_UNREACHABLE, f"{where}: Secrets Manager error {code or 'unknown'}")
-    except (bx.NoCredentialsError, bx.NoRegionError, bx.PartialCredentialsError) as exc:
-        err = BackendError(RULE_UNCONFIGURED, f"{where}: AWS not configured ({type(exc).__name__})")
-    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
-        err = BackendError(RULE_UNREACHABLE, f"{where}: Secrets Manager unreachable ({type(exc).__name__}, "
-                                             f"timeout {timeout_s:g} s)")
     except bx.BotoCoreError as exc:
-        err = BackendError(RULE_UNREACHABLE, f"{where}: Secrets Manager call failed ({type(exc).__name__})")
+        err = _transport_error(exc, where, "Secrets Manager", timeout_s)
     else:
         if "SecretString" in response:
             raw = response["SecretString"]
@@ -260,6 +255,21 @@ def _aws_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> 
             data = response.get("SecretBinary")
         return data
     raise err
+
+
+def _transport_error(exc: Exception, where: str, service: str, timeout_s: float) -> BackendError:
+    """The :class:`BackendError` for a botocore error raised before AWS answered (shared by
+    Secrets Manager and Parameter Store): no credentials or region → ``RULE_UNCONFIGURED``; no
+    connection or a timeout (``timeout_s``, seconds) → ``RULE_UNREACHABLE``; any other
+    ``BotoCoreError`` → ``RULE_UNREACHABLE``. Names the exception type, never a value."""
+    from botocore import exceptions as bx
+
+    name = type(exc).__name__
+    if isinstance(exc, (bx.NoCredentialsError, bx.NoRegionError, bx.PartialCredentialsError)):
+        return BackendError(RULE_UNCONFIGURED, f"{where}: AWS not configured ({name})")
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError)):
+        return BackendError(RULE_UNREACHABLE, f"{where}: {service} unreachable ({name}, timeout {timeout_s:g} s)")
+    return BackendError(RULE_UNREACHABLE, f"{where}: {service} call failed ({name})")
 
 
 # -- AWS Systems Manager Parameter Store (boto3) ---------------------------------------------
@@ -295,13 +305,8 @@ def _ssm_fetch(ref: Reference, options: Mapping[str, Any], timeout_s: float) -> 
             err = BackendError(RULE_INVALID, f"{where}: Parameter Store refused the name {name} ({code})")
         else:
             err = BackendError(RULE_UNREACHABLE, f"{where}: Parameter Store error {code or 'unknown'}")
-    except (bx.NoCredentialsError, bx.NoRegionError, bx.PartialCredentialsError) as exc:
-        err = BackendError(RULE_UNCONFIGURED, f"{where}: AWS not configured ({type(exc).__name__})")
-    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
-        err = BackendError(RULE_UNREACHABLE, f"{where}: Parameter Store unreachable ({type(exc).__name__}, "
-                                             f"timeout {timeout_s:g} s)")
     except bx.BotoCoreError as exc:
-        err = BackendError(RULE_UNREACHABLE, f"{where}: Parameter Store call failed ({type(exc).__name__})")
+        err = _transport_error(exc, where, "Parameter Store", timeout_s)
     else:
         return str(response["Parameter"]["Value"])
     raise err
