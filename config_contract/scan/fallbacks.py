@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import gc
 import functools
 import re
 from dataclasses import dataclass
@@ -231,13 +232,33 @@ def _getenv_aliases(tree: ast.Module, source: str) -> set[str]:
     return names
 
 
+def parse_module(source: str, path: str) -> ast.Module:
+    """``ast.parse(source, filename=path)`` with the cyclic garbage collector paused.
+
+    CPython 3.11 keeps one AST-construction depth counter per interpreter. When a collection
+    during the conversion runs a finalizer that itself parses (the unraisable-exception hook
+    formats a traceback, and 3.11's traceback module parses source for its ``^^^`` carets), the
+    outer parse fails with ``SystemError: AST constructor recursion depth mismatch``
+    (python/cpython gh-106905). The new AST nodes die by reference count only, so pausing the
+    collector for the call removes the nested parse. Raises ``SyntaxError`` / ``ValueError``
+    like ``ast.parse``.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(source, filename=path)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def scan_source(source: str, path: str) -> list[FallbackHit]:
     """Return the loopback fallbacks in one Python module's ``source``.
 
     Raises ``SyntaxError`` (and ``ValueError`` for NUL bytes) when it does not parse; the
     caller reports that as unscannable rather than guessing with a regex.
     """
-    tree = ast.parse(source, filename=path)
+    tree = parse_module(source, path)
     constants = _module_constants(tree)
     visitor = _Visitor(path, constants, _getenv_aliases(tree, source))
     # A default is written on a line holding a loopback word, unless it is a module constant

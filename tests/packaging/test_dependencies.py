@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from somastack_deploy.config_contract.scan.fallbacks import parse_module
 from somastack_deploy.extras import EXTRA_MODULES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ def _runtime_imports() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for folder in CODE:
         for path in (REPO / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for node in ast.walk(parse_module(path.read_text(encoding="utf-8"), str(path))):
                 names = []
                 if isinstance(node, ast.Import):
                     names = [a.name for a in node.names]
