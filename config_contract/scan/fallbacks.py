@@ -33,7 +33,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ..grammar.hosts import LOCAL_HOST_HINT, classify_host, hosts_in, is_local_value
+from ..grammar.hosts import LOCAL_HOST_HINT, classify_host, hosts_in, is_local_value, local_host_hint_spans
 
 
 @dataclass(frozen=True)
@@ -313,11 +313,11 @@ def needs_ast(source: str) -> bool:
     Anything else (a loopback literal after ``,``, ``(``, ``=``, ``or``, ``default=``, an
     unterminated quote) means "parse": the answer errs towards parsing."""
     end = -1
-    for match in _LOOPBACK_WORDS.finditer(source):
-        if match.start() < end:
+    for word_start, word_end in local_host_hint_spans(source):
+        if word_start < end:
             continue  # a line is judged once, by its first loopback word
-        start = source.rfind("\n", 0, match.start()) + 1
-        end = source.find("\n", match.end())
+        start = source.rfind("\n", 0, word_start) + 1
+        end = source.find("\n", word_end)
         end = len(source) if end == -1 else end
         if line_needs_ast(source[start:end]):
             return True

@@ -130,6 +130,41 @@ def _small_class(items) -> list[str] | None:
     return chars if len(chars) <= MAX_CLASS_EXPANSION and "\n" not in chars else None
 
 
+def _literal_strings(items, icase: bool) -> list[str] | None:
+    """Every string ``items`` (a parsed sequence) can match, when it only matches a finite set of
+    literal strings: literals, small classes (:func:`_small_class`), groups and branches of
+    those, and ``X?`` / ``X{0,1}``; ``None`` otherwise, or past :data:`MAX_ALTERNATIVES`
+    strings. ``(glpat|glrt)-`` gives ``glpat-``/``glrt-``, ``api_?key`` ``apikey``/``api_key``."""
+    strings = [""]
+    for op, av in items:
+        if op is C.LITERAL:
+            parts = [chr(av)]
+        elif op is C.IN:
+            parts = _small_class(av)
+        elif op is C.SUBPATTERN:
+            _, add_flags, del_flags, sub = av
+            if ((icase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE) != icase:
+                return None  # the group changes case sensitivity
+            parts = _literal_strings(list(sub), icase)
+        elif op is C.BRANCH:
+            parts = []
+            for branch in av[1]:
+                found = _literal_strings(list(branch), icase)
+                if found is None:
+                    return None
+                parts.extend(found)
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] in (0, 1) and av[1] == 1:
+            parts = _literal_strings(list(av[2]), icase)
+            if parts is not None and av[0] == 0:
+                parts = [""] + parts
+        else:
+            return None
+        if parts is None or len(strings) * len(parts) > MAX_ALTERNATIVES:
+            return None
+        strings = [text + part for text in strings for part in dict.fromkeys(parts)]
+    return strings
+
+
 def _requirement(items, icase: bool) -> Requirement | None:
     alternatives: Requirement = [frozenset()]
     run: list[str] = [""]  # the current literal run, as alternative strings
@@ -142,8 +177,12 @@ def _requirement(items, icase: bool) -> Requirement | None:
 
     def flush() -> None:
         nonlocal run
-        if any(run):
-            combine([frozenset({(text.casefold(), True) if icase else (text, False)}) for text in dict.fromkeys(run)])
+        texts = list(dict.fromkeys(text.casefold() for text in run) if icase else dict.fromkeys(run))
+        # a match holds one of the run's strings, so one of the shortest: keep the strings that
+        # contain no other one (an optional part gives ``cl``, ``cl_``, ``cl-``: ``cl`` is left)
+        texts = [text for text in texts if not any(other != text and other in text for other in texts)]
+        if all(texts):
+            combine([frozenset({(text, icase) if icase else (text, False)}) for text in texts])
         run = [""]
 
     for op, av in items:
@@ -154,6 +193,12 @@ def _requirement(items, icase: bool) -> Requirement | None:
             chars = _small_class(av)
             if chars is not None and len(run) * len(chars) <= MAX_ALTERNATIVES:
                 run = [text + ch for text in run for ch in chars]
+                continue
+        if op in (C.SUBPATTERN, C.BRANCH, C.MAX_REPEAT, C.MIN_REPEAT):
+            # a group, branch or optional part matching a few literal strings extends the run
+            strings = _literal_strings([(op, av)], icase)
+            if strings is not None and len(run) * len(strings) <= MAX_ALTERNATIVES:
+                run = [text + part for text in run for part in strings]
                 continue
         flush()
         if op is C.SUBPATTERN:
@@ -328,22 +373,29 @@ class Prefilter:
         self.folded = sorted(text for text, kind in literals if kind is True)
         self.exact = sorted(text for text, kind in literals if kind is False)
         self.runs = {text: re.compile(text) for text, kind in literals if kind is None}
-        # each alternative filed under its longest literal, with the literals it needs
-        self._alternatives: dict[Literal, list[tuple[int, frozenset, tuple]]] = {}
+        # Each alternative is filed under one key literal (its longest; see _key_order):
+        # only keys are searched in the whole text, the alternative's other literals and runs
+        # only on the lines that hold its key.
+        self._alternatives: dict[Literal, list[Alternative]] = {}
         for gate in self.literal_gates:
             for alt in gate.requirement:
-                needed = tuple(item for item in alt if item[1] is not None)
-                key = max(needed, key=lambda item: len(item[0]))
-                self._alternatives.setdefault(key, []).append((gate.plugin, alt, needed))
-        self._automaton, self._exact_automaton = _automata(self.folded, self.exact)
+                needed = sorted((item for item in alt if item[1] is not None), key=_key_order)
+                key = needed[0]
+                self._alternatives.setdefault(key, []).append(Alternative(
+                    gate.plugin, tuple(item[0] for item in needed[1:] if item[1]),
+                    tuple(item[0] for item in needed[1:] if not item[1]),
+                    tuple(self.runs[text] for text, kind in sorted(alt) if kind is None)))
+        self._automaton, self._exact_automaton = _automata(
+            sorted(text for text, kind in self._alternatives if kind), sorted(text for text, kind in self._alternatives if not kind))
 
     def _occurrences(self, text: str, lowered: str, starts: list[int], lower_starts: list[int],
                      aligned: bool) -> dict[Literal, set[int]]:
-        """``{literal: {1-based entry numbers}}`` of every literal occurring in ``text`` (entries
-        start at ``starts``), from one Aho-Corasick pass over ``lowered`` (its case-folded form,
-        entries at ``lower_starts``). Exact literals are found there by their case-folded form
-        and confirmed in ``text`` at the same position when ``aligned`` (folding kept every
-        character's position: same length); otherwise by a second pass over ``text``."""
+        """``{key literal: {1-based entry numbers}}`` of every key literal (see
+        :class:`Alternative`) occurring in ``text`` (entries start at ``starts``), from one
+        Aho-Corasick pass over ``lowered`` (its case-folded form, entries at ``lower_starts``).
+        Exact keys are found there by their case-folded form and confirmed in ``text`` at the
+        same position when ``aligned`` (folding kept every character's position: same length);
+        otherwise by a second pass over ``text``."""
         found: dict[Literal, set[int]] = {}
         bisect_right = bisect.bisect_right
         for end, items in self._automaton.iter(lowered):
@@ -365,7 +417,7 @@ class Prefilter:
         return found
 
     def _present(self, text: str, lowered: str) -> set[Literal]:
-        """The literals that occur in ``text`` (``lowered``: its ``casefold()``), from one
+        """The key literals that occur in ``text`` (``lowered``: its ``casefold()``), from one
         Aho-Corasick pass (see :meth:`_occurrences`)."""
         aligned = len(text) == len(lowered)
         present: set[Literal] = set()
@@ -389,13 +441,13 @@ class Prefilter:
     def _literals_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
         """Whether some alternative (of a gate of ``plugins``; default all) has all its literals
         somewhere in ``text`` and its runs too."""
-        present = self._present(text, text.casefold())
-        for key in present:
-            for plugin, alt, needed in self._alternatives.get(key, ()):
-                if plugins is not None and plugin not in plugins:
+        lowered = text.casefold()
+        for key in self._present(text, lowered):
+            for alt in self._alternatives.get(key, ()):
+                if plugins is not None and alt.plugin not in plugins:
                     continue
-                if all(item in present for item in needed) and all(
-                        self.runs[source].search(text) for source, kind in alt if kind is None):
+                if (all(item in lowered for item in alt.folded) and all(item in text for item in alt.exact)
+                        and all(run.search(text) for run in alt.runs)):
                     return True
         return False
 
@@ -494,37 +546,60 @@ class Prefilter:
         aligned = len(lowered) == len(text)
         if aligned:
             lower_starts = starts
+            lowered_entries = lowered.split("\n")
         else:  # case folding changed some lengths (rare Unicode): map by the folded entries
             lowered_entries = [entry.casefold() for entry in entries]
             lowered = "\n".join(lowered_entries)
             lower_starts = _starts(lowered_entries)
-        # one Aho-Corasick pass gives every literal's entries; then the alternatives whose
-        # literals all occur somewhere, and per alternative the entries that have all of them.
-        occurrences = self._occurrences(text, lowered, starts, lower_starts, aligned)
-        live = [(plugin, alt) for key in occurrences for plugin, alt, needed in self._alternatives.get(key, ())
-                if all(item in occurrences for item in needed)]
-        if not live:
-            return out
-        for plugin, alt in live:
-            numbers = None
-            for item in alt:
-                if item[1] is not None:
-                    where = occurrences[item]
-                    numbers = where if numbers is None else numbers & where
-                    if not numbers:
-                        break
-            if not numbers:
-                continue
-            for source, kind in alt:  # runs: checked only on the lines that have the literals
-                if kind is None:
-                    pattern = self.runs[source]
-                    numbers = {n for n in numbers if pattern.search(entries[n - 1])}
+        # one pass per automaton gives every key literal's entries; then, per alternative filed
+        # under a key found, the entries that also hold its other literals, then its runs.
+        accepted: dict[int, set[int]] = {}  # plugin -> entries its alternatives let through
+        for key, where in self._occurrences(text, lowered, starts, lower_starts, aligned).items():
+            for alt in self._alternatives.get(key, ()):
+                numbers = where
+                done = accepted.get(alt.plugin)
+                if done:
+                    numbers = numbers - done
+                for item in alt.folded:
+                    numbers = [n for n in numbers if item in lowered_entries[n - 1]]
+                for item in alt.exact:
+                    numbers = [n for n in numbers if item in entries[n - 1]]
+                for run in alt.runs:
+                    numbers = [n for n in numbers if run.search(entries[n - 1])]
+                if numbers:
+                    accepted.setdefault(alt.plugin, set()).update(numbers)
+        for plugin, numbers in accepted.items():
             confirm = self._confirm.get(plugin)
-            if confirm is not None:
-                numbers = {n for n in numbers if confirm.search(entries[n - 1])}
             for number in numbers:
-                out.setdefault(number, set()).add(plugin)
+                if confirm is None or confirm.search(entries[number - 1]):
+                    out.setdefault(number, set()).add(plugin)
         return out
+
+
+#: Letters from the most to the least frequent in English text; a literal made of later letters
+#: is expected to occur less often (``pw`` before ``cl``).
+_LETTER_FREQUENCY = "etaoinsrhldcumfpgwybvkxjqz"
+
+
+def _key_order(item: Literal) -> tuple:
+    """Sort key putting the literal to file an alternative under first: the longest, then the
+    one of letters rarer in English text (a non-letter counts as rarest), then exact before
+    case-insensitive, then by text (deterministic)."""
+    text, kind = item
+    rarity = sum(_LETTER_FREQUENCY.find(ch) % 27 if ch in _LETTER_FREQUENCY else 26 for ch in text.lower())
+    return (-len(text), -rarity, bool(kind), text)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One alternative of a literal gate, filed under its key literal: plugin ``plugin`` may
+    report an entry holding the key, the case-insensitive literals ``folded`` (in the entry's
+    ``casefold()``), the ``exact`` literals and a match of every pattern in ``runs``."""
+
+    plugin: int
+    folded: tuple[str, ...]
+    exact: tuple[str, ...]
+    runs: tuple[re.Pattern, ...]
 
 
 _EMPTY: frozenset[int] = frozenset()

@@ -4,6 +4,8 @@ preflight and the scan agree with them on the same values."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from somastack_deploy.config_contract.grammar.hosts import (classify_host, host_of, hosts_in, is_local_host,
                                                             is_local_value, local_hosts)
@@ -394,3 +396,13 @@ def test_secret_edges():
     assert secret_reason("SOMA_X_URL", "AKIAIOSFODNN7EXAMPLE") == \
         "SOMA_X_URL holds a value shaped like a secret (AWS Access Key)"
     assert secret_reason("SOMA_X_URL", "http://x.internal") is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["localhost", "LocalHost", "LOCALHOſT", "localhoſt", "127.", "::1", "0.0.0.0",
+                                 "0:0:0:0", "İ", "ß", "K", "x", " ", "\n", "loc", "alhost", "12", "7."]), max_size=30))
+def test_hint_spans_are_the_case_insensitive_pattern_s(parts):
+    from somastack_deploy.config_contract.grammar.hosts import LOCAL_HOST_HINT, local_host_hint_spans
+
+    text = "".join(parts)
+    assert list(local_host_hint_spans(text)) == [m.span() for m in LOCAL_HOST_HINT.finditer(text)]

@@ -69,10 +69,21 @@ def _lines(draw, pieces):
     return lines
 
 
-def test_automaton_holds_every_literal(gates):
-    assert gates.folded and gates.exact
-    found = gates._present(" ".join(gates.folded + gates.exact), " ".join(gates.folded + gates.exact).casefold())
-    assert found == {(t, True) for t in gates.folded} | {(t, False) for t in gates.exact}
+def test_automata_hold_every_key_literal_and_only_those(gates):
+    keys = set(gates._alternatives)
+    assert {kind for _, kind in keys} == {True, False}
+    text = " ".join(sorted(text for text, _ in keys))
+    assert gates._present(text, text.casefold()) == keys
+    others = (set(gates.folded) | set(gates.exact)) - {text for text, _ in keys}
+    assert others  # literals checked only on the lines holding their alternative's key
+    for other in others:
+        assert gates._present(other, other.casefold()) <= {k for k in keys if k[0] in other.casefold()}
+
+
+def test_key_is_the_longest_literal_of_its_alternative(gates):
+    for key, alternatives in gates._alternatives.items():
+        for alt in alternatives:
+            assert all(len(text) <= len(key[0]) for text in alt.folded + alt.exact)
 
 
 @pytest.mark.parametrize("entries", [

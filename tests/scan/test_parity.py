@@ -82,15 +82,27 @@ def test_no_finding_lost_against_detect_secrets_cli(tmp_path):
 
 
 @pytest.mark.parametrize("pattern, must_contain", [
-    (r"api_?key|password", [{"api", "key"}, {"password"}]),
+    (r"api_?key|password", [{"apikey"}, {"api_key"}, {"password"}]),
+    # groups and branches of literal strings extend the literal run
+    (r"(glpat|gldt|glrt)-[A-Z]{20,50}", [{"glpat-", "[A-Z]{20}"}, {"gldt-", "[A-Z]{20}"}, {"glrt-", "[A-Z]{20}"}]),
+    (r"xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-z0-9]+", [{f"xox{c}-"} for c in "abposr"]),
+    # optional parts and empty branches give every string
+    (r"(?:cloudant|cl|clou)(?:_|-|)(?:api|)(?:key|pass)",
+     [{a + b + c + d} for a in ("cloudant", "cl", "clou") for b in "_-" + "" for c in ("api", "") for d in ("key", "pass")]
+     + [{a + c + d} for a in ("cloudant", "cl", "clou") for c in ("api", "") for d in ("key", "pass")]),
+    # past MAX_ALTERNATIVES (64) strings the run is cut where it was
+    (r"ab(?:c|d|e|f|g|h|i|j)(?:c|d|e|f|g|h|i|j)(?:c|d|e|f|g|h|i|j)z", [{"ab" + x + y} for x in "cdefghij" for y in "cdefghij"]),
+    # an optional part at the end: the strings without it contain the others, so they are kept
+    (r"(?:secret|token)(?:_value)?", [{"secret"}, {"token"}]),
     (r"(?:A3T[A-Z0-9]|ABIA|AKIA)[0-9A-Z]{16}", None),
-    (r"xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-z0-9]+", None),
+    # a group that turns case sensitivity off is not spliced into a case-sensitive run
+    (r"Ab(?i:cd)Ef", [{"Ab", "cd", "Ef"}]),
 ])
 def test_necessary_literals(pattern, must_contain):
-    requirement = necessary_literals(re.compile(pattern, re.IGNORECASE if "api" in pattern else 0))
+    requirement = necessary_literals(re.compile(pattern, re.IGNORECASE if "api" in pattern or "token" in pattern else 0))
     assert requirement
     if must_contain is not None:
-        assert [{text for text, _ in alt} for alt in requirement] == must_contain
+        assert sorted(sorted(text for text, _ in alt) for alt in requirement) == sorted(map(sorted, must_contain))
 
 
 @pytest.mark.parametrize("pattern", [r"\d+\.\d+", r"(?:x|)y", r"a?b?", r"[A-Z]{5}"])
