@@ -442,12 +442,19 @@ class Prefilter:
         """Whether some alternative (of a gate of ``plugins``; default all) has all its literals
         somewhere in ``text`` and its runs too."""
         lowered = text.casefold()
+        searched: dict[re.Pattern, bool] = {}  # a run shared by alternatives is searched once
+
+        def found(run: re.Pattern) -> bool:
+            if run not in searched:
+                searched[run] = run.search(text) is not None
+            return searched[run]
+
         for key in self._present(text, lowered):
             for alt in self._alternatives.get(key, ()):
                 if plugins is not None and alt.plugin not in plugins:
                     continue
                 if (all(item in lowered for item in alt.folded) and all(item in text for item in alt.exact)
-                        and all(run.search(text) for run in alt.runs)):
+                        and all(map(found, alt.runs))):
                     return True
         return False
 
