@@ -77,17 +77,23 @@ def list_files(root: str) -> list[tuple[str, str, int]]:
     if os.path.isfile(root):
         return [(root, _display(given), os.path.getsize(root))]
     out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS)
-        for name in filenames:
-            abs_path = os.path.join(dirpath, name)
+    stack = [(root, "")]  # (directory, its path below root with a trailing "/", or "")
+    while stack:
+        directory, below = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
             try:
-                st = os.lstat(abs_path)
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in EXCLUDED_DIRS:
+                        stack.append((entry.path, below + entry.name + os.sep))
+                elif entry.is_file(follow_symlinks=False):  # a regular file, not a symlink
+                    size = entry.stat(follow_symlinks=False).st_size
+                    out.append((entry.path, _display(os.path.join(given, below + entry.name)), size))
             except OSError:
                 continue
-            if not os.path.isfile(abs_path) or os.path.islink(abs_path):
-                continue
-            out.append((abs_path, _display(os.path.join(given, os.path.relpath(abs_path, root))), st.st_size))
     out.sort(key=lambda item: item[1])
     return out
 
@@ -96,12 +102,23 @@ def _display(path: str) -> str:
     return os.path.normpath(path).replace(os.sep, "/")
 
 
+#: Bytes asked of ``os.read`` at a time.
+_READ_SIZE = 1 << 20
+
+
 def read_text(abs_path: str) -> str:
     """The file's text as ``open(abs_path, encoding="utf-8").read()`` gives it (universal
-    newlines: ``\r\n`` and ``\r`` become ``\n``), read as bytes and decoded in one step.
-    Raises ``OSError`` or ``UnicodeDecodeError`` (binary files)."""
-    with open(abs_path, "rb") as fh:
-        text = fh.read().decode("utf-8")
+    newlines: ``\r\n`` and ``\r`` become ``\n``), read as bytes (``os.read``, without a
+    buffered file object) and decoded in one step. Raises ``OSError`` or
+    ``UnicodeDecodeError`` (binary files)."""
+    fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        while chunk := os.read(fd, _READ_SIZE):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    text = b"".join(chunks).decode("utf-8")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

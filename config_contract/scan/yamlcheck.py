@@ -139,7 +139,7 @@ def yaml_is_clean(text: str, filename: str, gates) -> bool:
         return False
     raw_lines = text.splitlines()
     comments = []
-    for line in raw_lines:
+    for line in raw_lines if "#" in text else ():
         if "#" in line:
             match = _COMMENT.search(line.strip())
             if match:
