@@ -230,3 +230,19 @@ def non_root_prefix() -> list[str]:
     except KeyError:
         uid = gid = 65534
     return ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}"]
+
+
+#: Linux's default ephemeral (local) port range, used when the kernel's cannot be read.
+DEFAULT_EPHEMERAL_RANGE = (32768, 60999)
+
+
+def ephemeral_port_range(path: str = "/proc/sys/net/ipv4/ip_local_port_range") -> tuple[int, int]:
+    """``(low, high)``: the ports the kernel hands out for outgoing connections
+    (``net.ipv4.ip_local_port_range``; :data:`DEFAULT_EPHEMERAL_RANGE` when unreadable). A
+    service listening there can find its port taken by any client socket of the machine,
+    e.g. a JVM's own connections (why an offset of +30000 failed Keycloak at 50880)."""
+    try:
+        low, high = (int(part) for part in Path(path).read_text().split())
+    except (OSError, ValueError):
+        return DEFAULT_EPHEMERAL_RANGE
+    return low, high

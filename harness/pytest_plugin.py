@@ -47,7 +47,7 @@ import pytest
 from somastack_deploy.config_contract.errors import InputError
 from somastack_deploy.harness.base import Context
 from somastack_deploy.harness.manager import Harness, HarnessError, default_cache_dir
-from somastack_deploy.harness.process import port_free
+from somastack_deploy.harness.process import ephemeral_port_range, port_free
 from somastack_deploy.harness.registry import ALL_SERVICES, PluginError, load_spec
 
 #: Default port offset of the test stack (seed 001 ports + 10000).
@@ -62,35 +62,58 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _ports_free(offset: int) -> bool:
-    """True when every loopback port of every loadable plug-in is free at ``offset``."""
+def _loopback_ports(offset: int) -> tuple[str, list[int]]:
+    """The stack's host and every loopback port of every loadable plug-in at ``offset``."""
     ctx = Context(state_dir=Path("/nonexistent"), cache_dir=default_cache_dir(), port_offset=offset)
+    ports: list[int] = []
     for name in ALL_SERVICES:
         try:
             spec = load_spec(name)
         except PluginError:
             continue
-        if not all(port_free(ctx.host, p) for p in spec.loopback_ports(ctx)):
-            return False
-    return True
+        ports.extend(spec.loopback_ports(ctx))
+    return ctx.host, ports
+
+
+def _ports_free(offset: int) -> bool:
+    """True when every loopback port of every loadable plug-in is free at ``offset``."""
+    host, ports = _loopback_ports(offset)
+    return all(port_free(host, p) for p in ports)
+
+
+def _ephemeral_ports(offset: int) -> list[int]:
+    """The service ports at ``offset`` that fall in the kernel's ephemeral port range."""
+    low, high = ephemeral_port_range()
+    return sorted(p for p in _loopback_ports(offset)[1] if low <= p <= high)
 
 
 def _port_offset() -> int:
     """The session stack's port offset.
 
-    ``SOMASTACK_TEST_PORT_OFFSET`` when set (used as is). Otherwise the first of 10000, 11000,
-    … 39000 at which every service port is free (another test session or a developer's stack
-    may hold some), each pytest-xdist worker taking its own residue class of candidates."""
+    ``SOMASTACK_TEST_PORT_OFFSET`` when set (a ``pytest.UsageError`` when it puts a service
+    port in the kernel's ephemeral port range). Otherwise the first of 10000, 11000, …, then
+    9000, 8000, … 1000, that keeps every service port below the ephemeral range and at which
+    every service port is free (another test session or a developer's stack may hold some),
+    each pytest-xdist worker taking its own share of the candidates."""
     raw = os.environ.get("SOMASTACK_TEST_PORT_OFFSET")
     if raw is not None:
         try:
-            return int(raw)
+            offset = int(raw)
         except ValueError:
             raise pytest.UsageError(f"SOMASTACK_TEST_PORT_OFFSET: not an integer: {raw!r}") from None
+        clashing = _ephemeral_ports(offset)
+        if clashing:
+            low, high = ephemeral_port_range()
+            raise pytest.UsageError(
+                f"SOMASTACK_TEST_PORT_OFFSET={offset}: ports {', '.join(map(str, clashing))} fall in the kernel's "
+                f"ephemeral port range {low}-{high} (any outgoing connection may take them); use a smaller offset")
+        return offset
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
     count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
-    candidates = [DEFAULT_TEST_PORT_OFFSET + 1000 * k for k in range(index, 30, count)]
+    # +10000, +11000, … then +9000, +8000, … +1000, keeping every port below the ephemeral range
+    steps = [DEFAULT_TEST_PORT_OFFSET + 1000 * k for k in range(0, 30)] + [1000 * k for k in range(9, 0, -1)]
+    candidates = [offset for offset in steps if not _ephemeral_ports(offset)][index::count] or [DEFAULT_TEST_PORT_OFFSET]
     for offset in candidates:
         if _ports_free(offset):
             return offset

@@ -120,3 +120,40 @@ def test_credentials_file_is_0600(tmp_path):
     assert (ctx.credentials_path.stat().st_mode & 0o777) == 0o600
     assert ctx.credentials() == {"redis": {"password": value}, "vault": {"root_token": "s.planted"}}
     assert ctx.credential_ref("redis", "password").endswith("credentials.json#redis.password")
+
+
+def test_ephemeral_port_range_is_read_from_the_kernel_file_or_defaults(tmp_path):
+    from somastack_deploy.harness.process import DEFAULT_EPHEMERAL_RANGE, ephemeral_port_range
+
+    good = tmp_path / "range"
+    good.write_text("40000\t50000\n")
+    assert ephemeral_port_range(str(good)) == (40000, 50000)
+    bad = tmp_path / "bad"
+    bad.write_text("nonsense\n")
+    assert ephemeral_port_range(str(bad)) == DEFAULT_EPHEMERAL_RANGE
+    assert ephemeral_port_range(str(tmp_path / "missing")) == DEFAULT_EPHEMERAL_RANGE
+
+
+def test_an_explicit_port_offset_in_the_ephemeral_range_is_a_usage_error(monkeypatch):
+    from somastack_deploy.harness import pytest_plugin
+
+    monkeypatch.setattr(pytest_plugin, "ephemeral_port_range", lambda: (32768, 60999))
+    monkeypatch.setenv("SOMASTACK_TEST_PORT_OFFSET", "30000")
+    with pytest.raises(pytest.UsageError, match=r"SOMASTACK_TEST_PORT_OFFSET=30000: ports .*50880 .*32768-60999"):
+        pytest_plugin._port_offset()
+    monkeypatch.setenv("SOMASTACK_TEST_PORT_OFFSET", "11000")
+    assert pytest_plugin._port_offset() == 11000
+
+
+def test_the_chosen_port_offset_keeps_every_port_below_the_ephemeral_range(monkeypatch):
+    from somastack_deploy.harness import pytest_plugin
+
+    monkeypatch.delenv("SOMASTACK_TEST_PORT_OFFSET", raising=False)
+    monkeypatch.setattr(pytest_plugin, "ephemeral_port_range", lambda: (32768, 60999))
+    tried = []
+    monkeypatch.setattr(pytest_plugin, "_ports_free", lambda offset: tried.append(offset) or False)
+    assert pytest_plugin._port_offset() == 10000  # all taken: the first candidate
+    assert tried == [10000, 11000] + [1000 * k for k in range(9, 0, -1)]
+    assert all(max(pytest_plugin._loopback_ports(offset)[1]) < 32768 for offset in tried)
+    monkeypatch.setattr(pytest_plugin, "_ports_free", lambda offset: offset == 9000)
+    assert pytest_plugin._port_offset() == 9000
