@@ -91,31 +91,32 @@ def simple_pairs(text: str) -> list[str] | None:
     value written after a key gives a line, whatever it resolves to (a number or boolean gives
     one that detect-secrets would not write: more lines only make the check err towards the
     exact path)."""
+    if "#" in text:  # a comment (the line grammar would take it into a plain scalar)
+        return None
     out: list[str] = []
     previous_column, previous_valued = -1, False
+    fullmatch = _SIMPLE_LINE.fullmatch
     for line in text.split("\n"):
-        if not line.strip():
+        if not line or line.isspace():
             continue
-        if "#" in line:  # a comment (the line grammar would take it into a plain scalar)
-            return None
-        match = _SIMPLE_LINE.fullmatch(line)
+        match = fullmatch(line)
         if match is None:
             return None
-        column = len(match.group("indent"))
-        if match.group("item") is not None and "-" not in match.group("indent"):
+        indent, item, key, value, flow, plain = match.group("indent", "item", "key", "value", "flow", "plain")
+        column = len(indent)
+        if item is not None and "-" not in indent:
             return None  # a bare scalar line: the value of a key above, or a whole document
         if previous_valued and column > previous_column:
             return None  # could continue the previous plain scalar
-        key, value = match.group("key"), match.group("value")
-        previous_column, previous_valued = column, value is not None or match.group("item") is not None
-        if key is None or value is None or match.group("flow") is not None:
+        previous_column, previous_valued = column, value is not None or item is not None
+        if key is None or value is None or flow is not None:
             continue
-        if match.group("plain") is None:
-            value = value[1:-1]
-        else:
-            value = value.rstrip()
-        out.append(f'{key}: "{value.replace(chr(34), chr(92) + chr(34))}"')
+        value = value[1:-1] if plain is None else value.rstrip()
+        out.append(f'{key}: "{value.replace(_QUOTE, _ESCAPED_QUOTE)}"')
     return out
+
+
+_QUOTE, _ESCAPED_QUOTE = '"', '\\"'
 
 
 def _any_secret(lines: list[str], gates, filename: str) -> bool:
