@@ -439,9 +439,9 @@ class Prefilter:
             pattern = re.compile(HAND_GATES[key]) if key in HAND_GATES else _search_form(regex)
             self.gates.append(Gate(index, line_pattern=pattern, file_pattern=pattern))
 
-    def _literals_may_match(self, text: str, plugins: set[int] | None = None) -> bool:
+    def _literals_may_match(self, text: str, plugins: set[int] | None = None, *, runs: bool = True) -> bool:
         """Whether some alternative (of a gate of ``plugins``; default all) has all its literals
-        somewhere in ``text`` and its runs too."""
+        somewhere in ``text`` and (``runs``) its runs too."""
         lowered = text.casefold()
         searched: dict[re.Pattern, bool] = {}  # a run shared by alternatives is searched once
 
@@ -455,7 +455,7 @@ class Prefilter:
                 if plugins is not None and alt.plugin not in plugins:
                     continue
                 if (all(item in lowered for item in alt.folded) and all(item in text for item in alt.exact)
-                        and all(map(found, alt.runs))):
+                        and (not runs or all(map(found, alt.runs)))):
                     return True
         return False
 
@@ -476,8 +476,11 @@ class Prefilter:
     def yaml_may_match(self, text: str) -> bool:
         """:meth:`file_may_match` for a YAML file, whose plugins see detect-secrets' YAML
         transform (``key: "value"`` per scalar): an entropy run must be a whole scalar there,
-        so on the raw text it must stand between blanks, quotes, flow indicators or line ends."""
-        if self.every_line or self._literals_may_match(text):
+        so on the raw text it must stand between blanks, quotes, flow indicators or line ends.
+        The literal gates' runs are not searched here (over a whole file they cost more than the
+        line-by-line check after this screen saves: 0.20 s against 0.03 s on the benchmark's
+        2,505 YAML files), so this errs towards True."""
+        if self.every_line or self._literals_may_match(text, runs=False):
             return True
         for gate in self.pattern_gates:
             pattern = gate.yaml_pattern or gate.file_pattern
