@@ -597,7 +597,8 @@ def _key_order(item: Literal) -> tuple:
     one of letters rarer in English text (a non-letter counts as rarest), then exact before
     case-insensitive, then by text (deterministic)."""
     text, kind = item
-    rarity = sum(_LETTER_FREQUENCY.find(ch) % 27 if ch in _LETTER_FREQUENCY else 26 for ch in text.lower())
+    rarity = sum(_LETTER_FREQUENCY.find(ch) if ch in _LETTER_FREQUENCY else len(_LETTER_FREQUENCY)
+                 for ch in text.lower())
     return (-len(text), -rarity, bool(kind), text)
 
 
