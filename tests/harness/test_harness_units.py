@@ -157,3 +157,68 @@ def test_the_chosen_port_offset_keeps_every_port_below_the_ephemeral_range(monke
     assert all(max(pytest_plugin._loopback_ports(offset)[1]) < 32768 for offset in tried)
     monkeypatch.setattr(pytest_plugin, "_ports_free", lambda offset: offset == 9000)
     assert pytest_plugin._port_offset() == 9000
+
+
+def test_ephemeral_port_range_reads_the_kernel_setting_by_default():
+    from somastack_deploy.harness.process import ephemeral_port_range
+
+    kernel = "/proc/sys/net/ipv4/ip_local_port_range"
+    if not os.path.exists(kernel):
+        pytest.skip("no /proc ip_local_port_range on this system")
+    with open(kernel) as fh:
+        assert ephemeral_port_range() == tuple(int(part) for part in fh.read().split())
+
+
+def test_ephemeral_ports_include_both_ends_of_the_range(monkeypatch):
+    from somastack_deploy.harness import pytest_plugin
+
+    monkeypatch.setattr(pytest_plugin, "ephemeral_port_range", lambda: (15432, 16379))
+    assert pytest_plugin._ephemeral_ports(10000) == [15432, 16379]  # postgres and redis at +10000
+
+
+def test_the_usage_error_lists_every_clashing_port(monkeypatch):
+    from somastack_deploy.harness import pytest_plugin
+
+    monkeypatch.setattr(pytest_plugin, "ephemeral_port_range", lambda: (32768, 60999))
+    monkeypatch.setenv("SOMASTACK_TEST_PORT_OFFSET", "30000")
+    with pytest.raises(pytest.UsageError) as raised:
+        pytest_plugin._port_offset()
+    assert "ports 34566, 35432, 36379, 36443, 38200, 38201, 39092, 39093, 50051, 50181, 50880 fall" in str(raised.value)
+    monkeypatch.setenv("SOMASTACK_TEST_PORT_OFFSET", "ten")
+    with pytest.raises(pytest.UsageError, match=r"SOMASTACK_TEST_PORT_OFFSET: not an integer: 'ten'"):
+        pytest_plugin._port_offset()
+
+
+@pytest.mark.parametrize("worker, count, expected", [
+    ("gw0", "2", [10000, 9000, 7000, 5000, 3000, 1000]),
+    ("gw1", "2", [11000, 8000, 6000, 4000, 2000]),
+    ("gw1", "", [11000, 9000, 8000, 7000, 6000, 5000, 4000, 3000, 2000, 1000]),  # count unset: one worker
+    ("", "", [10000, 11000, 9000, 8000, 7000, 6000, 5000, 4000, 3000, 2000, 1000]),
+])
+def test_xdist_workers_share_the_candidate_offsets(monkeypatch, worker, count, expected):
+    from somastack_deploy.harness import pytest_plugin
+
+    monkeypatch.delenv("SOMASTACK_TEST_PORT_OFFSET", raising=False)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", count)
+    monkeypatch.setattr(pytest_plugin, "ephemeral_port_range", lambda: (32768, 60999))
+    tried = []
+    monkeypatch.setattr(pytest_plugin, "_ports_free", lambda offset: tried.append(offset) or False)
+    assert pytest_plugin._port_offset() == expected[0]
+    assert tried == expected
+
+
+def test_ports_free_is_false_when_one_service_port_is_bound():
+    import socket
+
+    from somastack_deploy.harness import pytest_plugin
+
+    offset = next((o for o in range(1000, 12000, 1000) if pytest_plugin._ports_free(o)), None)
+    if offset is None:
+        pytest.skip("every candidate offset has a port in use on this machine")
+    host, ports = pytest_plugin._loopback_ports(offset)
+    with socket.socket() as sock:
+        sock.bind((host, ports[-1]))
+        sock.listen()
+        assert not pytest_plugin._ports_free(offset)
+    assert pytest_plugin._ports_free(offset)
