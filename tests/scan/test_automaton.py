@@ -105,7 +105,8 @@ def test_automaton_selects_exactly_the_per_literal_lines(gates, data):
 def test_key_order_prefers_longer_then_rarer_letters_then_exact():
     from somastack_deploy.config_contract.scan.prefilter import _key_order
 
-    ordered = sorted([("cl", True), ("pw", True), ("token", True), ("AC", False), ("ac", True), ("-us", False)],
-                     key=_key_order)
-    # longest first; among 2-letter keys: non-letters and rare letters first; exact before folded
-    assert ordered == [("token", True), ("-us", False), ("pw", True), ("cl", True), ("AC", False), ("ac", True)]
+    ordered = sorted([("cl", True), ("pw", True), ("token", True), ("AC", False), ("ac", True), ("sss", True),
+                      ("-us", False), ("ab", True), ("ab", False)], key=_key_order)
+    # longest first; then non-letters and rare letters first; then exact before folded
+    assert ordered == [("token", True), ("-us", False), ("sss", True), ("pw", True), ("ab", False), ("ab", True),
+                       ("cl", True), ("AC", False), ("ac", True)]

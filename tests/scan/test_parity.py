@@ -189,3 +189,30 @@ def test_hand_confirms_match_the_installed_plugins():
     index = plugins["ArtifactoryDetector"][0]
     assert index not in gates.candidates(["SOMA_GRAPH_QUEUE=http://svc.internal:8080"]).get(1, set())
     assert index in gates.candidates(["token AKCp8jQ3xH2vN9zK4 end"]).get(1, set())
+
+
+def _kinds(pattern: str, flags: int = 0):
+    requirement = necessary_literals(re.compile(pattern, flags))
+    return None if requirement is None else sorted(sorted(alt) for alt in requirement)
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    # nested groups and classes inside a group are spliced into the run
+    (r"x(?:y(?:ab|cd))z", [[("xyabz", False)], [("xycdz", False)]]),
+    (r"x(?:a[bc]|d)y", [[("xaby", False)], [("xacy", False)], [("xdy", False)]]),
+    (r"x(?:ab){1}y", [[("xaby", False)]]),
+    # exactly 64 strings still extend the run; past 64 the group is not spliced
+    (r"x(?:(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn|oo|pp))y",
+     sorted([[("x" + a + b + "y", False)] for a in ("aa", "bb", "cc", "dd", "ee", "ff", "gg", "hh")
+             for b in ("ii", "jj", "kk", "ll", "mm", "nn", "oo", "pp")])),
+    (r"x(?:aa|bb|cc|dd|ee|ff|gg|hh)(?:ii|jj|kk|ll|mm|nn|oo|pp|qq)y\d",
+     sorted([[("x" + a, False)] for a in ("aa", "bb", "cc", "dd", "ee", "ff", "gg", "hh")])),
+    # case sensitivity of groups that cannot be spliced (a digit class)
+    (r"Ab(cd\d)Ef", [[("Ab", False), ("Ef", False), ("cd", False)]]),
+    (r"Ab(?i:cd\d)Ef", [[("Ab", False), ("Ef", False), ("cd", True)]]),
+    # a repeat with at least one pass requires its content; one that may be skipped does not
+    (r"(?:abc\d)+", [[("abc", False)]]),
+    (r"(?:abc\d)*xyz", [[("xyz", False)]]),
+])
+def test_necessary_literals_with_kinds(pattern, expected):
+    assert _kinds(pattern) == expected

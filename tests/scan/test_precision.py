@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from somastack_deploy.config_contract.scan import run_scan
 from somastack_deploy.config_contract.scan.fallbacks import needs_ast, scan_source
@@ -162,3 +164,30 @@ def test_needs_ast_never_skips_a_reported_default(source):
 def test_needs_ast_skips_harmless_mentions(source):
     assert not scan_source(source, "m.py")
     assert not needs_ast(source)
+
+
+_PIECES = ['"localhost"', "'127.0.0.1:8080'", '"""see localhost docs"""', "# localhost", "localhost_url",
+           'if h == "localhost":', "x = ", "os.getenv(", '"A", ', ")", "\n", "\n", "    ", "y", "[::1]",
+           '"http://localhost:1"', "log('localhost down')", "LOCALHOST"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14))
+def test_needs_ast_is_the_per_line_judgement_of_every_line_with_a_loopback_word(parts):
+    """The reference: every line holding a loopback word is judged whole (first and last lines,
+    no trailing newline, several words on a line, words on neighbouring lines)."""
+    from somastack_deploy.config_contract.grammar.hosts import may_name_local_host
+    from somastack_deploy.config_contract.scan.fallbacks import line_needs_ast
+
+    source = "".join(parts)
+    expected = any(line_needs_ast(line) for line in source.split("\n") if may_name_local_host(line))
+    assert needs_ast(source) == expected
+
+
+@pytest.mark.parametrize("source", [
+    '"localhost")\n',  # the word at the very start: the whole first line is judged
+    'import os\nX = os.getenv(\n"localhost")',  # at a line start, on the last line without newline
+    'import os\nX = os.getenv("A", "x") or "localhost"',  # the last line ends with the literal
+])
+def test_needs_ast_judges_the_whole_line_at_the_edges(source):
+    assert needs_ast(source)

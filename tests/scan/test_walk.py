@@ -54,3 +54,16 @@ def test_read_text_gives_universal_newlines_and_refuses_binary(tmp_path):
     (tmp_path / "bin").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(UnicodeDecodeError):
         read_text(str(tmp_path / "bin"))
+
+
+def test_a_directory_that_cannot_be_listed_is_skipped_and_the_walk_goes_on(tree, monkeypatch):
+    real = os.scandir
+
+    def scandir(path):
+        if os.path.basename(path) == "app":
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert [os.path.relpath(a, tree) for a, _, _ in list_files(str(tree))] == [
+        os.path.join("src", "b.env"), "top.yaml"]
