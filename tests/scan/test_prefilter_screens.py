@@ -1,0 +1,81 @@
+"""The prefilter's screens one by one: what each selects and, as much, what it lets go.
+
+A screen that selects too much is sound but slow (the issue's "do only the work a file needs");
+one that selects too little loses findings. Each test pins both sides on small inputs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from somastack_deploy.config_contract.scan import literals
+from somastack_deploy.config_contract.scan.prefilter import Prefilter
+
+B64_22 = "Xq9vLm2pR7sT4wZ8bN3cQ1"   # 22 base64 characters: one short of the 4.5-bit gate (23)
+B64_23 = B64_22 + "k"
+HEX_8, HEX_9 = "0a1b2c3d", "0a1b2c3d4"  # the hex gate (3.0 bits) needs 9
+
+
+@pytest.fixture(scope="module")
+def gates():
+    with literals.scan_settings():
+        yield literals.prefilter()
+
+
+def _index(gates, name: str) -> int:
+    return next(i for i, p in enumerate(gates.plugins) if type(p).__name__ == name)
+
+
+def test_entropy_gates_need_a_quoted_run_of_the_plugin_s_minimum_length(gates):
+    b64, hexa = _index(gates, "Base64HighEntropyString"), _index(gates, "HexHighEntropyString")
+    found = gates.judge([f'x = "{B64_22}"', f'x = "{B64_23}"', f'x = "{HEX_8}"', f'x = "{HEX_9}"', f"x = {B64_23}"])
+    assert b64 not in found.get(1, set()) and b64 in found[2]
+    assert hexa not in found.get(3, set()) and hexa in found[4]
+    assert b64 not in found.get(5, set())  # unquoted: the plugin only reads quoted strings
+
+
+def test_eager_lines_take_an_unquoted_value_that_ends_the_line(gates):
+    b64 = _index(gates, "Base64HighEntropyString")
+    assert b64 in gates.candidates([f"KEY = {B64_23}"], eager=True).get(1, set())
+    assert b64 not in gates.candidates([f"KEY = {B64_23}"]).get(1, set())
+    assert gates.candidates([f"KEY = {B64_23}"]) == gates.judge([f"KEY = {B64_23}"])
+
+
+def test_file_screens_see_entropy_runs_by_their_raw_form(gates):
+    assert not gates.file_may_match("name = brain\nreplicas = 2\n")
+    assert gates.file_may_match(f"k = {B64_23}\n")                       # the raw run (file_pattern)
+    assert not gates.yaml_may_match("app:\n  name: brain\n")
+    assert gates.yaml_may_match(f"app:\n  k: {B64_23}\n")                # a whole scalar (yaml_pattern)
+    assert not gates.yaml_may_match(f"app:\n  k: x{B64_23}(y)\n")         # not a whole scalar
+
+
+def test_file_screen_literals_with_and_without_runs(gates):
+    aws = _index(gates, "AWSKeyDetector")
+    assert not gates._literals_may_match("key AKIA here", {aws})                   # AKIA + 16 more needed
+    assert gates._literals_may_match("key AKIA here", {aws}, runs=False)          # runs left to the lines
+    assert gates._literals_may_match("key AKIAIOSFODNN7EXAMPLE here", {aws})
+    assert not gates._literals_may_match("key AKIAIOSFODNN7EXAMPLE here", {_index(gates, "SlackDetector")})
+    assert not gates._literals_may_match("nothing to see")
+    # a run shared by two alternatives is searched once and answers both
+    assert gates._literals_may_match("password aws " + "A" * 40, {aws})
+    # the YAML screen keeps a file with a key literal even without the run
+    assert gates.yaml_may_match("k: AKIA\n")
+
+
+def test_present_finds_exact_keys_when_folding_moves_positions(gates):
+    text = "ß straße AKIAIOSFODNN7EXAMPLE"
+    assert len(text.casefold()) != len(text)
+    present = gates._present(text, text.casefold())
+    assert any(kind is False and key in text for key, kind in present)
+    assert not any(kind is False for key, kind in gates._present("akia", "akia"))
+
+
+def test_an_unknown_plugin_kind_gets_every_line():
+    class Unknown:
+        pass
+
+    gates = Prefilter([Unknown()])
+    assert gates.every_line
+    assert gates.candidates(["a", "b"]) == {1: {0}, 2: {0}}
+    assert gates.judge(["a"]) == {1: {0}}
+    assert gates.file_may_match("x") and gates.yaml_may_match("x")
