@@ -260,10 +260,10 @@ def test_needs_redis(topology):
 ''')
     blocker = socket.socket()
     blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    blocker.bind(("127.0.0.1", 6379 + 14000))
+    blocker.bind(("127.0.0.1", 6379 + 8000))  # +8000: every port below the ephemeral range
     blocker.listen()
     old = os.environ.get("SOMASTACK_TEST_PORT_OFFSET")
-    os.environ["SOMASTACK_TEST_PORT_OFFSET"] = "14000"
+    os.environ["SOMASTACK_TEST_PORT_OFFSET"] = "8000"
     try:
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     finally:
@@ -273,4 +273,32 @@ def test_needs_redis(topology):
         else:
             os.environ["SOMASTACK_TEST_PORT_OFFSET"] = old
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*service could not be started: redis: port 20379 on 127.0.0.1 is already in use*"])
+    result.stdout.fnmatch_lines(["*service could not be started: redis: port 14379 on 127.0.0.1 is already in use*"])
+
+
+def test_an_offset_in_the_ephemeral_range_stops_with_the_ports_named(pytester):
+    from somastack_deploy.harness.process import ephemeral_port_range
+
+    low, high = ephemeral_port_range()
+    if (low, high) != (32768, 60999):
+        pytest.skip(f"this kernel's ephemeral range is {low}-{high}, not Linux's default")
+    pytester.makeconftest('pytest_plugins = ["somastack_deploy.harness.pytest_plugin"]\n')
+    pytester.makepyfile(test_inner='''
+import pytest
+
+@pytest.mark.services("redis")
+def test_needs_redis(topology):
+    pass
+''')
+    old = os.environ.get("SOMASTACK_TEST_PORT_OFFSET")
+    os.environ["SOMASTACK_TEST_PORT_OFFSET"] = "14000"  # Keycloak 34880, OPA 34181, SpiceDB 34051
+    try:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    finally:
+        if old is None:
+            os.environ.pop("SOMASTACK_TEST_PORT_OFFSET")
+        else:
+            os.environ["SOMASTACK_TEST_PORT_OFFSET"] = old
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*SOMASTACK_TEST_PORT_OFFSET=14000: ports 34051, 34181, 34880 fall in the kernel's "
+                                 "ephemeral port range*"])
