@@ -29,6 +29,7 @@ import bisect
 import hashlib
 import operator
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress, repeat
 
@@ -365,7 +366,6 @@ class Prefilter:
                     self._add(index, regex)
             else:
                 self.every_line = True
-        self.literal_gates = [gate for gate in self.gates if gate.requirement]
         self.gates = [Gate(g.plugin, tuple(dict.fromkeys(g.requirement)), g.line_pattern, g.file_pattern,
                            g.yaml_pattern, g.eager_pattern) for g in self.gates]
         self.literal_gates = [gate for gate in self.gates if gate.requirement]
@@ -389,46 +389,42 @@ class Prefilter:
         self._automaton, self._exact_automaton = _automata(
             sorted(text for text, kind in self._alternatives if kind), sorted(text for text, kind in self._alternatives if not kind))
 
-    def _occurrences(self, text: str, lowered: str, starts: list[int], lower_starts: list[int],
-                     aligned: bool) -> dict[Literal, set[int]]:
-        """``{key literal: {1-based entry numbers}}`` of every key literal (see
-        :class:`Alternative`) occurring in ``text`` (entries start at ``starts``), from one
-        Aho-Corasick pass over ``lowered`` (its case-folded form, entries at ``lower_starts``).
-        Exact keys are found there by their case-folded form and confirmed in ``text`` at the
-        same position when ``aligned`` (folding kept every character's position: same length);
-        otherwise by a second pass over ``text``."""
-        found: dict[Literal, set[int]] = {}
-        bisect_right = bisect.bisect_right
+    def _key_hits(self, text: str, lowered: str, aligned: bool) -> Iterator[tuple[Literal, int]]:
+        """``(key literal, start)`` of every key literal (see :class:`Alternative`) occurring in
+        ``text``, from one Aho-Corasick pass over ``lowered`` (its case-folded form):
+        case-insensitive keys with their start in ``lowered``, exact keys with their start in
+        ``text``. Exact keys are found there by their case-folded form and confirmed in ``text``
+        at the same position when ``aligned`` (folding kept every character's position: same
+        length); otherwise by a second pass over ``text``."""
         for end, items in self._automaton.iter(lowered):
             for item, size in items:
-                if item[1]:
-                    number = bisect_right(lower_starts, end - size + 1)
-                elif aligned and text.startswith(item[0], end - size + 1):
-                    number = bisect_right(starts, end - size + 1)
-                else:
-                    continue
-                where = found.get(item)
-                if where is None:
-                    found[item] = {number}
-                else:
-                    where.add(number)
+                start = end - size + 1
+                if item[1] or (aligned and text.startswith(item[0], start)):
+                    yield item, start
         if not aligned:
             for end, (item, size) in self._exact_automaton.iter(text):
-                found.setdefault(item, set()).add(bisect_right(starts, end - size + 1))
+                yield item, end - size + 1
+
+    def _occurrences(self, text: str, lowered: str, starts: list[int], lower_starts: list[int],
+                     aligned: bool) -> dict[Literal, set[int]]:
+        """``{key literal: {1-based entry numbers}}`` of every key literal in ``text`` (entries
+        start at ``starts``; in ``lowered``, its case-folded form, at ``lower_starts``); see
+        :meth:`_key_hits`."""
+        found: dict[Literal, set[int]] = {}
+        bisect_right = bisect.bisect_right
+        for item, start in self._key_hits(text, lowered, aligned):
+            number = bisect_right(lower_starts if item[1] else starts, start)
+            where = found.get(item)
+            if where is None:
+                found[item] = {number}
+            else:
+                where.add(number)
         return found
 
     def _present(self, text: str, lowered: str) -> set[Literal]:
-        """The key literals that occur in ``text`` (``lowered``: its ``casefold()``), from one
-        Aho-Corasick pass (see :meth:`_occurrences`)."""
-        aligned = len(text) == len(lowered)
-        present: set[Literal] = set()
-        for end, items in self._automaton.iter(lowered):
-            for item, size in items:
-                if item[1] or (aligned and text.startswith(item[0], end - size + 1)):
-                    present.add(item)
-        if not aligned:
-            present.update(item for _, (item, _) in self._exact_automaton.iter(text))
-        return present
+        """The key literals that occur in ``text`` (``lowered``: its ``casefold()``); see
+        :meth:`_key_hits`."""
+        return {item for item, _ in self._key_hits(text, lowered, len(text) == len(lowered))}
 
     def _add(self, index: int, regex: re.Pattern) -> None:
         requirement = necessary_literals(regex)
@@ -511,8 +507,7 @@ class Prefilter:
         (:data:`LINE_CACHE_SIZE` entries per mode) and only entries not seen before are judged,
         all at once."""
         if self.every_line:
-            everything = set(range(len(self.plugins)))
-            return {number: everything for number in range(1, len(lines) + 1)}
+            return self.judge(lines, eager=eager)
         cache = self._line_cache[eager]
         entries = list(map(_WITHOUT_NEWLINE, lines))
         known = list(map(cache.get, entries))  # lookups at C speed; most lines are known
