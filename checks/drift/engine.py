@@ -248,7 +248,7 @@ def engine_drift(program, stack_name: str, backend_url: str | None, *, project_n
             paths = secret_paths({k: v for k, v in new.items() if k not in INTERNAL_KEYS})
         for path in paths:
             e, a = _get_path(old, path), _get_path(new, path)
-            secret = "[secret]" in f"{e}{a}"
+            secret = MASKED in f"{e}{a}"
             items.append(DriftItem("infra", "pulumi", obj, path, CHANGED, None if secret else _short(e),
                                    None if secret else _short(a), secret, source=source))
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import ast
 import bisect
-import gc
 import functools
+import gc
 import re
 from dataclasses import dataclass
 

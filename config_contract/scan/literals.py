@@ -247,9 +247,10 @@ def scan_file(abs_path: str, rel_path: str) -> list[SecretHit]:
     """Scan one file like ``detect_secrets.core.scan.scan_file`` and return value-free hits.
     Unreadable or non-UTF-8 (binary) files yield nothing, as in detect-secrets. Call inside
     :func:`scan_settings`."""
+    from . import read_text
+
     try:
-        with open(abs_path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_text(abs_path)
     except (OSError, UnicodeDecodeError):
         return []
     return scan_text(text, rel_path)

@@ -33,6 +33,12 @@ import yaml
 _COMMENT = re.compile(r"(\s+#[\S ]*)")  # detect-secrets' own YAML comment regex
 
 
+def pair_line(key: str, value: str) -> str:
+    """``KEY: "VALUE"`` with the value's double quotes escaped: the line detect-secrets' YAML
+    transformer writes for a mapping entry (``detect_secrets/transformers/yaml.py``)."""
+    return f'{key}: "{value.replace(chr(34), chr(92) + chr(34))}"'
+
+
 def _pairs(root) -> list[str] | None:
     """``KEY: "VALUE"`` for every mapping entry with a str/binary value, as detect-secrets
     writes them; ``None`` when a key is not a scalar or a binary value does not decode."""
@@ -55,7 +61,7 @@ def _pairs(root) -> list[str] | None:
                             text = base64.b64encode(base64.decodebytes(text.encode("ascii"))).decode()
                         except (ValueError, UnicodeEncodeError):
                             return None
-                    out.append(f'{key.value}: "{text.replace(chr(34), chr(92) + chr(34))}"')
+                    out.append(pair_line(key.value, text))
                 else:
                     stack.append(value)
                 stack.append(key)
@@ -112,11 +118,8 @@ def simple_pairs(text: str) -> list[str] | None:
         if key is None or value is None or flow is not None:
             continue
         value = value[1:-1] if plain is None else value.rstrip()
-        out.append(f'{key}: "{value.replace(_QUOTE, _ESCAPED_QUOTE)}"')
+        out.append(pair_line(key, value))
     return out
-
-
-_QUOTE, _ESCAPED_QUOTE = '"', '\\"'
 
 
 def _any_secret(lines: list[str], gates, filename: str) -> bool:
@@ -140,11 +143,12 @@ def yaml_is_clean(text: str, filename: str, gates) -> bool:
         return False
     raw_lines = text.splitlines()
     comments = []
-    for line in raw_lines if "#" in text else ():
-        if "#" in line:
-            match = _COMMENT.search(line.strip())
-            if match:
-                comments.append(match.group(0))
+    if "#" in text:
+        for line in raw_lines:
+            if "#" in line:
+                match = _COMMENT.search(line.strip())
+                if match:
+                    comments.append(match.group(0))
     if comments and gates.candidates(comments):
         return False
     if _any_secret(raw_lines, gates, filename):
