@@ -81,9 +81,10 @@ def _ports_free(offset: int) -> bool:
     return all(port_free(host, p) for p in ports)
 
 
-def _ephemeral_ports(offset: int) -> list[int]:
-    """The service ports at ``offset`` that fall in the kernel's ephemeral port range."""
-    low, high = ephemeral_port_range()
+def _ephemeral_ports(offset: int, span: tuple[int, int] | None = None) -> list[int]:
+    """The service ports at ``offset`` that fall in ``span`` (``(low, high)``, inclusive; default
+    the kernel's ephemeral port range, :func:`ephemeral_port_range`)."""
+    low, high = span or ephemeral_port_range()
     return sorted(p for p in _loopback_ports(offset)[1] if low <= p <= high)
 
 
@@ -96,24 +97,24 @@ def _port_offset() -> int:
     every service port is free (another test session or a developer's stack may hold some),
     each pytest-xdist worker taking its own share of the candidates."""
     raw = os.environ.get("SOMASTACK_TEST_PORT_OFFSET")
+    span = ephemeral_port_range()  # read once for every offset judged below
     if raw is not None:
         try:
             offset = int(raw)
         except ValueError:
             raise pytest.UsageError(f"SOMASTACK_TEST_PORT_OFFSET: not an integer: {raw!r}") from None
-        clashing = _ephemeral_ports(offset)
+        clashing = _ephemeral_ports(offset, span)
         if clashing:
-            low, high = ephemeral_port_range()
             raise pytest.UsageError(
                 f"SOMASTACK_TEST_PORT_OFFSET={offset}: ports {', '.join(map(str, clashing))} fall in the kernel's "
-                f"ephemeral port range {low}-{high} (any outgoing connection may take them); use a smaller offset")
+                f"ephemeral port range {span[0]}-{span[1]} (any outgoing connection may take them); use a smaller offset")
         return offset
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
     count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
     # +10000, +11000, … then +9000, +8000, … +1000, keeping every port below the ephemeral range
     steps = [DEFAULT_TEST_PORT_OFFSET + 1000 * k for k in range(0, 30)] + [1000 * k for k in range(9, 0, -1)]
-    candidates = [offset for offset in steps if not _ephemeral_ports(offset)][index::count] or [DEFAULT_TEST_PORT_OFFSET]
+    candidates = [offset for offset in steps if not _ephemeral_ports(offset, span)][index::count] or [DEFAULT_TEST_PORT_OFFSET]
     for offset in candidates:
         if _ports_free(offset):
             return offset
