@@ -5,9 +5,9 @@ pattern the prefilter derives, from the pattern's own parse tree (``re._parser``
 match must contain: alternatives, each a set of literals that all occur in the match
 (``api_?key|password`` → ``{api, key}`` or ``{password}``; AWS keys → ``AKIA``/``ASIA``/…),
 refined by long character-class runs (``[a-z0-9]{32}``). All literals are found in one
-Aho-Corasick pass (pyahocorasick) over the text's ``casefold()`` (exact literals confirmed in
-the original text), runs are checked only on lines that have the literals; that is far cheaper
-than running the patterns. A pattern without selective literals is searched itself (or, for
+Aho-Corasick pass (pyahocorasick) over the text's case-folded form (:func:`fold`; exact
+literals confirmed in the original text); runs are checked only on lines that have the
+literals. That is far cheaper than running the patterns. A pattern without selective literals is searched itself (or, for
 three known detect-secrets patterns, a hand-derived part of it: :data:`HAND_GATES`). The entropy
 plugins need a quoted run of at least ``floor(2**limit)+1`` characters of their charset (a
 string of n characters carries at most log2(n) bits of Shannon entropy); on raw file text the
@@ -71,7 +71,7 @@ def necessary_literals(pattern: re.Pattern) -> Requirement | None:
     requirement = _requirement(list(tree), bool(tree.state.flags & re.IGNORECASE))
     if requirement is None:
         return None
-    kept = [frozenset(lit for lit in alt if _selective(lit)) for alt in requirement]
+    kept = [frozenset(lit for lit in map(_ascii_part, alt) if _selective(lit)) for alt in requirement]
     # an alternative needs at least one literal (runs alone are found everywhere in code)
     if not kept or any(all(kind is None for _, kind in alt) for alt in kept):
         return None
@@ -83,6 +83,37 @@ def _selective(literal: Literal) -> bool:
     if kind is None:
         return True
     return len(text) >= MIN_LITERAL and any(ch.isalpha() for ch in text)
+
+
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+
+
+def _ascii_part(literal: Literal) -> Literal:
+    """A case-insensitive literal reduced to its longest ASCII run (``contraseña`` →
+    ``contrase``): :func:`fold` makes ``re.IGNORECASE`` and ``in`` agree on ASCII letters only
+    (a match of the whole holds a match of the part, so the part is still necessary)."""
+    text, kind = literal
+    if kind is True and not text.isascii():
+        return max(_ASCII_RUN.findall(text) or [""], key=len), True
+    return literal
+
+
+#: Characters ``re.IGNORECASE`` matches with an ASCII letter that ``str.casefold`` does not turn
+#: into it: capital I with dot above (U+0130, folds to ``i`` + U+0307) and dotless i (U+0131,
+#: kept). (``ſ`` U+017F and the Kelvin sign U+212A fold to ``s`` and ``k``.) Found by matching
+#: every code point against every ASCII letter (tests/scan/test_automaton.py repeats it).
+_IGNORECASE_TO_I = str.maketrans({"\u0130": "i", "\u0131": "i"})
+
+
+def fold(text: str) -> str:
+    """The case-folded text the case-insensitive literals are searched in: ``text.casefold()``
+    after mapping ``İ`` and ``ı`` to ``i``, so that an ASCII literal a pattern compiled with
+    ``re.IGNORECASE`` matches in ``text`` occurs in ``fold(text)`` (each character it matches
+    folds to one ASCII character). Keeps positions unless ``casefold`` changes a length
+    (``ß`` → ``ss``)."""
+    if not text.isascii() and ("\u0130" in text or "\u0131" in text):
+        text = text.translate(_IGNORECASE_TO_I)
+    return text.casefold()
 
 
 _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: None, C.CATEGORY_WORD: r"\w",
@@ -179,7 +210,7 @@ def _requirement(items, icase: bool) -> Requirement | None:
 
     def flush() -> None:
         nonlocal run
-        texts = list(dict.fromkeys(text.casefold() for text in run) if icase else dict.fromkeys(run))
+        texts = list(dict.fromkeys(map(fold, run)) if icase else dict.fromkeys(run))
         # a match holds one of the run's strings, so one of the shortest: keep the strings that
         # contain no other one (an optional part gives ``cl``, ``cl_``, ``cl-``: ``cl`` is left)
         texts = [text for text in texts if not any(other != text and other in text for other in texts)]
@@ -422,7 +453,7 @@ class Prefilter:
         return found
 
     def _present(self, text: str, lowered: str) -> set[Literal]:
-        """The key literals that occur in ``text`` (``lowered``: its ``casefold()``); see
+        """The key literals that occur in ``text`` (``lowered``: its :func:`fold`); see
         :meth:`_key_hits`."""
         return {item for item, _ in self._key_hits(text, lowered, len(text) == len(lowered))}
 
@@ -438,7 +469,7 @@ class Prefilter:
     def _literals_may_match(self, text: str, plugins: set[int] | None = None, *, runs: bool = True) -> bool:
         """Whether some alternative (of a gate of ``plugins``; default all) has all its literals
         somewhere in ``text`` and (``runs``) its runs too."""
-        lowered = text.casefold()
+        lowered = fold(text)
         searched: dict[re.Pattern, bool] = {}  # a run shared by alternatives is searched once
 
         def found(run: re.Pattern) -> bool:
@@ -548,13 +579,13 @@ class Prefilter:
                 last = bisect.bisect_right(starts, max(match.start(), match.end() - 1))
                 for number in range(first, last + 1):
                     out.setdefault(number, set()).add(gate.plugin)
-        lowered = text.casefold()
+        lowered = fold(text)
         aligned = len(lowered) == len(text)
         if aligned:
             lower_starts = starts
             lowered_entries = lowered.split("\n")
         else:  # case folding changed some lengths (rare Unicode): map by the folded entries
-            lowered_entries = [entry.casefold() for entry in entries]
+            lowered_entries = list(map(fold, entries))
             lowered = "\n".join(lowered_entries)
             lower_starts = _starts(lowered_entries)
         # one pass per automaton gives every key literal's entries; then, per alternative filed
@@ -601,7 +632,7 @@ def _key_order(item: Literal) -> tuple:
 class Alternative:
     """One alternative of a literal gate, filed under its key literal: plugin ``plugin`` may
     report an entry holding the key, the case-insensitive literals ``folded`` (in the entry's
-    ``casefold()``), the ``exact`` literals and a match of every pattern in ``runs``."""
+    ``fold()``), the ``exact`` literals and a match of every pattern in ``runs``."""
 
     plugin: int
     folded: tuple[str, ...]
@@ -628,7 +659,7 @@ def _automata(folded: list[str], exact: list[str]):
     for text in folded:
         keyed.setdefault(text, []).append(((text, True), len(text)))
     for text in exact:
-        keyed.setdefault(text.casefold(), []).append(((text, False), len(text)))
+        keyed.setdefault(fold(text), []).append(((text, False), len(text)))
     automaton = ahocorasick.Automaton()
     for key, items in keyed.items():
         automaton.add_word(key, tuple(items))

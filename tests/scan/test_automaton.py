@@ -2,22 +2,27 @@
 
 The reference below is the plain definition of a literal gate, judged line by line: an
 alternative lets its plugin see a line when every case-insensitive literal occurs in the line's
-``casefold()``, every exact literal in the line itself, every run matches the line, and the
+``fold()`` (``casefold()`` after ``İ``/``ı`` → ``i``, checked against ``re.IGNORECASE`` below), every exact literal in the line itself, every run matches the line, and the
 plugin's confirm pattern (if any) matches it. The pattern gates (no literals) are the same code
 on both sides, so they are taken from :meth:`Prefilter.judge` with the literal gates removed.
 Inputs mix the literals themselves (in random case, cut, glued to each other), characters whose
-case folding changes the text's length (``ß``, ``İ``, ``ﬁ``), quotes and newlines.
+case folding changes the text's length (``ß``, ``İ``, ``ﬁ``), the dotless ``ı``, quotes and
+newlines.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+import string
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from somastack_deploy.config_contract.scan import literals
+from somastack_deploy.config_contract.scan.prefilter import fold
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +36,7 @@ def _reference(gates, entries: list[str]) -> dict[int, set[int]]:
     patterns_only._alternatives = {}
     out = {n: set(p) for n, p in patterns_only.judge(entries).items()}
     for number, entry in enumerate(entries, start=1):
-        folded = entry.casefold()
+        folded = fold(entry)
         for gate in gates.literal_gates:
             for alt in gate.requirement:
                 if all((text in folded) if kind is True else (text in entry) if kind is False
@@ -61,7 +66,7 @@ def _lines(draw, pieces):
             return text[: draw(st.integers(0, len(text)))]
         return text
 
-    filler = st.text(alphabet="aAkK_=:\"' ./-0123456789ßİﬁ\u0130xyzSTOKENtoken", max_size=12)
+    filler = st.text(alphabet="aAkK_=:\"' ./-0123456789ßİﬁ\u0131ſxyzSTOKENtoken", max_size=12)
     lines = []
     for _ in range(draw(st.integers(0, 12))):
         parts = [draw(filler) if draw(st.booleans()) else piece() for _ in range(draw(st.integers(0, 6)))]
@@ -73,11 +78,11 @@ def test_automata_hold_every_key_literal_and_only_those(gates):
     keys = set(gates._alternatives)
     assert {kind for _, kind in keys} == {True, False}
     text = " ".join(sorted(text for text, _ in keys))
-    assert gates._present(text, text.casefold()) == keys
+    assert gates._present(text, fold(text)) == keys
     others = (set(gates.folded) | set(gates.exact)) - {text for text, _ in keys}
     assert others  # literals checked only on the lines holding their alternative's key
     for other in others:
-        assert gates._present(other, other.casefold()) <= {k for k in keys if k[0] in other.casefold()}
+        assert gates._present(other, fold(other)) <= {k for k in keys if k[0] in fold(other)}
 
 
 def test_key_is_the_longest_literal_of_its_alternative(gates):
@@ -90,6 +95,7 @@ def test_key_is_the_longest_literal_of_its_alternative(gates):
     ["password = 'x'", "AKIAIOSFODNN7EXAMPLEXX", "akiaiosfodnn7example"],
     ["ß token = \"abc\"", "İ API_KEY = 'AKIAIOSFODNN7EXAMPLE'", "ﬁ soma_dev_token"],  # folding moves positions
     ["", "rt rt RT", "dev-token-abc", "DEV-TOKEN-abc"],
+    ["prıvate_key = 'Xq9vLm2Kp8Rt'", "PRİVATE_KEY: 'Xq9vLm2Kp8Rt'", "ſecret = 'x'"],  # IGNORECASE's i and s
 ])
 def test_examples_select_the_reference_lines(gates, entries):
     assert gates.judge(entries) == _reference(gates, entries)
@@ -110,3 +116,39 @@ def test_key_order_prefers_longer_then_rarer_letters_then_exact():
     # longest first; then non-letters and rare letters first; then exact before folded
     assert ordered == [("token", True), ("-us", False), ("sss", True), ("pw", True), ("ab", False), ("ab", True),
                        ("cl", True), ("AC", False), ("ac", True)]
+
+
+def test_fold_turns_every_character_ignorecase_matches_with_an_ascii_letter_into_that_letter():
+    """Python's ``re.IGNORECASE`` matches ``i`` with ``İ`` and ``ı`` and ``s``/``k`` with ``ſ``
+    and the Kelvin sign; a case-insensitive literal is searched in :func:`fold`, so every such
+    character must fold to its letter (one character: positions are kept)."""
+    any_letter = re.compile("[a-z]", re.IGNORECASE)
+    special = {chr(code) for code in range(128, sys.maxunicode + 1) if any_letter.fullmatch(chr(code))}
+    assert {"\u0130", "\u0131", "\u017f", "\u212a"} <= special
+    for char in special:
+        letters = [a for a in string.ascii_lowercase if re.fullmatch(a, char, re.IGNORECASE)]
+        assert [fold(char)] == letters, (hex(ord(char)), fold(char))
+    for letter in string.ascii_letters:
+        assert fold(letter) == letter.lower()
+    assert fold("prİvate_Key ı") == "private_key i"
+    assert fold("straße") == "strasse"  # casefold's own expansion stays
+
+
+@pytest.mark.parametrize("line", [
+    'prıvate_key = "Xq9vLm2Kp8RtW3"',
+    'PRİVATE_KEY = "Xq9vLm2Kp8RtW3"',
+    'db_passwd: "Xq9vLm2Kp8RtW3"'.replace("s", "\u017f"),
+    'apı_key = "Xq9vLm2Kp8RtW3"',
+])
+def test_keyword_lines_with_ignorecase_only_letters_are_found_as_detect_secrets_finds_them(tmp_path, line):
+    """detect-secrets' keyword regexes (``re.IGNORECASE``) report ``prıvate_key``; the
+    prefilter must give it the line (``casefold()`` alone keeps ``ı`` and lost it)."""
+    from detect_secrets.core.scan import scan_file
+
+    path = tmp_path / "settings.py"
+    path.write_text(line + "\n", encoding="utf-8")
+    with literals.scan_settings():
+        expected = {(s.line_number, s.type, s.secret_hash) for s in scan_file(str(path))}
+        found = {(h.line, h.type, h.hashed_secret) for h in literals.scan_file(str(path), "settings.py")}
+    assert expected
+    assert expected <= found
