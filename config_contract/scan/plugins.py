@@ -136,13 +136,16 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
     #: per file instead of the words alone, which occur in every other identifier.
     prefilter_pattern = re.compile(_WORDS + r"[\"']?\s*(?::=|=|:)|(?:ENV|ARG)\s+[\"']?[A-Za-z0-9_]*" + _WORDS,
                                    re.IGNORECASE)
-    #: The same condition, faster: (the assignment part, searched; the ``ENV``/``ARG`` part,
-    #: anchored at the line start like the Dockerfile pattern of :attr:`denylist`). Every line a
-    #: pattern of :attr:`denylist` matches, matches one of them.
-    prefilter_parts = (
+    #: The same condition, faster, for the line's case-folded form (the scan prefilter's
+    #: ``fold``: ``casefold()`` with ``İ``/``ı`` → ``i``, so every letter these words match under
+    #: ``re.IGNORECASE`` is one lower-case ASCII letter there, and blanks, quotes, ``:`` and ``=``
+    #: are kept): the assignment part, searched; the ``ENV``/``ARG`` part, anchored at the line
+    #: start like the Dockerfile pattern of :attr:`denylist`. The fold of every line a pattern of
+    #: :attr:`denylist` matches, matches one of them; case-sensitive, they search 4x faster.
+    prefilter_folded_parts = (
         re.compile(r"(?:token|passw(?:or)?d|secret(?:_key)?|api_?key|access_key|private_key|_p(?:ass|wd))"
-                   r"[\"']?\s*[:=]", re.IGNORECASE),
-        re.compile(r"\A\s*(?:ENV|ARG)\s+[\"']?[A-Za-z0-9_]*" + _WORDS, re.IGNORECASE),
+                   r"[\"']?\s*[:=]"),
+        re.compile(r"\A\s*(?:env|arg)\s+[\"']?[a-z0-9_]*" + _WORDS.lower()),
     )
     _VALUE = r"(?P<secret>[^\s\"'#,;\[\]()]{3,})\s*(?:#.*)?$"
     denylist = [

@@ -12,8 +12,9 @@ three known detect-secrets patterns, a hand-derived part of it: :data:`HAND_GATE
 plugins need a quoted run of at least ``floor(2**limit)+1`` characters of their charset (a
 string of n characters carries at most log2(n) bits of Shannon entropy); on raw file text the
 run is searched in the form the YAML or ini transformers would quote. A plugin may declare its
-own necessary pattern (``prefilter_pattern``: every line it can report matches it), searched
-only on the lines that have its literals; the SomaStack assignment plugin does, as its literals
+own necessary pattern (``prefilter_pattern``: every line it can report matches it, or
+``prefilter_folded_parts``: the line's :func:`fold` matches one of them), searched only on the
+lines that have its literals; the SomaStack assignment plugin does, as its literals
 ``token``/``password`` are everywhere in code. A plugin of any other kind gets every line.
 
 The result is a superset of what the plugins can report (a false candidate only costs time):
@@ -121,29 +122,60 @@ _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: None, C.CATEGORY_W
 
 
 def _run(av, icase: bool) -> Literal | None:
-    """``(regex, None)`` for a repeat ``X{min,…}`` of one character class without newlines."""
+    """``(regex, None)`` for a repeat ``X{min,…}`` of one character class without newlines.
+    Under ``re.IGNORECASE`` a class of ASCII characters is written out with every character
+    that flag matches (:func:`_ignorecase_chars`), so the run is searched case-sensitively
+    (about twice as fast); other classes keep the flag."""
     minimum, _, body = av
     body = list(body)
     if minimum < MIN_RUN or len(body) != 1:
         return None
     op, items = body[0]
     if op is C.IN:
-        parts = []
+        parts, chars = [], set()
         for item_op, value in items:
             if item_op is C.LITERAL and value != 10:
-                parts.append(re.escape(chr(value)))
+                chars.add(chr(value))
             elif item_op is C.RANGE and not value[0] <= 10 <= value[1]:
-                parts.append(re.escape(chr(value[0])) + "-" + re.escape(chr(value[1])))
+                if value[1] < 128:
+                    chars.update(map(chr, range(value[0], value[1] + 1)))
+                else:
+                    parts.append(re.escape(chr(value[0])) + "-" + re.escape(chr(value[1])))
             elif item_op is C.CATEGORY and _CATEGORIES.get(value):
                 parts.append(_CATEGORIES[value])
             else:  # NEGATE, classes that may hold a newline: no run requirement
                 return None
-        source = "[%s]{%d}" % ("".join(parts), minimum)
+        if icase and not parts and all(ch.isascii() for ch in chars):
+            chars, icase = _ignorecase_chars(chars), False
+        source = "[%s]{%d}" % ("".join(parts) + _class_source(chars), minimum)
     elif op is C.LITERAL and items != 10:
         source = "%s{%d}" % (re.escape(chr(items)), minimum)
     else:
         return None
     return ("(?i:%s)" % source if icase else source, None)
+
+
+def _class_source(chars: set[str]) -> str:
+    """The inside of a character class matching exactly ``chars``, consecutive code points
+    written as ranges (``{a, b, c, x}`` → ``a-cx``)."""
+    out, codes = [], sorted(map(ord, chars))
+    while codes:
+        first = last = codes.pop(0)
+        while codes and codes[0] == last + 1:
+            last = codes.pop(0)
+        out.append(re.escape(chr(first)) + ("" if first == last else "-" + re.escape(chr(last))))
+    return "".join(out)
+
+
+def _ignorecase_chars(chars: set[str]) -> set[str]:
+    """Every character ``re.IGNORECASE`` matches with one of the ASCII ``chars``: both cases,
+    plus ``İ`` and ``ı`` for ``i``, ``ſ`` for ``s`` and the Kelvin sign for ``k`` (see
+    :data:`_IGNORECASE_TO_I`)."""
+    out = set(chars) | {ch.swapcase() for ch in chars}
+    for letter, extra in (("i", "\u0130\u0131"), ("s", "\u017f"), ("k", "\u212a")):
+        if letter in out:
+            out.update(extra)
+    return out
 
 
 #: A character class with at most this many characters extends a literal run as alternatives
@@ -292,7 +324,7 @@ HAND_CONFIRMS: dict[tuple[str, str], str] = {
 
 
 class AnyOf:
-    """Patterns of which a line must match one (a plugin's ``prefilter_parts``), searched like
+    """Patterns of which a line must match one (a plugin's ``prefilter_folded_parts``), searched like
     one pattern: ``search(line)`` gives the first match or ``None``."""
 
     def __init__(self, patterns):
@@ -361,8 +393,10 @@ class Prefilter:
 
         self.plugins = plugins
         self.gates: list[Gate] = []
-        #: plugin index -> pattern a candidate line (found by literals) must also match
+        #: plugin index -> pattern a candidate line (found by literals) must also match, and
+        #: plugin index -> pattern the line's fold() must match (instead)
         self._confirm: dict[int, re.Pattern] = {}
+        self._folded_confirm: dict[int, AnyOf] = {}
         self.every_line = False
         #: per mode (False: raw/transformed lines, True: eager ini judgement) entry -> plugins
         self._line_cache: dict[bool, dict[str, frozenset[int]]] = {False: {}, True: {}}
@@ -387,11 +421,12 @@ class Prefilter:
                 if confirm is not None:
                     self._confirm[index] = confirm
             elif isinstance(plugin, RegexBasedDetector):
-                parts = getattr(plugin, "prefilter_parts", None)
-                confirm = AnyOf(parts) if parts else getattr(plugin, "prefilter_pattern", None)
-                if confirm is None:
-                    confirm = hand_confirm(plugin)
-                if confirm is not None:  # the plugin's own necessary pattern (tested with the plugin)
+                # the plugin's own necessary patterns (tested with the plugin), else a hand one
+                parts = getattr(plugin, "prefilter_folded_parts", None)
+                confirm = getattr(plugin, "prefilter_pattern", None) or hand_confirm(plugin)
+                if parts:
+                    self._folded_confirm[index] = AnyOf(parts)
+                elif confirm is not None:
                     self._confirm[index] = confirm
                 for regex in plugin.denylist:
                     self._add(index, regex)
@@ -606,9 +641,11 @@ class Prefilter:
                 if numbers:
                     accepted.setdefault(alt.plugin, set()).update(numbers)
         for plugin, numbers in accepted.items():
-            confirm = self._confirm.get(plugin)
+            confirm, seen = self._confirm.get(plugin), entries
+            if confirm is None:
+                confirm, seen = self._folded_confirm.get(plugin), lowered_entries
             for number in numbers:
-                if confirm is None or confirm.search(entries[number - 1]):
+                if confirm is None or confirm.search(seen[number - 1]):
                     out.setdefault(number, set()).add(plugin)
         return out
 

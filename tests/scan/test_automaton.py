@@ -3,7 +3,7 @@
 The reference below is the plain definition of a literal gate, judged line by line: an
 alternative lets its plugin see a line when every case-insensitive literal occurs in the line's
 ``fold()`` (``casefold()`` after ``İ``/``ı`` → ``i``, checked against ``re.IGNORECASE`` below), every exact literal in the line itself, every run matches the line, and the
-plugin's confirm pattern (if any) matches it. The pattern gates (no literals) are the same code
+plugin's confirm pattern (if any) matches it (or its fold, for ``prefilter_folded_parts``). The pattern gates (no literals) are the same code
 on both sides, so they are taken from :meth:`Prefilter.judge` with the literal gates removed.
 Inputs mix the literals themselves (in random case, cut, glued to each other), characters whose
 case folding changes the text's length (``ß``, ``İ``, ``ﬁ``), the dotless ``ı``, quotes and
@@ -41,8 +41,10 @@ def _reference(gates, entries: list[str]) -> dict[int, set[int]]:
             for alt in gate.requirement:
                 if all((text in folded) if kind is True else (text in entry) if kind is False
                        else gates.runs[text].search(entry) is not None for text, kind in alt):
-                    confirm = gates._confirm.get(gate.plugin)
-                    if confirm is None or confirm.search(entry):
+                    confirm, seen = gates._confirm.get(gate.plugin), entry
+                    if confirm is None:
+                        confirm, seen = gates._folded_confirm.get(gate.plugin), folded
+                    if confirm is None or confirm.search(seen):
                         out.setdefault(number, set()).add(gate.plugin)
     return out
 
