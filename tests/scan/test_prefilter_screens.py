@@ -79,3 +79,35 @@ def test_an_unknown_plugin_kind_gets_every_line():
     assert gates.candidates(["a", "b"]) == {1: {0}, 2: {0}}
     assert gates.judge(["a"]) == {1: {0}}
     assert gates.file_may_match("x") and gates.yaml_may_match("x")
+
+
+_EVERY_CHARACTER = "".join(map(chr, range(0x110000)))
+
+
+@pytest.mark.parametrize("source", ["[0-9a-f]{64}", r"[a-zA-Z0-9_\-]{44}", r"[0-9a-zA-Z/\+]{40}", "[a-z]{24}",
+                                    "[KS]{8}", "[Ii]{9}", "[.j-l]{8}"])
+def test_runs_under_ignorecase_are_written_out_with_exactly_the_characters_the_flag_matches(source):
+    """A run derived from an IGNORECASE pattern is searched case-sensitively: its class must
+    hold every character the flag matches (both cases, İ/ı for i, ſ for s, the Kelvin sign
+    for k) and no other, over all of Unicode."""
+    import re
+
+    from somastack_deploy.config_contract.scan.prefilter import P, _run
+
+    (_, av), = list(P.parse(source, re.IGNORECASE))
+    text, kind = _run(av, True)
+    assert kind is None and "(?i" not in text
+    assert text.endswith(source[source.index("{"):])
+    explicit, flagged = text[:text.index("{")], source[:source.index("{")]
+    assert set(re.findall(explicit, _EVERY_CHARACTER)) == set(re.findall(flagged, _EVERY_CHARACTER, re.IGNORECASE))
+
+
+def test_runs_of_non_ascii_classes_keep_the_flag():
+    import re
+
+    from somastack_deploy.config_contract.scan.prefilter import P, _run
+
+    (_, av), = list(P.parse("[a-zé]{8}", re.IGNORECASE))
+    assert _run(av, True)[0].startswith("(?i:")
+    (_, av), = list(P.parse(r"[\da-f]{8}", re.IGNORECASE))
+    assert _run(av, True)[0].startswith("(?i:")
