@@ -262,7 +262,6 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     ``rel_path`` is the name the plugins and filters see (extension-based file types, lock
     files, …) and the one reported.
     """
-    from detect_secrets.transformers import get_transformed_file
     from detect_secrets.util.filetype import FileType, determine_file_type
 
     if _filtered(("filename",), filename=rel_path):
@@ -278,7 +277,7 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     # when the first significant line is a [section] header (configparser raises otherwise).
     lines = None
     if file_type is FileType.YAML or _may_be_ini(text):
-        lines = get_transformed_file(_NamedText(text, rel_path))
+        lines = _transformed(text, rel_path)
     if not lines:
         lines = io.StringIO(text).readlines()
     hits = _hits(lines, gates, rel_path)
@@ -289,10 +288,24 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     # counted without quotes), it cannot give them one. The SomaStack plugins saw the raw lines.
     if (file_type is FileType.OTHER and not any(hit.type not in SOMASTACK_TYPES for hit in hits)
             and not eager_ini_fails(text) and gates.eager_needed(text, builtin_plugins())):
-        eager = get_transformed_file(_NamedText(text, rel_path), use_eager_transformers=True)
+        eager = _transformed(text, rel_path, eager=True)
         if eager:
             hits += _hits(eager, gates, rel_path)
     return sorted(set(hits), key=lambda h: (h.line, h.type))
+
+
+def _transformed(text: str, rel_path: str, *, eager: bool = False) -> list[str] | None:
+    """detect-secrets' ``get_transformed_file`` (its YAML and ini transformers); ``None`` also
+    when a transformer fails with something other than the ``ParsingError`` it catches itself: a
+    YAML timestamp that is no date (``2001-13-45``: ``ValueError`` from PyYAML's constructor),
+    nesting deeper than the interpreter's stack (``RecursionError``). detect-secrets' CLI stops
+    with a traceback there; the scan reads the file's raw lines instead, as for a parse failure."""
+    from detect_secrets.transformers import get_transformed_file
+
+    try:
+        return get_transformed_file(_NamedText(text, rel_path), use_eager_transformers=eager)
+    except Exception:  # noqa: BLE001 - a third-party parser's failure means "not this format"
+        return None
 
 
 _SECTION = re.compile(r"\[.+\]")

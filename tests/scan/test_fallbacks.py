@@ -144,6 +144,16 @@ def test_unparsable_python_is_reported_not_crashed(tmp_path):
     assert [(f.rule, f.severity, f.path) for f in findings] == [("SCAN-UNPARSED", "warning", "broken.py")]
 
 
+def test_python_nested_deeper_than_the_stack_is_reported_not_crashed(tmp_path):
+    """``ast.parse`` raises ``RecursionError`` on a 30,000-term expression: a SCAN-UNPARSED
+    warning, not a traceback, and the other files are still scanned."""
+    _write(tmp_path, "deep.py", 'import os\nX = os.getenv("A", "http://localhost:1")\nY = ' + "+".join(["1"] * 30000) + "\n")
+    _write(tmp_path, "ok.py", 'import os\nX = os.getenv("A", "http://localhost:1")\n')
+    findings = run_scan(".")
+    assert [(f.rule, f.path, f.message.split(":")[0]) for f in findings] == [
+        ("SCAN-UNPARSED", "deep.py", "nested too deeply to parse"), ("VIBE-91", "ok.py", "A")]
+
+
 def test_listen_address_defaults_are_not_fallbacks():
     source = ('import os\nA = os.getenv("SA01_BIND_HOST", "0.0.0.0")\nB = os.getenv("LISTEN_ADDR", "0.0.0.0:8080")\n'
               'C = os.getenv("SA01_BIND_HOST", "127.0.0.1")\nD = os.getenv("SOMA_DB_HOST", "0.0.0.0")\n')

@@ -178,3 +178,15 @@ def test_baseline_paths_are_relative_to_the_baseline_file(tmp_path):
 def test_single_file_path(tmp_path):
     path = _write(tmp_path, "one.py", 'API_TOKEN = "dev-token-1"\n')
     assert [(f.path, f.line) for f in run_scan("one.py")] == [("one.py", 1)]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("dates.yaml", "when: 2001-13-45\npassword: Xq9vLm2pRt7wZ8bN\n"),  # PyYAML's constructor: ValueError
+    ("deep.yaml", "a: " + "[" * 3000 + "]" * 3000 + "\npassword: Xq9vLm2pRt7wZ8bN\n"),  # RecursionError
+])
+def test_yaml_detect_secrets_cannot_transform_is_scanned_as_raw_lines(tmp_path, name, text):
+    """detect-secrets' YAML transformer raises on these (its CLI stops with a traceback); the
+    scan reads their raw lines, as for YAML that does not parse."""
+    _write(tmp_path, name, text)
+    _write(tmp_path, "z.env", "SOMA_DB_PASSWORD=Xq9vLm2pRt7wZ8bQ\n")
+    assert _hits(tmp_path) == [(name, 2, "password"), ("z.env", 1, "SOMA_DB_PASSWORD")]
