@@ -268,15 +268,18 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
         return []
     gates = prefilter()
     file_type = determine_file_type(rel_path)
+    lines = None
+    maybe_ini = _may_be_ini(text)
     if file_type is FileType.YAML:
-        from .yamlcheck import yaml_is_clean
+        from .yamlcheck import transform_simple, yaml_is_clean
 
         if not gates.yaml_may_match(text) or yaml_is_clean(text, rel_path, gates):
             return []
+        if not maybe_ini:  # detect-secrets' YAML transform, through libyaml where that is certain
+            lines = transform_simple(text)
     # detect-secrets' first pass: its ini transformer is tried on every file but only succeeds
     # when the first significant line is a [section] header (configparser raises otherwise).
-    lines = None
-    if file_type is FileType.YAML or _may_be_ini(text):
+    if lines is None and (file_type is FileType.YAML or maybe_ini):
         lines = _transformed(text, rel_path)
     if not lines:
         lines = io.StringIO(text).readlines()

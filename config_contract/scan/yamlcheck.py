@@ -122,6 +122,65 @@ def simple_pairs(text: str) -> list[str] | None:
     return out
 
 
+def transform_simple(text: str) -> list[str] | None:
+    """detect-secrets' YAML transform of ``text`` (``YAMLTransformer.parse_file``: for each
+    mapping entry with a ``str`` value, ``KEY: "VALUE"`` at the entry's line, ``''`` on the
+    other lines) for *simple* YAML (:func:`simple_pairs`), computed with libyaml instead of
+    PyYAML's pure-Python loader (a tenth of the CPU); ``None`` when that answer is not certain,
+    and the caller runs detect-secrets' transformer.
+
+    In simple YAML every entry with a value sits on its key's line, where detect-secrets' line
+    shim finds it; the document is composed and constructed by ``yaml.CSafeLoader`` (same
+    resolver and constructors as the pure loader, so ``replicas: 4`` is no entry, ``on: x``
+    has a ``True`` key, and a repeated key keeps only its last entry, as in the ``dict``
+    detect-secrets walks). ``None`` for text that is not simple, that libyaml rejects, whose
+    construction fails (``0b_``, ``2001-13-45``: detect-secrets' transform fails too), with a
+    tag other than str/int/float/bool/null, or holding ``__line__`` (detect-secrets' own
+    marker, on which its walk breaks). ``tests/scan/test_yaml_transform.py`` compares the
+    result with detect-secrets' transformer on generated and recombined documents."""
+    if "__line__" in text or simple_pairs(text) is None or not getattr(yaml, "__with_libyaml__", False):
+        return None
+    loader = yaml.CSafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return []
+        loader.construct_document(root)  # raises where the pure loader's construction raises
+        entries: list[tuple[int, str, str]] = []
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                latest: dict = {}  # constructed key -> its last (key, value): dict semantics
+                for key, value in node.value:
+                    if not isinstance(key, yaml.ScalarNode) or key.tag not in _SIMPLE_TAGS:
+                        return None
+                    latest[loader.construct_object(key)] = (key, value)
+                for key, value in latest.values():
+                    if value.tag == _STR:
+                        entries.append((key.start_mark.line + 1, key.value, value.value))
+                    elif isinstance(value, yaml.ScalarNode) and value.tag not in _SIMPLE_TAGS:
+                        return None
+                    else:
+                        stack.append(value)
+    except Exception:  # noqa: BLE001 - anything unusual: detect-secrets' own transformer decides
+        return None
+    finally:
+        loader.dispose()
+    lines: list[str] = []
+    for number, key, value in sorted(entries):
+        lines += [""] * (number - 1 - len(lines))
+        lines.append(pair_line(key, value))
+    return lines
+
+
+_STR = "tag:yaml.org,2002:str"
+#: Scalar tags of simple YAML whose construction is plain (anything else: detect-secrets decides).
+_SIMPLE_TAGS = frozenset({_STR} | {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")})
+
+
 def _any_secret(lines: list[str], gates, filename: str) -> bool:
     from detect_secrets.settings import get_plugins
 

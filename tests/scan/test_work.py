@@ -73,7 +73,15 @@ def test_files_that_need_the_work_get_it(tmp_path, work):
     result = scan_tree(str(tmp_path), processes=1)
     assert {h.path.rsplit("/", 1)[-1] for h in result.secrets} == {"secret.yaml", "db.env"}
     assert [h.variable for h in result.fallbacks] == ["REDIS_HOST"]
-    assert work["ast"] == 1 and work["yaml"] >= 1 and work["transform"] >= 2  # YAML + eager ini
+    # simple YAML: detect-secrets' transform computed through libyaml; the env file: eager ini
+    assert work["ast"] == 1 and work["yaml"] >= 1 and work["transform"] == 1
+
+
+def test_yaml_that_is_not_simple_gets_detect_secrets_transformer(tmp_path, work):
+    _write(tmp_path, {"k8s/secret.yaml": "app:  # the app\n  password: Xq9vLm2pRt7wZ\n"})
+    result = scan_tree(str(tmp_path), processes=1)
+    assert [(h.line, h.type) for h in result.secrets] == [(2, "Secret Keyword"), (2, "SomaStack Secret Assignment")]
+    assert work["transform"] == 1
 
 
 @pytest.mark.parametrize("text", [
