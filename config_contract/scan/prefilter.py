@@ -27,6 +27,7 @@ generated from every plugin pattern, and against the detect-secrets CLI on a gen
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import operator
 import re
@@ -380,6 +381,10 @@ class Gate:
     file_pattern: re.Pattern | None = None
     yaml_pattern: re.Pattern | None = None
     eager_pattern: re.Pattern | None = None
+    #: an entropy plugin's gate: its charset and shortest run (``line_pattern`` is then
+    #: searched for all such gates at once: :class:`QuotedRuns`)
+    charset: frozenset[str] | None = None
+    shortest: int = 0
 
 
 class Prefilter:
@@ -414,7 +419,9 @@ class Prefilter:
                 self.gates.append(Gate(index, line_pattern=re.compile(r"([\'\"])%s\1" % run),
                                        file_pattern=re.compile(run),
                                        yaml_pattern=re.compile(whole_scalar, re.MULTILINE),
-                                       eager_pattern=re.compile(value_end, re.MULTILINE)))
+                                       eager_pattern=re.compile(value_end, re.MULTILINE),
+                                       charset=frozenset(plugin.charset),
+                                       shortest=int(2 ** plugin.entropy_limit) + 1))
             elif isinstance(plugin, keyword.KeywordDetector):
                 self._add(index, re.compile("|".join(keyword.DENYLIST), re.IGNORECASE))
                 confirm = keyword_confirm(keyword)
@@ -432,10 +439,10 @@ class Prefilter:
                     self._add(index, regex)
             else:
                 self.every_line = True
-        self.gates = [Gate(g.plugin, tuple(dict.fromkeys(g.requirement)), g.line_pattern, g.file_pattern,
-                           g.yaml_pattern, g.eager_pattern) for g in self.gates]
+        self.gates = [dataclasses.replace(g, requirement=tuple(dict.fromkeys(g.requirement))) for g in self.gates]
         self.literal_gates = [gate for gate in self.gates if gate.requirement]
         self.pattern_gates = [gate for gate in self.gates if not gate.requirement]
+        self._quoted_runs = QuotedRuns([gate for gate in self.pattern_gates if gate.charset])
         literals = {lit for gate in self.literal_gates for alt in gate.requirement for lit in alt}
         self.folded = sorted(text for text, kind in literals if kind is True)
         self.exact = sorted(text for text, kind in literals if kind is False)
@@ -608,12 +615,17 @@ class Prefilter:
         text = "\n".join(entries)
         starts = _starts(entries)
         for gate in self.pattern_gates:
+            if not eager and gate.plugin in self._quoted_runs.plugins:
+                continue  # searched below, all entropy gates at once
             pattern = (gate.eager_pattern if eager else None) or gate.line_pattern
             for match in pattern.finditer(text):
                 first = bisect.bisect_right(starts, match.start())
                 last = bisect.bisect_right(starts, max(match.start(), match.end() - 1))
                 for number in range(first, last + 1):
                     out.setdefault(number, set()).add(gate.plugin)
+        if not eager:
+            for start, plugins in self._quoted_runs.find(text):
+                out.setdefault(bisect.bisect_right(starts, start), set()).update(plugins)
         lowered = fold(text)
         aligned = len(lowered) == len(text)
         if aligned:
@@ -663,6 +675,38 @@ def _key_order(item: Literal) -> tuple:
     rarity = sum(_LETTER_FREQUENCY.find(ch) if ch in _LETTER_FREQUENCY else len(_LETTER_FREQUENCY)
                  for ch in text.lower())
     return (-len(text), -rarity, bool(kind), text)
+
+
+class QuotedRuns:
+    """The line gates of the entropy plugins (``(['"])[CHARSET]{N,}\1`` each, N the plugin's
+    shortest run) searched as one pattern: a quote, a run of the union of the charsets of at
+    least the smallest N, and the same quote after it, not consumed (so a closing quote can open
+    the next string). Quotes are in no charset, so at each opening quote this matches the
+    longest run of the union, exactly when some plugin's pattern can match there; that plugin's
+    pattern matches iff the run has only its characters and at least its N of them.
+    ``tests/scan/test_prefilter_screens.py`` compares it with the plugins' own gates."""
+
+    def __init__(self, gates: list[Gate]):
+        union = frozenset().union(*(gate.charset for gate in gates))
+        if union & set("'\"\n"):  # a charset with quotes or newlines: each gate searched on its own
+            gates = []
+        #: (plugin, charset, shortest run) of the gates searched here
+        self.gates = [(gate.plugin, gate.charset, gate.shortest) for gate in gates]
+        self.plugins = frozenset(gate.plugin for gate in gates)
+        self.pattern = (re.compile(r"([\'\"])([%s]{%d,})(?=\1)" % (re.escape("".join(sorted(union))),
+                                                                  min(gate.shortest for gate in gates)))
+                        if gates else None)
+
+    def find(self, text: str) -> Iterator[tuple[int, set[int]]]:
+        """``(start, plugins)`` for each quoted run in ``text`` some entropy gate accepts."""
+        if self.pattern is None:
+            return
+        for match in self.pattern.finditer(text):
+            run = match.group(2)
+            chars = frozenset(run)
+            plugins = {plugin for plugin, charset, shortest in self.gates if len(run) >= shortest and chars <= charset}
+            if plugins:
+                yield match.start(), plugins
 
 
 @dataclass(frozen=True)

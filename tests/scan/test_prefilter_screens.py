@@ -111,3 +111,41 @@ def test_runs_of_non_ascii_classes_keep_the_flag():
     assert _run(av, True)[0].startswith("(?i:")
     (_, av), = list(P.parse(r"[\da-f]{8}", re.IGNORECASE))
     assert _run(av, True)[0].startswith("(?i:")
+
+
+@pytest.mark.parametrize("text", [
+    f"a = '{B64_23}'", f"a = '{B64_22}'", f'a = "{HEX_9}"', f'a = "{HEX_8}"', f"'{HEX_9}'{B64_23}'",
+    f"'{HEX_9}'{B64_22}' '{B64_23}\"", f"x'{B64_23 + HEX_9}'", f"\"{HEX_9.upper()}\" + '{B64_23}'",
+    f"'{B64_23}' '{HEX_9}'", f"'{HEX_8}-{HEX_9}'", f"'{B64_23}", f"\"{B64_23}'",
+])
+def test_quoted_runs_select_the_lines_each_entropy_gate_selects(gates, text):
+    """The entropy gates searched at once (:class:`QuotedRuns`) select, line by line, exactly
+    what each plugin's own pattern ``(['"])[CHARSET]{N,}\\1`` selects."""
+    entries = [text, "x = 1", text[::-1]]
+    joined = "\n".join(entries)
+    found: dict[int, set[int]] = {}
+    starts = [0, len(entries[0]) + 1, len(entries[0]) + len(entries[1]) + 2]
+    for start, plugins in gates._quoted_runs.find(joined):
+        found.setdefault(sum(start >= s for s in starts), set()).update(plugins)
+    expected: dict[int, set[int]] = {}
+    for number, entry in enumerate(entries, start=1):
+        for gate in gates.pattern_gates:
+            if gate.charset and gate.line_pattern.search(entry):
+                expected.setdefault(number, set()).add(gate.plugin)
+    assert found == expected
+    assert gates._quoted_runs.plugins == {_index(gates, "Base64HighEntropyString"), _index(gates, "HexHighEntropyString")}
+
+
+def test_quoted_runs_property_against_each_gate(gates):
+    """Hypothesis: random lines of quotes and base64/hex characters."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet="'\"ab0F9+/=-_\\zZ ", max_size=60))
+    def check(line):
+        found = {p for _, plugins in gates._quoted_runs.find(line) for p in plugins}
+        expected = {gate.plugin for gate in gates.pattern_gates if gate.charset and gate.line_pattern.search(line)}
+        assert found == expected, line
+
+    check()
