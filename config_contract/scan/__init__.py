@@ -145,7 +145,8 @@ def _scan_one(abs_path: str, rel_path: str) -> tuple[list, list, list]:
             unparsed.append((rel_path, err.lineno, "Python syntax error"))
         except ValueError:
             unparsed.append((rel_path, None, "source contains NUL bytes"))
-        except RecursionError:  # ast.parse or the visitor: nesting deeper than the interpreter's stack
+        except (RecursionError, MemoryError):  # nesting deeper than the stack: ast.parse, its
+            # parser ("not not … 1" 100,000 deep raises MemoryError) or the visitor
             unparsed.append((rel_path, None, "nested too deeply to parse"))
     elif _takes_shell_defaults(rel_path):
         found = fallbacks.scan_shell_defaults(text, rel_path)

@@ -144,10 +144,13 @@ def test_unparsable_python_is_reported_not_crashed(tmp_path):
     assert [(f.rule, f.severity, f.path) for f in findings] == [("SCAN-UNPARSED", "warning", "broken.py")]
 
 
-def test_python_nested_deeper_than_the_stack_is_reported_not_crashed(tmp_path):
-    """``ast.parse`` raises ``RecursionError`` on a 30,000-term expression: a SCAN-UNPARSED
-    warning, not a traceback, and the other files are still scanned."""
-    _write(tmp_path, "deep.py", 'import os\nX = os.getenv("A", "http://localhost:1")\nY = ' + "+".join(["1"] * 30000) + "\n")
+@pytest.mark.parametrize("expression", [
+    "+".join(["1"] * 30000),   # ast.parse: RecursionError during AST construction
+    "not " * 100000 + "1",     # the parser's own stack: MemoryError
+])
+def test_python_nested_deeper_than_the_stack_is_reported_not_crashed(tmp_path, expression):
+    """A SCAN-UNPARSED warning, not a traceback, and the other files are still scanned."""
+    _write(tmp_path, "deep.py", 'import os\nX = os.getenv("A", "http://localhost:1")\nY = ' + expression + "\n")
     _write(tmp_path, "ok.py", 'import os\nX = os.getenv("A", "http://localhost:1")\n')
     findings = run_scan(".")
     assert [(f.rule, f.path, f.message.split(":")[0]) for f in findings] == [
