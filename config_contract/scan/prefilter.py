@@ -7,11 +7,12 @@ match must contain: alternatives, each a set of literals that all occur in the m
 refined by long character-class runs (``[a-z0-9]{32}``). All literals are found in one
 Aho-Corasick pass (pyahocorasick) over the text's case-folded form (:func:`fold`; exact
 literals confirmed in the original text); runs are checked only on lines that have the
-literals. That is far cheaper than running the patterns. A pattern without selective literals is searched itself (or, for
-three known detect-secrets patterns, a hand-derived part of it: :data:`HAND_GATES`). The entropy
-plugins need a quoted run of at least ``floor(2**limit)+1`` characters of their charset (a
-string of n characters carries at most log2(n) bits of Shannon entropy); on raw file text the
-run is searched in the form the YAML or ini transformers would quote. A plugin may declare its
+literals. That is far cheaper than running the patterns. A pattern without selective literals
+is searched itself (or, for three known detect-secrets patterns, a hand-derived part of it:
+:data:`HAND_GATES`). The entropy plugins need a quoted run of at least ``floor(2**limit)+1``
+characters of their charset (a string of n characters carries at most log2(n) bits of Shannon
+entropy), searched for all of them in one pass (:class:`QuotedRuns`); on raw file text the run
+is searched in the form the YAML or ini transformers would quote. A plugin may declare its
 own necessary pattern (``prefilter_pattern``: every line it can report matches it, or
 ``prefilter_folded_parts``: the line's :func:`fold` matches one of them), searched only on the
 lines that have its literals; the SomaStack assignment plugin does, as its literals

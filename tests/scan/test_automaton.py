@@ -2,12 +2,13 @@
 
 The reference below is the plain definition of a literal gate, judged line by line: an
 alternative lets its plugin see a line when every case-insensitive literal occurs in the line's
-``fold()`` (``casefold()`` after ``İ``/``ı`` → ``i``, checked against ``re.IGNORECASE`` below), every exact literal in the line itself, every run matches the line, and the
-plugin's confirm pattern (if any) matches it (or its fold, for ``prefilter_folded_parts``). The pattern gates (no literals) are the same code
-on both sides, so they are taken from :meth:`Prefilter.judge` with the literal gates removed.
-Inputs mix the literals themselves (in random case, cut, glued to each other), characters whose
-case folding changes the text's length (``ß``, ``İ``, ``ﬁ``), the dotless ``ı``, quotes and
-newlines.
+``fold()`` (``casefold()`` after ``İ``/``ı`` → ``i``, checked against ``re.IGNORECASE`` below),
+every exact literal in the line itself, every run matches the line, and the plugin's confirm
+pattern (if any) matches it (or its fold, for ``prefilter_folded_parts``). The pattern gates
+(no literals) are the same code on both sides, so they are taken from :meth:`Prefilter.judge`
+with the literal gates removed. Inputs mix the literals themselves (in random case, cut, glued
+to each other), characters whose case folding changes the text's length (``ß``, ``İ``,
+``ﬁ``), the dotless ``ı``, quotes and newlines.
 """
 
 from __future__ import annotations
