@@ -269,17 +269,16 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     gates = prefilter()
     file_type = determine_file_type(rel_path)
     lines = None
-    maybe_ini = _may_be_ini(text)
     if file_type is FileType.YAML:
         from .yamlcheck import transform_simple, yaml_is_clean
 
         if not gates.yaml_may_match(text) or yaml_is_clean(text, rel_path, gates):
             return []
-        if not maybe_ini:  # detect-secrets' YAML transform, through libyaml where that is certain
+        if not _may_be_ini(text):  # detect-secrets' YAML transform, through libyaml where certain
             lines = transform_simple(text)
     # detect-secrets' first pass: its ini transformer is tried on every file but only succeeds
     # when the first significant line is a [section] header (configparser raises otherwise).
-    if lines is None and (file_type is FileType.YAML or maybe_ini):
+    if lines is None and (file_type is FileType.YAML or _may_be_ini(text)):
         lines = _transformed(text, rel_path)
     if not lines:
         lines = io.StringIO(text).readlines()
