@@ -274,8 +274,9 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
 
         if not gates.yaml_may_match(text) or yaml_is_clean(text, rel_path, gates):
             return []
-        if not _may_be_ini(text):  # detect-secrets' YAML transform, through libyaml where certain
-            lines = transform_simple(text)
+        # detect-secrets' YAML transform, through libyaml where that is certain (simple YAML
+        # starts with a key or a "- " entry, never a [section], so its ini transformer fails)
+        lines = transform_simple(text)
     # detect-secrets' first pass: its ini transformer is tried on every file but only succeeds
     # when the first significant line is a [section] header (configparser raises otherwise).
     if lines is None and (file_type is FileType.YAML or _may_be_ini(text)):
