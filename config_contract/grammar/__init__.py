@@ -8,6 +8,9 @@
 - :mod:`.secrets` — is this name a secret's name, is this value a placeholder or a literal
   secret, and how is it masked?
 
+and of one text helper both the scan and :mod:`.hosts` need: :mod:`.folding`, text folded the
+way ``re.IGNORECASE`` compares it.
+
 Preflight rules, the source scan, the topology document, the policy pack and the plan's
 redaction all call these modules; none of them carries its own pattern. The modules import
 nothing above ``config_contract`` and nothing heavy at import time.

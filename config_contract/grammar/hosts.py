@@ -34,6 +34,8 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
+from .folding import fold
+
 HostClass = Literal["loopback", "unspecified", "link-local", "other"]
 
 #: Classes that VIBE-91 forbids as a service endpoint: the host is this machine.
@@ -141,18 +143,17 @@ def is_local_value(value: str) -> bool:
 LOCAL_HOST_HINT: re.Pattern = re.compile(r"localhost|127\.|::1|0\.0\.0\.0|0:0:0:0", re.IGNORECASE)
 
 
-#: :data:`LOCAL_HOST_HINT` case-sensitively, for lower-cased text (its literals are lower case).
+#: :data:`LOCAL_HOST_HINT` case-sensitively, for folded text (its literals are lower case).
 _LOWER_HINT = re.compile(LOCAL_HOST_HINT.pattern)
 
 
 def local_host_hint_spans(text: str) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of every :data:`LOCAL_HOST_HINT` match in ``text``, in order; the same
     spans as ``LOCAL_HOST_HINT.finditer(text)``, found about 3x faster on long texts by searching
-    ``text.lower()`` case-sensitively. That is used only when lowering keeps every position
-    (same length) and ``text`` has no ``ſ`` (U+017F, which ``re.IGNORECASE`` matches as ``s``
-    but ``lower()`` keeps); otherwise the case-insensitive pattern is searched."""
-    lowered = text.lower()
-    if len(lowered) == len(text) and "\u017f" not in text:
+    the text's :func:`~.folding.fold` case-sensitively. That is used when folding keeps every
+    position (same length); otherwise (``ß``, ``ﬁ``) the case-insensitive pattern is searched."""
+    lowered = fold(text)
+    if len(lowered) == len(text):
         return (match.span() for match in _LOWER_HINT.finditer(lowered))
     return (match.span() for match in LOCAL_HOST_HINT.finditer(text))
 

@@ -136,7 +136,7 @@ class SomaStackSecretAssignmentDetector(_NamedGroupDetector):
     #: per file instead of the words alone, which occur in every other identifier.
     prefilter_pattern = re.compile(_WORDS + r"[\"']?\s*(?::=|=|:)|(?:ENV|ARG)\s+[\"']?[A-Za-z0-9_]*" + _WORDS,
                                    re.IGNORECASE)
-    #: The same condition, faster, for the line's case-folded form (the scan prefilter's
+    #: The same condition, faster, for the line's case-folded form (the contract grammar's
     #: ``fold``: ``casefold()`` with ``İ``/``ı`` → ``i``, so every letter these words match under
     #: ``re.IGNORECASE`` is one lower-case ASCII letter there, and blanks, quotes, ``:`` and ``=``
     #: are kept): the assignment part, searched; the ``ENV``/``ARG`` part, anchored at the line

@@ -36,6 +36,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress, repeat
 
+from ..grammar.folding import fold
+
 try:  # Python 3.11+
     from re import _constants as C
     from re import _parser as P
@@ -101,24 +103,6 @@ def _ascii_part(literal: Literal) -> Literal:
     return literal
 
 
-#: Characters ``re.IGNORECASE`` matches with an ASCII letter that ``str.casefold`` does not turn
-#: into it: capital I with dot above (U+0130, folds to ``i`` + U+0307) and dotless i (U+0131,
-#: kept). (``ſ`` U+017F and the Kelvin sign U+212A fold to ``s`` and ``k``.) Found by matching
-#: every code point against every ASCII letter (tests/scan/test_automaton.py repeats it).
-_IGNORECASE_TO_I = str.maketrans({"\u0130": "i", "\u0131": "i"})
-
-
-def fold(text: str) -> str:
-    """The case-folded text the case-insensitive literals are searched in: ``text.casefold()``
-    after mapping ``İ`` and ``ı`` to ``i``, so that an ASCII literal a pattern compiled with
-    ``re.IGNORECASE`` matches in ``text`` occurs in ``fold(text)`` (each character it matches
-    folds to one ASCII character). Keeps positions unless ``casefold`` changes a length
-    (``ß`` → ``ss``)."""
-    if not text.isascii() and ("\u0130" in text or "\u0131" in text):
-        text = text.translate(_IGNORECASE_TO_I)
-    return text.casefold()
-
-
 _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: None, C.CATEGORY_WORD: r"\w",
                C.CATEGORY_NOT_WORD: None, C.CATEGORY_SPACE: None, C.CATEGORY_NOT_SPACE: None}
 
@@ -172,7 +156,7 @@ def _class_source(chars: set[str]) -> str:
 def _ignorecase_chars(chars: set[str]) -> set[str]:
     """Every character ``re.IGNORECASE`` matches with one of the ASCII ``chars``: both cases,
     plus ``İ`` and ``ı`` for ``i``, ``ſ`` for ``s`` and the Kelvin sign for ``k`` (see
-    :data:`_IGNORECASE_TO_I`)."""
+    :mod:`somastack_deploy.config_contract.grammar.folding`)."""
     out = set(chars) | {ch.swapcase() for ch in chars}
     for letter, extra in (("i", "\u0130\u0131"), ("s", "\u017f"), ("k", "\u212a")):
         if letter in out:

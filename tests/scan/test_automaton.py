@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from somastack_deploy.config_contract.grammar.folding import fold
 from somastack_deploy.config_contract.scan import literals
-from somastack_deploy.config_contract.scan.prefilter import fold
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from somastack_deploy.config_contract.grammar.folding import fold
 from somastack_deploy.config_contract.scan import run_scan
 from somastack_deploy.config_contract.scan.fallbacks import needs_ast, scan_source
 from somastack_deploy.config_contract.scan.plugins import (SomaStackSecretAssignmentDetector, is_not_a_literal,
                                                            is_secret_reference, is_shell_interpolation,
                                                            is_word_or_number)
-from somastack_deploy.config_contract.scan.prefilter import fold
 
 
 def _write(tmp_path, name: str, text: str):
