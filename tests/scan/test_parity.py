@@ -19,7 +19,7 @@ import pytest
 
 from somastack_deploy.config_contract.scan import scan_tree
 from somastack_deploy.config_contract.scan import literals
-from somastack_deploy.config_contract.scan.prefilter import necessary_literals
+from somastack_deploy.config_contract.scan.necessary import necessary_literals
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

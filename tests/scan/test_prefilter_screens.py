@@ -92,7 +92,7 @@ def test_runs_under_ignorecase_are_written_out_with_exactly_the_characters_the_f
     for k) and no other, over all of Unicode."""
     import re
 
-    from somastack_deploy.config_contract.scan.prefilter import P, _run
+    from somastack_deploy.config_contract.scan.necessary import P, _run
 
     (_, av), = list(P.parse(source, re.IGNORECASE))
     text, kind = _run(av, True)
@@ -105,7 +105,7 @@ def test_runs_under_ignorecase_are_written_out_with_exactly_the_characters_the_f
 def test_runs_of_non_ascii_classes_keep_the_flag():
     import re
 
-    from somastack_deploy.config_contract.scan.prefilter import P, _run
+    from somastack_deploy.config_contract.scan.necessary import P, _run
 
     (_, av), = list(P.parse("[a-zé]{8}", re.IGNORECASE))
     assert _run(av, True)[0].startswith("(?i:")
