@@ -272,7 +272,9 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
     if file_type is FileType.YAML:
         from .yamlcheck import transform_simple, yaml_is_clean
 
-        if not gates.yaml_may_match(text) or yaml_is_clean(text, rel_path, gates):
+        if not gates.yaml_may_match(text):
+            return []
+        if yaml_is_clean(text, gates, lambda lines: any_secret(lines, gates, rel_path)):
             return []
         # detect-secrets' YAML transform, through libyaml where that is certain (simple YAML
         # starts with a key or a "- " entry, never a [section], so its ini transformer fails)
@@ -295,6 +297,22 @@ def scan_text(text: str, rel_path: str) -> list[SecretHit]:
         if eager:
             hits += _hits(eager, gates, rel_path)
     return sorted(set(hits), key=lambda h: (h.line, h.type))
+
+
+def any_secret(lines: list[str], gates, filename: str) -> bool:
+    """Whether a configured plugin reports a secret on one of ``lines`` (entries of a file
+    named ``filename``), after its secret filters but without the line filters (which only
+    remove results): the test :func:`.yamlcheck.yaml_is_clean` asks of a YAML file's raw and
+    ``KEY: "VALUE"`` lines. Only the prefilter's candidates are analysed."""
+    from detect_secrets.settings import get_plugins
+
+    plugins = get_plugins()
+    for number, indices in gates.candidates(lines).items():
+        line = lines[number - 1].rstrip()
+        for index in indices:
+            for _ in _analyze(plugins[index], filename, line, number):
+                return True
+    return False
 
 
 def _transformed(text: str, rel_path: str, *, eager: bool = False) -> list[str] | None:

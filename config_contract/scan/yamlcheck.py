@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
+from collections.abc import Callable
 
 import yaml
 
@@ -192,23 +193,12 @@ _STR = "tag:yaml.org,2002:str"
 _SIMPLE_TAGS = frozenset({_STR} | {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")})
 
 
-def _any_secret(lines: list[str], gates, filename: str) -> bool:
-    from detect_secrets.settings import get_plugins
-
-    from .literals import _analyze
-
-    plugins = get_plugins()
-    for number, indices in gates.candidates(lines).items():
-        line = lines[number - 1].rstrip()
-        for index in indices:
-            for _ in _analyze(plugins[index], filename, line, number):
-                return True
-    return False
-
-
-def yaml_is_clean(text: str, filename: str, gates) -> bool:
+def yaml_is_clean(text: str, gates, any_secret: Callable[[list[str]], bool]) -> bool:
     """True when detect-secrets cannot report anything in YAML ``text`` (see the module
-    docstring); False means "run the exact path". Call inside ``scan_settings``."""
+    docstring); False means "run the exact path". ``gates``: the scan's
+    :class:`~.prefilter.Prefilter`; ``any_secret(lines)``: whether a configured plugin reports
+    something on these lines, with its secret filters (``literals.any_secret`` for the file).
+    Call inside ``scan_settings``."""
     if gates.every_line:
         return False
     raw_lines = text.splitlines()
@@ -221,14 +211,14 @@ def yaml_is_clean(text: str, filename: str, gates) -> bool:
                     comments.append(match.group(0))
     if comments and gates.candidates(comments):
         return False
-    if _any_secret(raw_lines, gates, filename):
+    if any_secret(raw_lines):
         return False
     # If detect-secrets' own parse or construction fails, it scans the raw lines: covered above.
     # So only the composed node graph is needed here (no construction); simple YAML is read
     # line by line instead (:func:`simple_pairs`).
     pairs = simple_pairs(text)
     if pairs is not None:
-        return not _any_secret(pairs, gates, filename)
+        return not any_secret(pairs)
     loader = yaml.CSafeLoader(text) if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -241,4 +231,4 @@ def yaml_is_clean(text: str, filename: str, gates) -> bool:
     pairs = _pairs(node)
     if pairs is None:
         return False
-    return not _any_secret(pairs, gates, filename)
+    return not any_secret(pairs)
