@@ -142,6 +142,8 @@ def test_unparsable_python_is_reported_not_crashed(tmp_path):
     _write(tmp_path, "broken.py", 'import os\nX = os.getenv("A", "localhost"\n')
     findings = run_scan(".")
     assert [(f.rule, f.severity, f.path) for f in findings] == [("SCAN-UNPARSED", "warning", "broken.py")]
+    assert findings[0].line == 2
+    assert findings[0].message == "Python syntax error: not checked for VIBE-91 fallbacks"
 
 
 @pytest.mark.parametrize("expression", [

@@ -190,3 +190,30 @@ def test_yaml_detect_secrets_cannot_transform_is_scanned_as_raw_lines(tmp_path, 
     _write(tmp_path, name, text)
     _write(tmp_path, "z.env", "SOMA_DB_PASSWORD=Xq9vLm2pRt7wZ8bQ\n")
     assert _hits(tmp_path) == [(name, 2, "password"), ("z.env", 1, "SOMA_DB_PASSWORD")]
+
+
+def _detect_secrets_lines(path) -> set[tuple[int, str]]:
+    from detect_secrets.core.scan import scan_file
+
+    from somastack_deploy.config_contract.scan import literals
+
+    with literals.scan_settings(somastack_plugins=False):
+        return {(s.line_number, s.type) for s in scan_file(str(path))}
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    # an ini file: detect-secrets' ini transformer quotes the value, so the entropy plugin sees it
+    ("app.ini", "[s]\nblob = Xq9vLm2pRt7wZ8bNkQ4sT1uV3wY5\n", {(2, "Base64 High Entropy String")}),
+    # an "other" file whose first pass finds only SomaStack hits: the eager ini transform (with a
+    # [global] header) still runs and adds the quoted entropy string; the SomaStack hit stays
+    ("notes.txt", "API_TOKEN=dev-token-abc\nblob = Xq9vLm2pRt7wZ8bNkQ4sT1uV3wY5\n",
+     {(1, "SomaStack Dev Default"), (1, "SomaStack Secret Assignment"), (2, "Base64 High Entropy String")}),
+    # detect-secrets' lock-file filter drops a whole file by its name
+    ("poetry.lock", 'password = "Xq9vLm2pRt7wZ8bN"\n', set()),
+])
+def test_transformers_and_file_filters_as_detect_secrets(tmp_path, name, text, expected):
+    path = _write(tmp_path, name, text)
+    found = {(h.line, h.type) for h in scan_tree(".", processes=1).secrets}
+    assert found == expected
+    ours = {item for item in found if not item[1].startswith("SomaStack")}
+    assert ours == _detect_secrets_lines(path)

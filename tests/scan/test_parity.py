@@ -216,3 +216,53 @@ def _kinds(pattern: str, flags: int = 0):
 ])
 def test_necessary_literals_with_kinds(pattern, expected):
     assert _kinds(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern, flags, expected", [
+    # a repeat's content keeps the pattern's case sensitivity
+    (r"(?:abc\d)+", re.IGNORECASE, [[("abc", True)]]),
+    (r"(?:aBc\d){2,}", 0, [[("aBc", False)]]),
+    # case-insensitive literals are ASCII: the longest ASCII run of a non-ASCII one stays
+    ("contraseña", re.IGNORECASE, [[("contrase", True)]]),
+    ("zéabcd", re.IGNORECASE, [[("abcd", True)]]),
+    ("éñéñ", re.IGNORECASE, None),
+    ("ñaX", 0, [[("ñaX", False)]]),  # an exact literal is compared as it is
+])
+def test_necessary_literals_case_and_ascii(pattern, flags, expected):
+    assert _kinds(pattern, flags) == expected
+
+
+def test_keyword_denylist_keeps_contrase():
+    from detect_secrets.plugins import keyword
+
+    requirement = necessary_literals(re.compile("|".join(keyword.DENYLIST), re.IGNORECASE))
+    assert frozenset({("contrase", True)}) in requirement
+
+
+@pytest.mark.parametrize("source, icase, matches, misses", [
+    ("[a\n]{8}", False, None, None),                 # a class holding a newline: no run
+    ("[\t-\r]{8}", False, None, None), ("[\n-\r]{8}", False, None, None), ("[\x00-\n]{8}", False, None, None),
+    ("[\x00-\t]{8}", False, ["\x00" * 8, "\t" * 8], ["\n" * 8]),
+    ("[\x0b]{8}", False, ["\x0b" * 8], ["\n" * 8]),
+    ("[\\S]{8}", False, None, None),                  # a negated category: no run
+    ("[\\d\\w]{8}", False, ["1a" * 4], ["-" * 8]),
+    ("[à-ÿ]{8}", True, ["à" * 8, "À" * 8], ["a" * 8]),  # a non-ASCII range keeps the flag
+    ("[à-ÿa-c]{8}", False, ["àb" * 4], ["À" * 8]),
+    ("x{8}", False, ["x" * 8], ["X" * 8]), ("x{8}", True, ["X" * 8], ["y" * 8]),
+    ("\n{8}", False, None, None),
+    ("x{7}", False, None, None),                      # shorter than MIN_RUN
+])
+def test_runs_match_what_the_class_matches(source, icase, matches, misses):
+    from somastack_deploy.config_contract.scan.necessary import P, _run
+
+    (_, av), = list(P.parse(source, re.IGNORECASE if icase else 0))
+    run = _run(av, icase)
+    if matches is None:
+        assert run is None
+        return
+    text, kind = run
+    assert kind is None
+    for sample in matches:
+        assert re.fullmatch(text, sample), (text, sample)
+    for sample in misses:
+        assert not re.fullmatch(text, sample), (text, sample)

@@ -149,3 +149,38 @@ def test_quoted_runs_property_against_each_gate(gates):
         assert found == expected, line
 
     check()
+
+
+def test_an_alternative_s_other_literals_are_checked_on_its_key_s_line(gates):
+    dev, aws = _index(gates, "SomaStackDevDefaultDetector"), _index(gates, "AWSKeyDetector")
+    assert dev not in gates.judge(["soma", "POSTGRES_PASSWORD: x"]).get(2, set())  # exact 'soma' elsewhere
+    assert dev in gates.judge(["x", "POSTGRES_PASSWORD: soma"])[2]
+    key_line = 'token = "' + "A" * 40 + '"'
+    assert aws not in gates.judge(["aws", key_line]).get(2, set())  # folded 'aws' elsewhere
+    assert aws in gates.judge(["x", "aws_" + key_line])[2]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x: aws pw", True), ("x: aws", False),            # the AWS alternative needs 'aws' and 'pw'
+    ("x: T3BlbkFJ", False), ("x: sk-T3BlbkFJ", True),  # OpenAI's needs exact 'sk-' too
+])
+def test_yaml_screen_needs_every_literal_of_an_alternative(gates, text, expected):
+    assert gates.yaml_may_match(text) is expected
+
+
+def test_file_screen_for_some_plugins_looks_past_other_plugins_alternatives(gates):
+    """'token' files AWS' alternative before the SomaStack plugin's: asked for the SomaStack
+    plugin only, the screen must not stop at AWS'."""
+    soma, aws = _index(gates, "SomaStackSecretAssignmentDetector"), _index(gates, "AWSKeyDetector")
+    assert gates.file_may_match('API_TOKEN = "x"', {soma})
+    assert not gates.file_may_match('API_TOKEN = "x"', {aws})
+
+
+def test_quoted_runs_of_a_whole_charset_and_a_charset_with_quotes(gates):
+    from somastack_deploy.config_contract.scan.prefilter import Gate, QuotedRuns
+
+    every_hex = "0123456789abcdefABCDEF"
+    found = {p for _, plugins in gates._quoted_runs.find(f"x = '{every_hex}'") for p in plugins}
+    assert found == {_index(gates, "HexHighEntropyString")}
+    quoted = QuotedRuns([Gate(0, charset=frozenset("ab'"), shortest=3)])
+    assert (quoted.pattern, quoted.plugins, list(quoted.find("'abab'"))) == (None, frozenset(), [])

@@ -22,6 +22,7 @@ CLEARED = {
                     "def handler(request):\n    return {'ok': True}\n",
     "app/notes.py": '"""Mentions localhost in a docstring only."""\nVALUE = 3\n',
     "k8s/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
+    "k8s/commented.yaml": "# not simple (a comment), nothing to find\napiVersion: v1\nkind: ConfigMap\n",
     "compose/docker-compose.yml": "services:\n  web:\n    image: nginx:1.27\n    environment:\n      LOG_LEVEL: info\n",
     "env/app.env": "SOMA_PORT=8080\nSOMA_URL=http://svc.internal:8080\n",
     "docs/readme.md": "# Readme\n\nPlain prose without any key material at all.\n",

@@ -67,6 +67,7 @@ def test_what_detect_secrets_writes(text, expected):
     "a: 0b_\n", "- 0x_\n",      # int('', 2), int('', 16) (in a sequence too)
     "a: =\n",                   # the YAML 1.1 value tag: no constructor
     "a: 2001-12-14\n",          # a timestamp: left to detect-secrets
+    "2001-12-14: x\n",          # a timestamp key too
     "__line__: x\n", "- a__line__b\n",  # detect-secrets' marker breaks its walk
     "a: x\n# c\n", "a: x\n  y\n",     # not simple
 ])
