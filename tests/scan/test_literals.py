@@ -208,6 +208,9 @@ def _detect_secrets_lines(path) -> set[tuple[int, str]]:
     # [global] header) still runs and adds the quoted entropy string; the SomaStack hit stays
     ("notes.txt", "API_TOKEN=dev-token-abc\nblob = Xq9vLm2pRt7wZ8bNkQ4sT1uV3wY5\n",
      {(1, "SomaStack Dev Default"), (1, "SomaStack Secret Assignment"), (2, "Base64 High Entropy String")}),
+    # ... and a first-pass hit on a line the eager transform drops (a comment) is kept
+    ("old.txt", "# old: dev-token-abc\nblob = Xq9vLm2pRt7wZ8bNkQ4sT1uV3wY5\n",
+     {(1, "SomaStack Dev Default"), (2, "Base64 High Entropy String")}),
     # detect-secrets' lock-file filter drops a whole file by its name
     ("poetry.lock", 'password = "Xq9vLm2pRt7wZ8bN"\n', set()),
 ])

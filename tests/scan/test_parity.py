@@ -246,7 +246,8 @@ def test_keyword_denylist_keeps_contrase():
     ("[\x0b]{8}", False, ["\x0b" * 8], ["\n" * 8]),
     ("[\\S]{8}", False, None, None),                  # a negated category: no run
     ("[\\d\\w]{8}", False, ["1a" * 4], ["-" * 8]),
-    ("[à-ÿ]{8}", True, ["à" * 8, "À" * 8], ["a" * 8]),  # a non-ASCII range keeps the flag
+    ("[à-ÿ]{8}", True, ["à" * 8, "À" * 8, "é" * 8], ["a" * 8, "X" * 8]),  # a non-ASCII range keeps the flag
+    ("[\\dà-ÿ]{8}", False, ["1é" * 4], ["X" * 8]),
     ("[à-ÿa-c]{8}", False, ["àb" * 4], ["À" * 8]),
     ("x{8}", False, ["x" * 8], ["X" * 8]), ("x{8}", True, ["X" * 8], ["y" * 8]),
     ("\n{8}", False, None, None),

@@ -78,6 +78,13 @@ def test_files_that_need_the_work_get_it(tmp_path, work):
     assert work["ast"] == 1 and work["yaml"] >= 1 and work["transform"] == 1
 
 
+def test_simple_yaml_with_a_candidate_but_no_secret_is_proven_clean_without_a_yaml_load(tmp_path, work):
+    _write(tmp_path, {"k8s/env.yaml": "app:\n  password: ${DB_PASSWORD}\n  api_token: ref+vault://secret/soma\n"})
+    result = scan_tree(str(tmp_path), processes=1)
+    assert result.secrets == []
+    assert work == {"transform": 0, "yaml": 0, "ast": 0}
+
+
 def test_yaml_that_is_not_simple_gets_detect_secrets_transformer(tmp_path, work):
     _write(tmp_path, {"k8s/secret.yaml": "app:  # the app\n  password: Xq9vLm2pRt7wZ\n"})
     result = scan_tree(str(tmp_path), processes=1)

@@ -21,6 +21,7 @@ CASES = [
     ("simple, quoted password value", f'db:\n  password: "{SECRET}"\n', False),
     ("comment holding a secret", f'app: 1  # password = "{SECRET}"\n', False),
     ("comment without a candidate", "app: 1  # the app\nname: brain\n", True),
+    ("comment holding a candidate, nothing found", "app: 1  # password: x\nname: brain\n", False),
     ("comment only", "# nothing but a comment\n", True),
     ("anchors and a block scalar, nothing", "a: &x foo\nb: *x\nc: |\n  some text\n", True),
     ("block scalar holding a secret", f"db:\n  password: >-\n    {SECRET}\n", False),
@@ -56,3 +57,13 @@ def test_every_unclean_case_with_a_secret_is_found_by_the_scan(tmp_path):
         if SECRET in text and "#" not in text:
             with literals.scan_settings():
                 assert literals.scan_text(text, "values.yaml"), name
+
+
+def test_a_prefilter_that_selects_every_line_proves_nothing():
+    """With a plugin of an unknown kind the prefilter gives every line to every plugin; the
+    proof then always sends the file down the exact path."""
+    from somastack_deploy.config_contract.scan.prefilter import Prefilter
+
+    gates = Prefilter([object()])
+    assert gates.every_line
+    assert yaml_is_clean("app:\n  name: brain\n", gates, lambda lines: False) is False
