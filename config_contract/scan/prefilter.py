@@ -182,11 +182,12 @@ class Prefilter:
             elif isinstance(plugin, RegexBasedDetector):
                 # the plugin's own necessary patterns (tested with the plugin), else a hand one
                 parts = getattr(plugin, "prefilter_folded_parts", None)
-                confirm = getattr(plugin, "prefilter_pattern", None) or hand_confirm(plugin)
                 if parts:
                     self._folded_confirm[index] = AnyOf(parts)
-                elif confirm is not None:
-                    self._confirm[index] = confirm
+                else:
+                    confirm = getattr(plugin, "prefilter_pattern", None) or hand_confirm(plugin)
+                    if confirm is not None:
+                        self._confirm[index] = confirm
                 for regex in plugin.denylist:
                     self._add(index, regex)
             else:

@@ -138,8 +138,9 @@ def transform_simple(text: str) -> list[str] | None:
     """detect-secrets' YAML transform of ``text`` (``YAMLTransformer.parse_file``: for each
     mapping entry with a ``str`` value, ``KEY: "VALUE"`` at the entry's line, ``''`` on the
     other lines) for *simple* YAML (:func:`simple_pairs`), computed with libyaml instead of
-    PyYAML's pure-Python loader (a tenth of the CPU); ``None`` when that answer is not certain,
-    and the caller runs detect-secrets' transformer.
+    PyYAML's pure-Python loader (an eighth of the CPU on the benchmark's 52 such files: 0.019 s
+    against 0.15 s); ``None`` when that answer is not certain, and the caller runs
+    detect-secrets' transformer.
 
     In simple YAML every entry with a value sits on its key's line, where detect-secrets' line
     shim finds it; the document is composed and constructed by ``yaml.CSafeLoader`` (same

@@ -9,19 +9,14 @@ scalars are the ones where YAML 1.1 resolution and construction bite (``on``, ``
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from somastack_deploy.config_contract.scan.literals import _NamedText
 from somastack_deploy.config_contract.scan.yamlcheck import transform_simple
 
 from test_yaml_simple import NOT_SIMPLE, SIMPLE, _generated
-
-
-class _Named(io.StringIO):
-    name = "x.yaml"
 
 
 def _detect_secrets(text: str) -> list[str] | None:
@@ -30,7 +25,7 @@ def _detect_secrets(text: str) -> list[str] | None:
     from detect_secrets.transformers.yaml import YAMLTransformer
 
     try:
-        return YAMLTransformer().parse_file(_Named(text))
+        return YAMLTransformer().parse_file(_NamedText(text, "x.yaml"))
     except ParsingError:
         return None
     except Exception:  # noqa: BLE001 - e.g. ValueError from a timestamp that is no date
